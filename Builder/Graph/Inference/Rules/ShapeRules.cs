@@ -1,0 +1,75 @@
+using OnnxKit.IR;
+
+namespace OnnxKit.InferenceRules;
+
+/// <summary>Constant, Reshape and Flatten (the other shape operators live beside them in their own families).</summary>
+internal static class ShapeRules
+{
+    public static void Register()
+    {
+        ShapeInference.Register("Constant", c =>
+        {
+            var t = c.Tensor("value") ?? throw c.Fail("only the 'value' form of Constant is supported by inference");
+            return [new TensorType((ElementType)t.DataType, Shape.Of(t.Dims.ToArray()))];
+        });
+        ShapeInference.Register("Reshape", Reshape);
+        ShapeInference.Register("Flatten", c =>
+        {
+            var s = c.Input(0).Shape;
+            if (s is null) return [c.Like(0, new Shape(Dim.Unknown, Dim.Unknown))];
+            int axis = c.Axis(c.Int("axis", 1), s.Rank + 1);
+            return [c.Like(0, new Shape(Product(s.Take(axis)), Product(s.Skip(axis))))];
+        });
+    }
+
+    /// <summary>Product of dimensions: known when all are known, the symbol itself for a single symbolic dimension.</summary>
+    internal static Dim Product(IEnumerable<Dim> dims)
+    {
+        var list = dims.ToList();
+        if (list.All(d => d.IsKnown)) return list.Aggregate(1L, (a, d) => a * d.Value!.Value);
+        var unknown = list.Where(d => !(d.IsKnown && d.Value == 1)).ToList();
+        return unknown.Count == 1 ? unknown[0] : Dim.Unknown;
+    }
+
+    private static TensorType?[] Reshape(InferenceContext c)
+    {
+        var input = c.Input(0);
+        var target = c.ConstantInts(1);
+        if (target is null) return [c.Like(0, c.Input(1).Shape is { Rank: 1 } ts && ts[0].IsKnown ? new Shape(Enumerable.Repeat(Dim.Unknown, (int)ts[0].Value!.Value)) : null)];
+        bool allowZero = c.Int("allowzero", 0) != 0;
+        var s = input.Shape;
+        var dims = new Dim[target.Length];
+        int inferAt = -1;
+        for (int i = 0; i < target.Length; i++)
+        {
+            long t = target[i];
+            if (t == -1) { if (inferAt >= 0) throw c.Fail($"target shape [{string.Join(", ", target)}] has more than one -1"); inferAt = i; dims[i] = Dim.Unknown; }
+            else if (t == 0 && !allowZero) dims[i] = s is not null && i < s.Rank ? s[i] : Dim.Unknown;
+            else if (t < 0) throw c.Fail($"target shape [{string.Join(", ", target)}] has an invalid entry {t}");
+            else dims[i] = Dim.Of(t);
+        }
+        if (s is not null && s.IsFullyKnown)
+        {
+            long total = s.ElementCount!.Value;
+            long known = dims.Where((d, i) => i != inferAt).Aggregate(1L, (a, d) => a * (d.Value ?? 1));
+            if (inferAt >= 0)
+            {
+                if (known == 0 || total % known != 0) throw c.Fail($"cannot reshape {s} ({total} elements) to [{string.Join(", ", target)}]");
+                dims[inferAt] = Dim.Of(total / known);
+            }
+            else if (known != total && dims.All(d => d.IsKnown))
+                throw c.Fail($"cannot reshape {s} ({total} elements) to [{string.Join(", ", target)}] ({known} elements)");
+        }
+        else if (s is not null && inferAt >= 0)
+        {
+            // Symbolic input: -1 inherits a symbol when the known parts cancel out (e.g. [batch, 28, 28] → [-1, 784]).
+            var knownIn = s.Where(d => d.IsKnown).Aggregate(1L, (a, d) => a * d.Value!.Value);
+            var symIn = s.Where(d => !d.IsKnown).ToList();
+            var knownOut = dims.Where((d, i) => i != inferAt && d.IsKnown).Aggregate(1L, (a, d) => a * d.Value!.Value);
+            var symOut = dims.Where((d, i) => i != inferAt && !d.IsKnown).ToList();
+            if (symIn.Count == 1 && symOut.Count == 0 && knownOut == knownIn) dims[inferAt] = symIn[0];
+            else if (symIn.Count == 1 && symOut.Count == 1 && symOut[0].SameAs(symIn[0]) && knownOut > 0 && knownIn % knownOut == 0) dims[inferAt] = knownIn / knownOut;
+        }
+        return [c.Like(0, new Shape(dims))];
+    }
+}

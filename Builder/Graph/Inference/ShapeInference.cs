@@ -1,0 +1,58 @@
+using OnnxKit.IR;
+
+namespace OnnxKit;
+
+/// <summary>An inference rule: the output types of one node from its inputs' types and attributes.</summary>
+public delegate TensorType?[] InferenceRule(InferenceContext ctx);
+
+/// <summary>
+/// Type and shape inference for the operators of the <see cref="Op"/> surface (and many more), with symbolic
+/// dimensions and broadcasting. Rules live in families under <c>Graph/Inference/Rules</c>; an operator of the
+/// standard domain that ONNX does not define is refused, one of a custom domain gets unknown output types.
+/// </summary>
+public static partial class ShapeInference
+{
+    private static readonly Dictionary<string, InferenceRule> Rules = [];
+    private static readonly object Gate = new();
+    private static bool _loaded;
+
+    /// <summary>Registers (or replaces) the rule for a standard-domain operator.</summary>
+    public static void Register(string opType, InferenceRule rule)
+    {
+        lock (Gate) Rules[opType] = rule;
+    }
+
+    /// <summary>True when a rule exists for the operator.</summary>
+    public static bool HasRule(string opType) { EnsureLoaded(); return Rules.ContainsKey(opType); }
+
+    /// <summary>Output types of a node; throws <see cref="GraphBuildException"/> naming the node when its inputs cannot fit.</summary>
+    public static TensorType?[] Infer(GraphBuilder? builder, Node node, TensorType?[] inputs)
+    {
+        EnsureLoaded();
+        bool standard = node.Domain.Length == 0 || node.Domain == "ai.onnx";
+        if (!standard) return new TensorType?[node.Outputs.Count];
+        if (!OnnxOperators.IsStandard(node.OpType))
+            throw new GraphBuildException($"{node.Describe()}: '{node.OpType}' is not an operator of the standard ONNX domain; for a custom operator pass its domain (e.g. domain: \"com.example\")");
+        var ctx = new InferenceContext(builder, node, inputs);
+        if (!Rules.TryGetValue(node.OpType, out var rule))
+            return new TensorType?[node.Outputs.Count];
+        var result = rule(ctx);
+        if (result.Length < node.Outputs.Count) Array.Resize(ref result, node.Outputs.Count);
+        return result;
+    }
+
+    private static void EnsureLoaded()
+    {
+        if (_loaded) return;
+        lock (Gate)
+        {
+            if (_loaded) return;
+            // Each rule family is a static class with a Register() method, found by reflection so adding a
+            // family needs no edit here.
+            foreach (var t in typeof(ShapeInference).Assembly.GetTypes())
+                if (t.Namespace == "OnnxKit.InferenceRules" && t.GetMethod("Register", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public) is { } m && m.GetParameters().Length == 0)
+                    m.Invoke(null, null);
+            _loaded = true;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using OnnxKit.Schema;
+
+namespace OnnxKit.IR;
+
+/// <summary>ONNX external data: tensors whose bytes live in a file beside the model.</summary>
+internal static class ExternalData
+{
+    /// <summary>
+    /// Turns a tensor message into an <see cref="Initializer"/>: inline tensors as they are; external ones as a
+    /// lazy <see cref="FileSliceSource"/>, after checking that the location stays inside the model's folder.
+    /// </summary>
+    public static Initializer Resolve(TensorProto t, string? baseDirectory)
+    {
+        if (t.DataLocation != TensorProto.Types.DataLocation.External) return new Initializer(t.Clone());
+        var kv = t.ExternalData.ToDictionary(e => e.Key, e => e.Value);
+        if (!kv.TryGetValue("location", out var location) || string.IsNullOrEmpty(location))
+            throw new OnnxModelException($"tensor '{t.Name}' is marked external but names no 'location'");
+        if (baseDirectory is null)
+            throw new OnnxModelException($"tensor '{t.Name}' keeps its data in '{location}', but the model was not read from a file; load it with OnnxModel.Load(path)");
+        string path = SafePath(baseDirectory, location, t.Name);
+        long offset = kv.TryGetValue("offset", out var o) ? ParseLong(o, "offset", t.Name) : 0;
+        long? length = kv.TryGetValue("length", out var l) ? ParseLong(l, "length", t.Name) : null;
+        if (!File.Exists(path)) throw new OnnxModelException($"tensor '{t.Name}': external data file '{location}' is missing beside the model (looked for '{path}')");
+        long fileLength = new FileInfo(path).Length;
+        long expected = (((ElementType)t.DataType).SizeOf() is int s and > 0) ? s * t.Dims.Aggregate(1L, (a, d) => a * d) : -1;
+        long len = length ?? (expected >= 0 ? expected : fileLength - offset);
+        if (offset < 0 || len < 0 || offset + len > fileLength)
+            throw new OnnxModelException($"tensor '{t.Name}': external data '{location}' has {fileLength} bytes, but the tensor needs bytes {offset}..{offset + len}");
+        var meta = t.Clone();
+        meta.ExternalData.Clear(); meta.ClearDataLocation(); meta.ClearRawData();
+        return new Initializer(meta, new FileSliceSource(path, offset, len));
+    }
+
+    /// <summary>Resolves a location relative to the model folder, refusing absolute paths and anything that escapes the folder.</summary>
+    public static string SafePath(string baseDirectory, string location, string tensorName)
+    {
+        if (Path.IsPathRooted(location) || location.Contains('\0'))
+            throw new OnnxModelException($"tensor '{tensorName}': external data location '{location}' must be a relative path inside the model's folder");
+        string root = Path.GetFullPath(baseDirectory);
+        string full = Path.GetFullPath(Path.Combine(root, location));
+        string rootWithSep = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
+        if (!full.StartsWith(rootWithSep, StringComparison.Ordinal))
+            throw new OnnxModelException($"tensor '{tensorName}': external data location '{location}' points outside the model's folder '{root}'; refused");
+        return full;
+    }
+
+    private static long ParseLong(string s, string key, string tensor) =>
+        long.TryParse(s, out var v) ? v : throw new OnnxModelException($"tensor '{tensor}': external data '{key}' is '{s}', expected an integer");
+}
