@@ -1,0 +1,1 @@
+namespace OnnxKit.Inference; internal static class AssemblyMarker { }

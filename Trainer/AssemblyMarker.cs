@@ -1,0 +1,1 @@
+namespace OnnxKit.Training; internal static class AssemblyMarker { }
