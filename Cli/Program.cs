@@ -1,1 +1,30 @@
-namespace OnnxKit.Cli; internal static class Program { private static int Main(string[] args) => 0; }
+using System.CommandLine;
+using OnnxKit.Cli.Commands;
+
+namespace OnnxKit.Cli;
+
+/// <summary>The <c>onnxkit</c> command: train, evaluate, predict, inspect, export, serve.</summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        var root = new RootCommand("OnnxKit: build, train, export and serve ONNX models from .NET.");
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
+        try
+        {
+            return root.Parse(args).Invoke();
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine($"onnxkit: {e.Message}");
+            return 2;
+        }
+    }
+}
+
+/// <summary>A user error the CLI reports as one line (exit code 2), without a stack trace.</summary>
+internal sealed class CliException(string message) : Exception(message);

@@ -1,0 +1,133 @@
+using OnnxKit.Init;
+using OnnxKit.Layers;
+using OnnxKit.Modules;
+
+namespace OnnxKit.Zoo;
+
+/// <summary>
+/// Ready-made architectures for image classification on small inputs ([H, W] grey or [C, H, W]), as used by
+/// <c>onnxkit train --model …</c> and the benchmarks. Each returns logits (no softmax).
+/// </summary>
+public static class ModelZoo
+{
+    /// <summary>The names <see cref="Create"/> accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "cnn", "resnet-small", "transformer-small"];
+
+    /// <summary>An architecture by name for samples of <paramref name="sampleShape"/> and <paramref name="classes"/> outputs.</summary>
+    public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed = 0)
+    {
+        if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, "a classifier needs at least two classes");
+        Module m = name.ToLowerInvariant() switch
+        {
+            "mlp" => Mlp(sampleShape, classes),
+            "cnn" => Cnn(sampleShape, classes),
+            "resnet-small" => ResNetSmall(sampleShape, classes),
+            "transformer-small" => TransformerSmall(sampleShape, classes),
+            _ => throw new ArgumentException($"unknown architecture '{name}': expected one of {string.Join(", ", Names)}"),
+        };
+        m.Seed = seed;
+        return m;
+    }
+
+    /// <summary>The seed example: Flatten → Dense(128, relu) → Dropout(0.2) → Dense(classes).</summary>
+    public static Sequential Mlp(IReadOnlyList<int> sampleShape, int classes, int hidden = 128, double dropout = 0.2) =>
+        new(new Flatten(), new Dense(hidden, Activation.Relu), new Dropout(dropout), new Dense(classes));
+
+    /// <summary>Conv(32, 3×3) → ReLU → MaxPool 2 → Conv(64, 3×3) → ReLU → MaxPool 2 → Dropout(0.25) → Flatten → Dense(classes).</summary>
+    public static Sequential Cnn(IReadOnlyList<int> sampleShape, int classes)
+    {
+        var (c, h, w) = Chw(sampleShape);
+        return new Sequential(
+            new Reshape(c, h, w),
+            new Conv2d(c, 32, 3), new ReLU(), new MaxPool2d(2),
+            new Conv2d(32, 64, 3), new ReLU(), new MaxPool2d(2),
+            new Dropout(0.25), new Flatten(), new Dense(classes));
+    }
+
+    /// <summary>A small ResNet: stem Conv(16)+BN, three residual stages (16, 32/2, 64/2), global average pooling, Dense.</summary>
+    public static Sequential ResNetSmall(IReadOnlyList<int> sampleShape, int classes)
+    {
+        var (c, h, w) = Chw(sampleShape);
+        return new Sequential(
+            new Reshape(c, h, w),
+            new Conv2d(c, 16, 3, padding: 1, bias: false), new BatchNorm2d(16), new ReLU(),
+            new BasicBlock(16, 16, 1), new BasicBlock(16, 32, 2), new BasicBlock(32, 64, 2),
+            new GlobalAvgPool(keepDims: false), new Dense(classes));
+    }
+
+    /// <summary>
+    /// A small vision transformer: 4×4 patches → Dense(64) + learned position embedding → 2 encoder layers
+    /// (4 heads, GELU, pre-norm) → mean over patches → LayerNorm → Dense(classes).
+    /// </summary>
+    public static Sequential TransformerSmall(IReadOnlyList<int> sampleShape, int classes, int dModel = 64, int layers = 2, int heads = 4, int patch = 4)
+    {
+        var (c, h, w) = Chw(sampleShape);
+        if (h % patch != 0 || w % patch != 0) throw new ArgumentException($"transformer-small needs image sides divisible by the patch size {patch}, got {h}×{w}");
+        long ph = h / patch, pw = w / patch, tokens = ph * pw, patchSize = c * patch * patch;
+        var seq = new Sequential(
+            new Lambda(x => Patchify(x, c, ph, pw, patch), "patchify"),
+            new Dense(dModel),
+            new PositionEmbedding(tokens, dModel));
+        for (int i = 0; i < layers; i++) seq.Append(new TransformerEncoderLayer(dModel, heads, dimFeedforward: 2 * dModel, dropout: 0.1, activation: "gelu", normFirst: true));
+        seq.Append(new Lambda(x => Op.ReduceMean(x, [1], keepDims: false), "mean_over_tokens"));
+        seq.Append(new LayerNorm(dModel));
+        seq.Append(new Dense(classes));
+        _ = patchSize;
+        return seq;
+    }
+
+    // [N, C·H·W…] → [N, tokens, C·p·p]: split H and W into patches, then move the patch grid before the pixels.
+    private static Value Patchify(Value x, long c, long ph, long pw, long p)
+    {
+        var t = Op.Reshape(x, -1, c, ph, p, pw, p);
+        t = Op.Transpose(t, 0, 2, 4, 1, 3, 5);
+        return Op.Reshape(t, -1, ph * pw, c * p * p);
+    }
+
+    private static (long C, long H, long W) Chw(IReadOnlyList<int> s) => s.Count switch
+    {
+        2 => (1, s[0], s[1]),
+        3 => (s[0], s[1], s[2]),
+        _ => throw new ArgumentException($"convolutional architectures need image samples [H, W] or [C, H, W], got [{string.Join(", ", s)}]"),
+    };
+
+    /// <summary>A ResNet basic block: two 3×3 Conv+BN with a (projected when the shape changes) skip connection.</summary>
+    public sealed class BasicBlock : Module
+    {
+        private readonly Module _conv1, _bn1, _conv2, _bn2;
+        private readonly Module? _proj, _projBn;
+
+        /// <summary>Creates the block.</summary>
+        public BasicBlock(long inChannels, long outChannels, long stride)
+        {
+            _conv1 = Add("conv1", new Conv2d(inChannels, outChannels, 3, stride: stride, padding: 1, bias: false));
+            _bn1 = Add("bn1", new BatchNorm2d(outChannels));
+            _conv2 = Add("conv2", new Conv2d(outChannels, outChannels, 3, padding: 1, bias: false));
+            _bn2 = Add("bn2", new BatchNorm2d(outChannels));
+            if (stride != 1 || inChannels != outChannels)
+            {
+                _proj = Add("downsample", new Conv2d(inChannels, outChannels, 1, stride: stride, bias: false));
+                _projBn = Add("downsample_bn", new BatchNorm2d(outChannels));
+            }
+        }
+
+        /// <inheritdoc/>
+        public override Value Forward(Value x)
+        {
+            var y = Op.Relu(_bn1.Call(_conv1.Call(x)));
+            y = _bn2.Call(_conv2.Call(y));
+            var skip = _proj is null ? x : _projBn!.Call(_proj.Call(x));
+            return Op.Relu(y + skip);
+        }
+    }
+
+    /// <summary>A learned position embedding added to [N, tokens, d] (initialised N(0, 0.02²) as ViT).</summary>
+    public sealed class PositionEmbedding : Module
+    {
+        private readonly Parameter _pos;
+        /// <summary>Creates it.</summary>
+        public PositionEmbedding(long tokens, long dim) => _pos = AddParameter("weight", [1, tokens, dim], Initializers.Normal(0, 0.02f));
+        /// <inheritdoc/>
+        public override Value Forward(Value x) => x + _pos.In(x.Builder);
+    }
+}

@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace OnnxKit.Cli.Commands;
+
+/// <summary>Options shared by several commands, spelled the same everywhere.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> Model(string dflt, string description) => new("--model") { Description = description, DefaultValueFactory = _ => dflt };
+    public static Option<string> Dataset() => new("--dataset") { Description = "fashion-mnist (shipped), mnist, kmnist, cifar10, a CSV file or an image folder", DefaultValueFactory = _ => "fashion-mnist" };
+    public static Option<int> BatchSize(int dflt = 128) => new("--batch-size") { Description = "samples per batch", DefaultValueFactory = _ => dflt };
+    public static Option<string> Device() => new("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+    public static Option<string?> Out(string description) => new("--out") { Description = description };
+    public static Option<int> Threads() => new("--threads") { Description = "ONNX Runtime intra-op threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+}

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using OnnxKit.Losses;
+using OnnxKit.Training.Callbacks;
+using OnnxKit.Training.Data;
+using OnnxKit.Training.Fit;
+using OnnxKit.Training.Metrics;
+using OnnxKit.Training.Reports;
+using OnnxKit.Training.Session;
+using OnnxKit.Cli.ConsoleOutput;
+
+namespace OnnxKit.Cli.Commands;
+
+/// <summary><c>onnxkit train</c>: trains a built-in architecture on a dataset and writes a run folder.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model("mlp", $"architecture: {string.Join(", ", Zoo.Names)}");
+        var dataset = CommonOptions.Dataset();
+        var epochs = new Option<int?>("--epochs") { Description = "epochs (default 5 for mlp, 3 otherwise)" };
+        var batch = CommonOptions.BatchSize();
+        var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw, sgd, rmsprop, adagrad, …", DefaultValueFactory = _ => "adam" };
+        var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };
+        var schedule = new Option<string>("--schedule") { Description = "constant, cosine, step, exponential, onecycle", DefaultValueFactory = _ => "constant" };
+        var device = CommonOptions.Device();
+        var outDir = CommonOptions.Out("output folder (default runs/<timestamp>/)");
+        var seed = new Option<int>("--seed") { Description = "seed of weights and data order", DefaultValueFactory = _ => 0 };
+        var valSplit = new Option<double>("--validation-split") { Description = "fraction of training data held out for validation (default: validate on the test split)", DefaultValueFactory = _ => 0 };
+        var threads = CommonOptions.Threads();
+        var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint written by a previous run (its last.safetensors)" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "also checkpoint every N steps (0: only at epoch ends)", DefaultValueFactory = _ => 0 };
+        var plain = new Option<bool>("--plain") { Description = "plain progress lines even on a terminal" };
+
+        var cmd = new Command("train", "Train a model on a dataset; writes artifacts, model.onnx, metrics.json/csv and plots.")
+        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain };
+        cmd.SetAction(pr =>
+        {
+            string arch = pr.GetValue(model)!;
+            int ep = pr.GetValue(epochs) ?? (arch == "mlp" ? 5 : 3);
+            string dir = pr.GetValue(outDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
+            return Run(new TrainRequest(arch, pr.GetValue(dataset)!, ep, pr.GetValue(batch), pr.GetValue(optimizer)!, pr.GetValue(lr),
+                pr.GetValue(schedule)!, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit), pr.GetValue(threads),
+                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain)));
+        });
+        return cmd;
+    }
+
+    internal sealed record TrainRequest(string Model, string Dataset, int Epochs, int BatchSize, string Optimizer, double Lr, string Schedule,
+        string Device, string OutDir, int Seed, double ValidationSplit, int Threads, string? Resume, int CheckpointEvery, bool Plain);
+
+    internal static int Run(TrainRequest r)
+    {
+        if (r.Epochs < 1) throw new CliException($"--epochs must be at least 1, got {r.Epochs}");
+        if (r.BatchSize < 1) throw new CliException($"--batch-size must be at least 1, got {r.BatchSize}");
+        var splits = DatasetCatalog.Load(r.Dataset);
+        var train = splits.Train;
+        int classes = train.NumClasses;
+        var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed);
+        var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
+        var metadata = new Dictionary<string, string>
+        {
+            ["labels"] = JsonSerializer.Serialize(train.ClassNames),
+            ["architecture"] = r.Model,
+            ["dataset"] = r.Dataset,
+            ["input_scale"] = "1/255 (pixels scaled to [0,1])",
+        };
+        Directory.CreateDirectory(r.OutDir);
+        bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
+        using var spectre = live ? new SpectreProgressReporter() : null;
+        IProgressReporter progress = spectre is not null ? spectre : new PlainProgressReporter(Console.Out);
+        progress.Message($"training {r.Model} on {r.Dataset}: {train.Count} samples, {classes} classes, {r.Epochs} epochs, batch {r.BatchSize}, {optimizer.Name} lr {r.Lr}, output {r.OutDir}");
+
+        using var learner = new Learner(network, optimizer, OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
+            new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device });
+        foreach (var kv in metadata) learner.Metadata[kv.Key] = kv.Value;
+        var validation = r.ValidationSplit > 0 ? null : splits.Test;
+        string checkpoint = Path.Combine(r.OutDir, "last.safetensors");
+        var sw = Stopwatch.StartNew();
+        var history = learner.Fit(train, new FitOptions
+        {
+            Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = validation, ValidationSplit = r.ValidationSplit,
+            Schedule = ScheduleCatalog.Create(r.Schedule, r.Lr, r.Epochs, (train.Count + r.BatchSize - 1) / r.BatchSize),
+            Progress = progress, ResumeFrom = r.Resume, CheckpointEverySteps = r.CheckpointEvery, CheckpointPath = checkpoint,
+            Callbacks = [new TerminateOnNaN(), new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],
+        });
+        double trainSeconds = sw.Elapsed.TotalSeconds;
+        learner.SaveCheckpoint(checkpoint);
+
+        var test = learner.Evaluate(splits.Test);
+        learner.Artifacts!.Save(Path.Combine(r.OutDir, "artifacts"));
+        learner.Export(Path.Combine(r.OutDir, "model.onnx"));
+        var summary = new Dictionary<string, object>
+        {
+            ["model"] = r.Model, ["dataset"] = r.Dataset, ["optimizer"] = optimizer.Name, ["lr"] = r.Lr, ["batch_size"] = r.BatchSize,
+            ["test_loss"] = test.Loss, ["samples_per_second"] = history.Epochs.Count == 0 ? 0 : history.Epochs.Average(e => e.SamplesPerSecond),
+            ["train_seconds"] = trainSeconds, ["parameters"] = network.TrainableParameterCount,
+        };
+        foreach (var kv in test.Metrics) summary["test_" + kv.Key] = kv.Value;
+        if (history.StopReason is not null) summary["stopped"] = history.StopReason;
+        MetricsFiles.WriteJson(Path.Combine(r.OutDir, "metrics.json"), history.Epochs, summary);
+        MetricsFiles.WriteCsv(Path.Combine(r.OutDir, "metrics.csv"), history.Epochs);
+        Plots.LearningCurves(Path.Combine(r.OutDir, "learning_curves.png"), history.Epochs);
+        if (test.Confusion is not null) Plots.ConfusionMatrixPng(Path.Combine(r.OutDir, "confusion_matrix.png"), test.Confusion, train.ClassNames);
+        progress.Message($"test loss {test.Loss:F4}" + string.Concat(test.Metrics.Select(kv => $"  test {kv.Key} {kv.Value:F4}")));
+        progress.Message($"wrote {Path.Combine(r.OutDir, "model.onnx")}, artifacts/, metrics.json, metrics.csv, learning_curves.png, confusion_matrix.png");
+        return 0;
+    }
+}

@@ -1,0 +1,192 @@
+using System.Text.Json;
+using OnnxKit.IR;
+using OnnxKit.Losses;
+using OnnxKit.Modules;
+using OnnxKit.Schema;
+using OnnxKit.Training.Autodiff;
+using OnnxKit.Training.Checkpoints;
+using OnnxKit.Training.Optimizers;
+
+namespace OnnxKit.Training.Artifacts;
+
+/// <summary>
+/// The training graphs of a model, built from a <see cref="Module"/>, a <see cref="Loss"/> and an
+/// <see cref="Optimizer"/>: <c>train_step.onnx</c> (forward, loss, backward and update fused), <c>eval.onnx</c>,
+/// <c>inference.onnx</c>, the initial state and the manifest that says how they fit together. Everything is
+/// standard ONNX, so any ONNX Runtime binding can run the training loop.
+/// </summary>
+public sealed class TrainingArtifacts
+{
+    /// <summary>Feature input name.</summary>
+    public const string InputName = "input";
+    /// <summary>Target input name.</summary>
+    public const string TargetName = "target";
+
+    /// <summary>The fused train step.</summary>
+    public required OnnxModel TrainStep { get; init; }
+    /// <summary>Forward + loss, parameters and buffers as inputs.</summary>
+    public required OnnxModel Eval { get; init; }
+    /// <summary>Inference model (Dropout off, BatchNorm with running statistics), weights as initializers.</summary>
+    public required OnnxModel Inference { get; init; }
+    /// <summary>How the graphs fit together.</summary>
+    public required Manifest Manifest { get; init; }
+    /// <summary>Initial value of every state entry, by name.</summary>
+    public required Dictionary<string, NamedTensor> InitialState { get; init; }
+
+    /// <summary>Options of <see cref="Create"/>.</summary>
+    public sealed record Options
+    {
+        /// <summary>Opset of the emitted graphs (default 17).</summary>
+        public int Opset { get; init; } = 17;
+        /// <summary>Append a Softmax to the inference model's output (for models trained on logits).</summary>
+        public bool SoftmaxHead { get; init; }
+        /// <summary>Metadata stored in the inference model (labels, normalisation, …).</summary>
+        public Dictionary<string, string> Metadata { get; init; } = [];
+        /// <summary>Name of the model graph.</summary>
+        public string Name { get; init; } = "model";
+    }
+
+    /// <summary>Builds the artifacts for <paramref name="model"/> fed tensors of <paramref name="inputType"/> (first dimension the batch).</summary>
+    public static TrainingArtifacts Create(Module model, TensorType inputType, Loss loss, Optimizer optimizer, Options? options = null)
+    {
+        options ??= new Options();
+        var trainable = model.Parameters().Where(p => p.Trainable).ToList();
+        if (trainable.Count == 0 && model.Parameters().Any(p => !p.IsBuffer))
+            throw new InvalidOperationException($"model '{options.Name}' has no trainable parameters: every weight is frozen");
+
+        // ---- train step ----
+        var g = new GraphBuilder("train_step", options.Opset) { Training = true };
+        var x = g.Input(InputName, inputType);
+        var y = model.Call(x);
+        var target = g.Input(TargetName, loss.TargetType(y.Type));
+        var lossValue = loss.Compute(y, target);
+        var grads = Gradients.Build(g, lossValue, trainable.Select(p => p.FullName));
+        grads = optimizer.ClipGradients(g, grads);
+        var scalars = optimizer.StepScalars.ToDictionary(s => s, s => g.Input(s, ElementType.Float32));
+        var state = new List<StateSpec>();
+        var initial = new Dictionary<string, NamedTensor>();
+        var outputs = new List<(Value Value, string Name)>();
+        foreach (var p in trainable)
+        {
+            var pv = g[p.FullName];
+            var slots = optimizer.Slots.Select(s => g.Input($"{p.FullName}.{s.Name}", pv.Type)).ToList();
+            var upd = optimizer.Update(g, pv, grads[p.FullName], slots, scalars);
+            outputs.Add((upd.NewParam, p.FullName + ".next"));
+            state.Add(Spec(p.FullName, "parameter", null, pv.Type));
+            initial[p.FullName] = NamedTensor.FromFloats(p.FullName, p.Data, p.Shape);
+            for (int k = 0; k < slots.Count; k++)
+            {
+                string slotName = slots[k].Name;
+                outputs.Add((upd.NewState[k], slotName + ".next"));
+                state.Add(Spec(slotName, "optimizer", p.FullName, pv.Type));
+                var fill = new float[p.Data.Length];
+                Array.Fill(fill, optimizer.Slots[k].InitialValue);
+                initial[slotName] = NamedTensor.FromFloats(slotName, fill, p.Shape);
+            }
+        }
+        foreach (var b in model.Parameters().Where(p => p.IsBuffer && g.Has(p.FullName)))
+        {
+            var bv = g[b.FullName];
+            // A buffer no training-mode layer updates is carried unchanged.
+            var next = g.BufferUpdates.TryGetValue(b.FullName, out var u) ? u : Op.Identity(bv);
+            outputs.Add((next, b.FullName + ".next"));
+            state.Add(Spec(b.FullName, "buffer", null, bv.Type));
+            initial[b.FullName] = NamedTensor.FromFloats(b.FullName, b.Data, b.Shape);
+        }
+        g.Output(lossValue, "loss");
+        g.Output(y, "output");
+        foreach (var (v, name) in outputs) g.Output(v, name);
+        PromoteToInputs(g.Graph, state.Select(s => s.Name));
+        var trainStep = g.Build();
+
+        // ---- eval: same forward in inference behaviour, parameters and buffers as inputs ----
+        var ge = new GraphBuilder("eval", options.Opset);
+        var ye = model.Call(ge.Input(InputName, inputType));
+        var le = loss.Compute(ye, ge.Input(TargetName, loss.TargetType(ye.Type)));
+        ge.Output(le, "loss");
+        ge.Output(ye, "output");
+        PromoteToInputs(ge.Graph, state.Where(s => s.Kind != "optimizer" && ge.Has(s.Name)).Select(s => s.Name));
+        var eval = ge.Build();
+
+        var inference = BuildInference(model, inputType, options);
+
+        var manifest = new Manifest
+        {
+            BatchInputs = [Spec(InputName, inputType), Spec(TargetName, loss.TargetType(y.Type))],
+            StepScalars = optimizer.StepScalars.ToArray(),
+            State = state.ToArray(),
+            LossFunction = loss.Name,
+            Optimizer = new Dictionary<string, JsonElement>
+            {
+                ["name"] = JsonSerializer.SerializeToElement(optimizer.Name),
+                ["lr"] = JsonSerializer.SerializeToElement(optimizer.LearningRate),
+            },
+        };
+        return new TrainingArtifacts { TrainStep = trainStep, Eval = eval, Inference = inference, Manifest = manifest, InitialState = initial };
+
+    }
+
+    /// <summary>The inference graph of <paramref name="model"/> with its current weights as initializers.</summary>
+    public static OnnxModel BuildInference(Module model, TensorType inputType, Options? options = null)
+    {
+        options ??= new Options();
+        var gi = new GraphBuilder(options.Name, options.Opset);
+        var yi = model.Call(gi.Input(InputName, inputType));
+        if (options.SoftmaxHead) yi = Op.Softmax(yi, -1);
+        gi.Output(yi, "output");
+        var m = gi.Build();
+        foreach (var kv in options.Metadata) m.Metadata[kv.Key] = kv.Value;
+        return m;
+    }
+
+    /// <summary>Writes the artifacts directory (each file atomically).</summary>
+    public void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        TrainStep.Save(Path.Combine(directory, Manifest.TrainStep));
+        Eval.Save(Path.Combine(directory, Manifest.Eval));
+        Inference.Save(Path.Combine(directory, Manifest.Inference));
+        SafeTensors.Write(Path.Combine(directory, Manifest.Checkpoint), Manifest.State.Select(s => InitialState[s.Name]),
+            new Dictionary<string, string> { ["step"] = "0" });
+        AtomicFile.WriteAllText(Path.Combine(directory, "manifest.json"), Manifest.ToJson());
+    }
+
+    /// <summary>Turns initializers into graph inputs (the train step receives its state as inputs).</summary>
+    internal static void PromoteToInputs(Graph graph, IEnumerable<string> names)
+    {
+        foreach (var name in names)
+        {
+            var init = graph.FindInitializer(name) ?? throw new InvalidOperationException($"graph '{graph.Name}' has no initializer '{name}' to make an input");
+            graph.Initializers.Remove(init);
+            graph.Inputs.Add(new ValueInfoProto { Name = name, Type = init.Type.ToProto() });
+        }
+    }
+
+    private static StateSpec Spec(string name, string kind, string? parameter, TensorType t) => new()
+    {
+        Name = name, Next = name + ".next", Kind = kind, Parameter = parameter, Type = t.ElementType.OnnxName(), Shape = t.Shape!.ToArray(),
+    };
+
+    private static TensorSpec Spec(string name, TensorType t) => new()
+    {
+        Name = name,
+        Type = t.ElementType.OnnxName(),
+        Shape = (t.Shape ?? Shape.Scalar).Select(d => d.IsKnown ? JsonSerializer.SerializeToElement(d.Value!.Value) : JsonSerializer.SerializeToElement(d.Symbol ?? "?")).ToArray(),
+    };
+}
+
+/// <summary>Write-then-rename file writing, so readers never see a half-written file.</summary>
+public static class AtomicFile
+{
+    /// <summary>Writes text atomically.</summary>
+    public static void WriteAllText(string path, string text)
+    {
+        string tmp = path + $".tmp{Environment.ProcessId}";
+        try
+        {
+            File.WriteAllText(tmp, text);
+            File.Move(tmp, path, overwrite: true);
+        }
+        finally { if (File.Exists(tmp)) File.Delete(tmp); }
+    }
+}

@@ -1,1 +1,0 @@
-namespace OnnxKit.Training; internal static class AssemblyMarker { }

@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+using OnnxKit.Training.Fit;
+
+namespace OnnxKit.Training.Callbacks;
+
+/// <summary>Stops when a monitored quantity has not improved for <c>patience</c> epochs; optionally restores the best weights.</summary>
+public sealed class EarlyStopping(string monitor = "val_loss", int patience = 3, double minDelta = 0, bool restoreBestWeights = false) : Callback
+{
+    private double _best; private int _wait; private Dictionary<string, Checkpoints.NamedTensor>? _bestState;
+    private bool Max => monitor.Contains("acc") || monitor.Contains("f1") || monitor.Contains("precision") || monitor.Contains("recall");
+
+    /// <inheritdoc/>
+    public override void OnTrainBegin(TrainingContext ctx) { _best = Max ? double.NegativeInfinity : double.PositiveInfinity; _wait = 0; }
+
+    /// <inheritdoc/>
+    public override void OnEpochEnd(TrainingContext ctx, EpochRecord r)
+    {
+        double v = Monitored(r, monitor);
+        bool better = Max ? v > _best + minDelta : v < _best - minDelta;
+        if (better) { _best = v; _wait = 0; if (restoreBestWeights) _bestState = ctx.Learner.Session!.State(); return; }
+        if (++_wait >= patience)
+        {
+            ctx.StopTraining = true;
+            ctx.StopReason = $"early stopping: {monitor} did not improve for {patience} epochs (best {_best:G5})";
+            if (_bestState is not null) ctx.Learner.Session!.LoadState(_bestState);
+        }
+    }
+
+    internal static double Monitored(EpochRecord r, string name) => name switch
+    {
+        "loss" or "train_loss" => r.TrainLoss,
+        "val_loss" => r.ValLoss ?? throw new InvalidOperationException("val_loss is monitored but no validation data was given"),
+        var s when s.StartsWith("val_") => r.ValMetrics.TryGetValue(s[4..], out var v) ? v : throw new InvalidOperationException($"metric '{s}' is not computed"),
+        var s => r.TrainMetrics.TryGetValue(s.StartsWith("train_") ? s[6..] : s, out var v) ? v : throw new InvalidOperationException($"metric '{s}' is not computed"),
+    };
+}
+
+/// <summary>Stops training as soon as the loss is NaN or infinite (the weights would be garbage from then on).</summary>
+public sealed class TerminateOnNaN : Callback
+{
+    /// <inheritdoc/>
+    public override void OnBatchEnd(TrainingContext ctx, long step, float loss)
+    {
+        if (!float.IsFinite(loss)) { ctx.StopTraining = true; ctx.StopReason = $"loss became {loss} at step {step}"; }
+    }
+}
+
+/// <summary>Saves a checkpoint every epoch (last) and/or whenever the monitored quantity improves (best).</summary>
+public sealed class ModelCheckpoint(string directory, string monitor = "val_loss", bool saveBestOnly = false, int everyEpochs = 1) : Callback
+{
+    private double _best = double.NaN;
+
+    /// <inheritdoc/>
+    public override void OnEpochEnd(TrainingContext ctx, EpochRecord r)
+    {
+        Directory.CreateDirectory(directory);
+        if (!saveBestOnly && r.Epoch % everyEpochs == 0) ctx.Learner.SaveCheckpoint(Path.Combine(directory, "last.safetensors"));
+        double v;
+        try { v = EarlyStopping.Monitored(r, monitor); } catch (InvalidOperationException) { return; }
+        bool max = monitor.Contains("acc") || monitor.Contains("f1");
+        if (double.IsNaN(_best) || (max ? v > _best : v < _best))
+        {
+            _best = v;
+            ctx.Learner.SaveCheckpoint(Path.Combine(directory, "best.safetensors"));
+        }
+    }
+}
+
+/// <summary>Writes the history after every epoch as CSV (Keras' CSVLogger); written atomically.</summary>
+public sealed class CsvLogger(string path) : Callback
+{
+    private readonly List<EpochRecord> _rows = [];
+    /// <inheritdoc/>
+    public override void OnEpochEnd(TrainingContext ctx, EpochRecord r) { _rows.Add(r); Reports.MetricsFiles.WriteCsv(path, _rows); }
+}
+
+/// <summary>Writes the history after every epoch as JSON; written atomically.</summary>
+public sealed class JsonLogger(string path) : Callback
+{
+    private readonly List<EpochRecord> _rows = [];
+    /// <inheritdoc/>
+    public override void OnEpochEnd(TrainingContext ctx, EpochRecord r) { _rows.Add(r); Reports.MetricsFiles.WriteJson(path, _rows, null); }
+}

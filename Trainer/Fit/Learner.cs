@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using System.Globalization;
+using OnnxKit.IR;
+using OnnxKit.Losses;
+using OnnxKit.Modules;
+using OnnxKit.Training.Artifacts;
+using OnnxKit.Training.Callbacks;
+using OnnxKit.Training.Checkpoints;
+using OnnxKit.Training.Data;
+using OnnxKit.Training.Metrics;
+using OnnxKit.Training.Optimizers;
+using OnnxKit.Training.Reports;
+using OnnxKit.Training.Schedules;
+using OnnxKit.Training.Session;
+
+namespace OnnxKit.Training.Fit;
+
+/// <summary>Options of <see cref="Learner.Fit"/>.</summary>
+public sealed record FitOptions
+{
+    /// <summary>Number of epochs.</summary>
+    public int Epochs { get; init; } = 5;
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; init; } = 128;
+    /// <summary>Validation data evaluated after each epoch (or use <see cref="ValidationSplit"/>).</summary>
+    public TensorDataset? Validation { get; init; }
+    /// <summary>Fraction of the training data held out for validation when <see cref="Validation"/> is null.</summary>
+    public double ValidationSplit { get; init; }
+    /// <summary>Shuffle the training data every epoch.</summary>
+    public bool Shuffle { get; init; } = true;
+    /// <summary>Drop the last incomplete batch of each epoch.</summary>
+    public bool DropLast { get; init; }
+    /// <summary>Seed of the data order (and validation split).</summary>
+    public int Seed { get; init; }
+    /// <summary>Learning-rate schedule (default: constant at the optimizer's rate).</summary>
+    public ILearningRateSchedule? Schedule { get; init; }
+    /// <summary>Callbacks.</summary>
+    public IReadOnlyList<Callback> Callbacks { get; init; } = [];
+    /// <summary>Progress output (default: none).</summary>
+    public IProgressReporter? Progress { get; init; }
+    /// <summary>Resume from this checkpoint (written by <see cref="Learner.SaveCheckpoint"/>): parameters, optimizer state, step, epoch and data position.</summary>
+    public string? ResumeFrom { get; init; }
+    /// <summary>Save a checkpoint every this many steps into <see cref="CheckpointPath"/> (0: never by step).</summary>
+    public int CheckpointEverySteps { get; init; }
+    /// <summary>Checkpoint file for <see cref="CheckpointEverySteps"/>.</summary>
+    public string? CheckpointPath { get; init; }
+}
+
+/// <summary>
+/// A model compiled for training (Keras' compiled model): builds the training artifacts once, runs them with a
+/// <see cref="TrainingSession"/>, and offers <see cref="Fit"/>, <see cref="Evaluate"/>, <see cref="Predict"/> and
+/// <see cref="Export"/>. For a hand-written loop use <see cref="Session"/>'s <c>Step</c> directly.
+/// </summary>
+public sealed class Learner : IDisposable
+{
+    private readonly TrainingSessionOptions _sessionOptions;
+    private TensorType? _inputType;
+    private int _epochDone;            // epochs completed (restored from checkpoints)
+    private int _positionInEpoch;      // samples of the current epoch already consumed (restored from checkpoints)
+    private int _seed;
+
+    /// <summary>The network.</summary>
+    public Module Model { get; }
+    /// <summary>The optimizer.</summary>
+    public Optimizer Optimizer { get; }
+    /// <summary>The loss.</summary>
+    public Loss Loss { get; }
+    /// <summary>Metrics computed during fit and evaluate.</summary>
+    public IReadOnlyList<Metric> Metrics { get; }
+    /// <summary>The artifacts (after the first Fit/Evaluate or <see cref="Build"/>).</summary>
+    public TrainingArtifacts? Artifacts { get; private set; }
+    /// <summary>The running session (after the first Fit/Evaluate or <see cref="Build"/>).</summary>
+    public TrainingSession? Session { get; private set; }
+    /// <summary>Metadata stored in the exported model (labels, normalisation…).</summary>
+    public Dictionary<string, string> Metadata { get; } = [];
+
+    /// <summary>Compiles a model.</summary>
+    public Learner(Module model, Optimizer optimizer, Loss loss, IEnumerable<Metric>? metrics = null, TrainingSessionOptions? sessionOptions = null)
+    {
+        Model = model; Optimizer = optimizer; Loss = loss; Metrics = metrics?.ToList() ?? [];
+        _sessionOptions = sessionOptions ?? new TrainingSessionOptions();
+    }
+
+    /// <summary>Builds the artifacts and session for inputs of one sample of shape <paramref name="sampleShape"/> (the batch dimension is added).</summary>
+    public void Build(IReadOnlyList<int> sampleShape)
+    {
+        var type = new TensorType(ElementType.Float32, new Shape([Dim.Sym("batch"), .. sampleShape.Select(d => Dim.Of(d))]));
+        if (_inputType is not null)
+        {
+            if (!_inputType.Equals(type)) throw new ArgumentException($"the learner was built for samples {_inputType.Shape}, got data of sample shape [{string.Join(", ", sampleShape)}]");
+            return;
+        }
+        _inputType = type;
+        Artifacts = TrainingArtifacts.Create(Model, type, Loss, Optimizer, new TrainingArtifacts.Options { Metadata = Metadata });
+        Session = new TrainingSession(Artifacts, Optimizer, _sessionOptions);
+    }
+
+    /// <summary>Trains (Keras' fit). Returns the per-epoch history.</summary>
+    public History Fit(TensorDataset train, FitOptions? options = null)
+    {
+        options ??= new FitOptions();
+        if (options.BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "batchSize must be at least 1");
+        if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "epochs must not be negative");
+        var validation = options.Validation;
+        if (validation is null && options.ValidationSplit > 0)
+        {
+            var split = train.Split(1 - options.ValidationSplit, options.Seed);
+            train = split.Train; validation = split.Validation;
+        }
+        Build(train.SampleShape);
+        var session = Session!;
+        _seed = options.Seed;
+        if (options.ResumeFrom is not null) RestoreCheckpoint(options.ResumeFrom);
+
+        var ctx = new TrainingContext(this);
+        var history = new History();
+        var progress = options.Progress ?? new SilentProgressReporter();
+        var schedule = options.Schedule;
+        foreach (var cb in options.Callbacks) cb.OnTrainBegin(ctx);
+
+        int n = train.Count, bs = options.BatchSize;
+        int steps = options.DropLast ? n / bs : (n + bs - 1) / bs;
+        if (steps == 0) throw new ArgumentException($"the training data has {n} samples, fewer than one batch of {bs} with drop-last");
+        var features = new float[bs * train.SampleSize];
+        Array targets = train.Labels is not null ? new long[bs] : new float[bs * train.TargetWidth];
+        int outSize = session.OutputSize;
+
+        for (int epoch = _epochDone + 1; epoch <= options.Epochs && !ctx.StopTraining; epoch++)
+        {
+            ctx.Epoch = epoch;
+            var order = EpochOrder(n, epoch, options.Shuffle);
+            foreach (var m in Metrics) m.Reset();
+            progress.EpochStart(epoch, options.Epochs, steps);
+            double lossSum = 0; long seen = 0;
+            var sw = Stopwatch.StartNew();
+            int firstStep = _positionInEpoch / bs;
+            for (int s = firstStep; s < steps && !ctx.StopTraining; s++)
+            {
+                int start = s * bs, count = Math.Min(bs, n - start);
+                Gather(train, order, start, count, features, targets);
+                double lr = (schedule?.LearningRate(session.StepCount, epoch - 1) ?? Optimizer.LearningRate) * ctx.LearningRateOverride;
+                ctx.LearningRate = lr;
+                float loss = session.Step(features, targets, count, lr);
+                _positionInEpoch = start + count;
+                lossSum += loss * count; seen += count;
+                var outputs = session.LastOutput;
+                foreach (var m in Metrics) m.Update(outputs, targets, count, outSize);
+                foreach (var cb in options.Callbacks) cb.OnBatchEnd(ctx, session.StepCount, loss);
+                double elapsed = sw.Elapsed.TotalSeconds;
+                progress.Batch(s + 1, steps, seen / Math.Max(elapsed, 1e-9), lossSum / seen,
+                    Metrics.ToDictionary(m => m.Name, m => m.Result()), TimeSpan.FromSeconds(elapsed / (s + 1 - firstStep) * (steps - s - 1)));
+                if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null)
+                    SaveCheckpoint(options.CheckpointPath);
+            }
+            double seconds = sw.Elapsed.TotalSeconds;
+            if (ctx.StopTraining && _positionInEpoch < n && steps * bs > _positionInEpoch) { /* stopped mid-epoch: still record what was done */ }
+            if (_positionInEpoch >= Math.Min(n, steps * bs)) { _epochDone = epoch; _positionInEpoch = 0; }
+            var trainMetrics = Metrics.ToDictionary(m => m.Name, m => m.Result());
+            double? valLoss = null; Dictionary<string, double> valMetrics = [];
+            if (validation is not null)
+            {
+                var ev = Evaluate(validation, bs);
+                valLoss = ev.Loss; valMetrics = ev.Metrics;
+            }
+            var record = new EpochRecord
+            {
+                Epoch = epoch, Seconds = seconds, TrainLoss = seen == 0 ? double.NaN : lossSum / seen, TrainMetrics = trainMetrics,
+                ValLoss = valLoss, ValMetrics = valMetrics, LearningRate = ctx.LearningRate, SamplesPerSecond = seen / Math.Max(seconds, 1e-9),
+            };
+            history.Epochs.Add(record);
+            if (schedule is ReduceLROnPlateau plateau) plateau.Report(record.ValLoss ?? record.TrainLoss);
+            progress.EpochEnd(record);
+            foreach (var cb in options.Callbacks) cb.OnEpochEnd(ctx, record);
+        }
+        history.StoppedEarly = ctx.StopTraining;
+        history.StopReason = ctx.StopReason;
+        foreach (var cb in options.Callbacks) cb.OnTrainEnd(ctx, history);
+        return history;
+    }
+
+    /// <summary>Loss and metrics on a dataset (inference behaviour), plus the confusion matrix for classification.</summary>
+    public EvaluationResult Evaluate(TensorDataset data, int batchSize = 256)
+    {
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be at least 1");
+        Build(data.SampleShape);
+        var session = Session!;
+        // Fit has read its training metrics before validating, so the same metric objects can be reused here.
+        var metrics = Metrics;
+        foreach (var m in metrics) m.Reset();
+        ConfusionMatrix? cm = data.Labels is not null && session.OutputSize > 1 ? new ConfusionMatrix(session.OutputSize) : null;
+        var features = new float[batchSize * data.SampleSize];
+        Array targets = data.Labels is not null ? new long[batchSize] : new float[batchSize * data.TargetWidth];
+        var order = Enumerable.Range(0, data.Count).ToArray();
+        double lossSum = 0;
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            int count = Math.Min(batchSize, data.Count - start);
+            Gather(data, order, start, count, features, targets);
+            lossSum += session.Evaluate(features, targets, count) * count;
+            var outputs = session.LastOutput;
+            foreach (var m in metrics) m.Update(outputs, targets, count, session.OutputSize);
+            cm?.Add(outputs, targets, count, session.OutputSize);
+        }
+        return new EvaluationResult(lossSum / data.Count, metrics.ToDictionary(m => m.Name, m => m.Result()), cm);
+    }
+
+    /// <summary>Model outputs for every sample ([count, outputSize] row-major), in inference behaviour.</summary>
+    public float[] Predict(TensorDataset data, int batchSize = 256)
+    {
+        Build(data.SampleShape);
+        var session = Session!;
+        var result = new float[data.Count * session.OutputSize];
+        var features = new float[batchSize * data.SampleSize];
+        // The eval graph also computes the loss, so it needs targets of the right kind; zeros are valid for any loss.
+        Array targets = session.TargetType == ElementType.Int64 ? new long[batchSize * session.TargetSize] : new float[batchSize * session.TargetSize];
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            int count = Math.Min(batchSize, data.Count - start);
+            data.Features.AsSpan(start * data.SampleSize, count * data.SampleSize).CopyTo(features);
+            session.Evaluate(features, targets, count);
+            session.LastOutput.CopyTo(result.AsSpan(start * session.OutputSize));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Writes the inference model (Dropout off, BatchNorm with running statistics) with the trained weights,
+    /// atomically. <paramref name="softmaxHead"/> appends a Softmax for models trained on logits.
+    /// </summary>
+    public void Export(string path, bool softmaxHead = false)
+    {
+        if (Session is null || _inputType is null) throw new InvalidOperationException("nothing to export yet: call Fit (or Build) first");
+        WriteBackParameters();
+        var model = TrainingArtifacts.BuildInference(Model, _inputType, new TrainingArtifacts.Options { SoftmaxHead = softmaxHead, Metadata = Metadata });
+        model.Save(path);
+    }
+
+    /// <summary>Copies the session's current parameters and buffers back into the module's <see cref="Parameter"/>s.</summary>
+    public void WriteBackParameters()
+    {
+        if (Session is null) return;
+        var state = Session.State();
+        foreach (var p in Model.Parameters())
+            if (state.TryGetValue(p.FullName, out var t)) p.Data = t.ToFloats();
+    }
+
+    /// <summary>Saves parameters, optimizer state and the training position (epoch, step, data order) atomically.</summary>
+    public void SaveCheckpoint(string path)
+    {
+        if (Session is null) throw new InvalidOperationException("nothing to checkpoint yet: call Fit (or Build) first");
+        Session.SaveCheckpoint(path, new Dictionary<string, string>
+        {
+            ["epoch_done"] = _epochDone.ToString(CultureInfo.InvariantCulture),
+            ["position_in_epoch"] = _positionInEpoch.ToString(CultureInfo.InvariantCulture),
+            ["seed"] = _seed.ToString(CultureInfo.InvariantCulture),
+            ["optimizer"] = Optimizer.Name,
+        });
+    }
+
+    /// <summary>Restores what <see cref="SaveCheckpoint"/> wrote; the next Fit continues exactly where the saved run was.</summary>
+    public void RestoreCheckpoint(string path)
+    {
+        if (Session is null) throw new InvalidOperationException("build the learner (Fit or Build) before restoring a checkpoint");
+        var (tensors, meta) = SafeTensors.Read(path);
+        Session.LoadState(tensors.ToDictionary(t => t.Name));
+        Session.SetStepCount(long.Parse(meta.GetValueOrDefault("step", "0"), CultureInfo.InvariantCulture));
+        _epochDone = int.Parse(meta.GetValueOrDefault("epoch_done", "0"), CultureInfo.InvariantCulture);
+        _positionInEpoch = int.Parse(meta.GetValueOrDefault("position_in_epoch", "0"), CultureInfo.InvariantCulture);
+        _seed = int.Parse(meta.GetValueOrDefault("seed", _seed.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+    }
+
+    // The order of epoch e depends only on (seed, e): a resumed run replays it exactly.
+    private int[] EpochOrder(int n, int epoch, bool shuffle)
+    {
+        var order = Enumerable.Range(0, n).ToArray();
+        if (!shuffle) return order;
+        var rng = new Random(HashCode.Combine(_seed, epoch) & int.MaxValue ^ (_seed * 7919 + epoch));
+        for (int i = n - 1; i > 0; i--) { int j = rng.Next(i + 1); (order[i], order[j]) = (order[j], order[i]); }
+        return order;
+    }
+
+    private static void Gather(TensorDataset data, int[] order, int start, int count, float[] features, Array targets)
+    {
+        int size = data.SampleSize;
+        for (int i = 0; i < count; i++)
+        {
+            int idx = order[start + i];
+            data.Features.AsSpan(idx * size, size).CopyTo(features.AsSpan(i * size, size));
+            if (data.Labels is not null) ((long[])targets)[i] = data.Labels[idx];
+            else Array.Copy(data.Targets!, idx * data.TargetWidth, (float[])targets, i * data.TargetWidth, data.TargetWidth);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Session?.Dispose();
+}
+
+/// <summary>Result of <see cref="Learner.Evaluate"/>.</summary>
+/// <param name="Loss">Mean loss.</param>
+/// <param name="Metrics">Metric values by name.</param>
+/// <param name="Confusion">Confusion matrix (classification with class-index targets).</param>
+public sealed record EvaluationResult(double Loss, Dictionary<string, double> Metrics, ConfusionMatrix? Confusion);

@@ -1,0 +1,70 @@
+namespace OnnxKit.Training.Metrics;
+
+/// <summary>
+/// A quantity accumulated over the batches of an epoch from the model's outputs and the targets
+/// (Keras' metrics). Outputs are [count, outputSize] row-major; targets class indices or values.
+/// </summary>
+public abstract class Metric
+{
+    /// <summary>Name in logs and <c>metrics.json</c> (e.g. <c>accuracy</c>).</summary>
+    public abstract string Name { get; }
+    /// <summary>Clears the accumulated state (start of an epoch).</summary>
+    public abstract void Reset();
+    /// <summary>Adds one batch.</summary>
+    public abstract void Update(ReadOnlySpan<float> outputs, Array targets, int count, int outputSize);
+    /// <summary>The value over everything added since <see cref="Reset"/>.</summary>
+    public abstract double Result();
+
+    /// <summary>Index of the largest of <paramref name="row"/>.</summary>
+    protected static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    /// <summary>The class index of sample <paramref name="i"/> (sparse targets, or the arg-max of one-hot rows).</summary>
+    protected static int TargetClass(Array targets, int i, int outputSize) => targets switch
+    {
+        long[] l => (int)l[i],
+        int[] n => n[i],
+        float[] f when f.Length >= (i + 1) * outputSize && outputSize > 1 => ArgMax(f.AsSpan(i * outputSize, outputSize)),
+        float[] f => f[i] >= 0.5f ? 1 : 0,
+        _ => throw new ArgumentException($"unsupported target array {targets.GetType().Name}"),
+    };
+
+    /// <summary>The predicted class of a row: arg-max, or a 0.5 threshold for a single sigmoid output.</summary>
+    protected static int PredictedClass(ReadOnlySpan<float> row) => row.Length == 1 ? (row[0] >= 0.5f ? 1 : 0) : ArgMax(row);
+}
+
+/// <summary>The metric catalogue (Keras-like names).</summary>
+public static class Metrics
+{
+    /// <summary>Fraction of samples whose arg-max output equals the target class.</summary>
+    public static Metric Accuracy => new AccuracyMetric();
+    /// <summary>Fraction of samples whose target is among the k largest outputs.</summary>
+    public static Metric TopK(int k) => new TopKAccuracyMetric(k);
+    /// <summary>Macro-averaged precision over classes.</summary>
+    public static Metric Precision(int classes) => new ClassificationReportMetric(classes, ClassificationReportMetric.Kind.Precision);
+    /// <summary>Macro-averaged recall over classes.</summary>
+    public static Metric Recall(int classes) => new ClassificationReportMetric(classes, ClassificationReportMetric.Kind.Recall);
+    /// <summary>Macro-averaged F1 over classes.</summary>
+    public static Metric F1(int classes) => new ClassificationReportMetric(classes, ClassificationReportMetric.Kind.F1);
+    /// <summary>Mean squared error of outputs against float targets.</summary>
+    public static Metric MeanSquaredError => new RegressionMetric("mse", squared: true);
+    /// <summary>Mean absolute error.</summary>
+    public static Metric MeanAbsoluteError => new RegressionMetric("mae", squared: false);
+
+    /// <summary>Looks a metric up by its name (<c>accuracy</c>, <c>top5</c>, <c>mse</c>, <c>mae</c>, <c>precision</c>, <c>recall</c>, <c>f1</c>).</summary>
+    public static Metric ByName(string name, int classes) => name.ToLowerInvariant() switch
+    {
+        "accuracy" or "acc" => Accuracy,
+        "mse" => MeanSquaredError,
+        "mae" => MeanAbsoluteError,
+        "precision" => Precision(classes),
+        "recall" => Recall(classes),
+        "f1" => F1(classes),
+        var s when s.StartsWith("top") && int.TryParse(s[3..], out var k) => TopK(k),
+        _ => throw new ArgumentException($"unknown metric '{name}': expected accuracy, topK (e.g. top5), precision, recall, f1, mse or mae"),
+    };
+}

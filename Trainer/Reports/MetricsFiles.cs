@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OnnxKit.Training.Artifacts;
+using OnnxKit.Training.Fit;
+
+namespace OnnxKit.Training.Reports;
+
+/// <summary>
+/// <c>metrics.json</c> and <c>metrics.csv</c> of a run. JSON layout (documented in the README):
+/// <c>{"epochs": [{"epoch", "seconds", "train_loss", "train_&lt;metric&gt;", "val_loss", "val_&lt;metric&gt;", "lr", "samples_per_second"}],
+/// "test_loss", "test_&lt;metric&gt;", "samples_per_second", …}</c>.
+/// </summary>
+public static class MetricsFiles
+{
+    /// <summary>One epoch as a flat name → number map (the columns of the CSV).</summary>
+    public static Dictionary<string, double?> Flatten(EpochRecord r)
+    {
+        var d = new Dictionary<string, double?> { ["epoch"] = r.Epoch, ["seconds"] = Math.Round(r.Seconds, 4), ["train_loss"] = r.TrainLoss };
+        foreach (var kv in r.TrainMetrics) d["train_" + kv.Key] = kv.Value;
+        d["val_loss"] = r.ValLoss;
+        foreach (var kv in r.ValMetrics) d["val_" + kv.Key] = kv.Value;
+        d["lr"] = r.LearningRate;
+        d["samples_per_second"] = Math.Round(r.SamplesPerSecond, 1);
+        return d;
+    }
+
+    /// <summary>Writes the epochs and summary values as JSON (atomically).</summary>
+    public static void WriteJson(string path, IReadOnlyList<EpochRecord> epochs, IReadOnlyDictionary<string, object>? summary)
+    {
+        var root = new JsonObject { ["epochs"] = new JsonArray(epochs.Select(e => (JsonNode)ToJson(Flatten(e))).ToArray()) };
+        if (summary is not null) foreach (var kv in summary) root[kv.Key] = JsonSerializer.SerializeToNode(kv.Value);
+        AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static JsonObject ToJson(Dictionary<string, double?> d)
+    {
+        var o = new JsonObject();
+        foreach (var kv in d) o[kv.Key] = kv.Value is double v ? (kv.Key == "epoch" ? JsonValue.Create((int)v) : JsonValue.Create(v)) : null;
+        return o;
+    }
+
+    /// <summary>Writes the epochs as CSV with a header (atomically).</summary>
+    public static void WriteCsv(string path, IReadOnlyList<EpochRecord> epochs)
+    {
+        var rows = epochs.Select(Flatten).ToList();
+        var cols = rows.SelectMany(r => r.Keys).Distinct().ToList();
+        var sb = new StringBuilder(string.Join(",", cols)).Append('\n');
+        foreach (var r in rows)
+            sb.Append(string.Join(",", cols.Select(c => r.TryGetValue(c, out var v) && v is double x ? x.ToString("R", CultureInfo.InvariantCulture) : ""))).Append('\n');
+        AtomicFile.WriteAllText(path, sb.ToString());
+    }
+}

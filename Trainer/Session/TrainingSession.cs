@@ -1,0 +1,251 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using OnnxKit.IR;
+using OnnxKit.Training.Artifacts;
+using OnnxKit.Training.Checkpoints;
+using OnnxKit.Training.Optimizers;
+
+namespace OnnxKit.Training.Session;
+
+/// <summary>
+/// Runs training artifacts on ONNX Runtime. The state (parameters, optimizer slots, buffers) lives in two sets
+/// of ORT-owned tensors; step k reads set A and writes set B through one <see cref="OrtIoBinding"/>, step k+1
+/// the reverse, so no parameter is allocated or copied to managed memory per step. Batches are written into
+/// fixed buffers that the bindings already point at.
+/// </summary>
+public sealed class TrainingSession : IDisposable
+{
+    private readonly InferenceSession _train;
+    private readonly InferenceSession _eval;
+    private readonly Manifest _manifest;
+    private readonly Optimizer? _optimizer;
+    private readonly OrtValue[][] _state = new OrtValue[2][];
+    private readonly Dictionary<int, BatchBindings> _bindings = [];
+    private readonly float[] _scalarValues;
+    private readonly OrtValue[] _scalarTensors;
+    private readonly RunOptions _run = new();
+    private readonly long[] _featureShape;   // per-sample
+    private readonly long[] _targetShape;    // per-sample
+    private readonly ElementType _targetType;
+    private readonly long[] _outputShape;    // per-sample
+    private int _current;                    // which state set holds the latest values
+
+    /// <summary>Number of steps taken (restored from checkpoints).</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>The manifest of the artifacts.</summary>
+    public Manifest Manifest => _manifest;
+
+    /// <summary>Opens in-memory artifacts.</summary>
+    public TrainingSession(TrainingArtifacts artifacts, Optimizer optimizer, TrainingSessionOptions? options = null)
+        : this(artifacts.TrainStep.ToBytes(), artifacts.Eval.ToBytes(), artifacts.Manifest, artifacts.InitialState, optimizer, options) { }
+
+    /// <summary>Opens an artifacts directory written by <see cref="TrainingArtifacts.Save"/> (state from its checkpoint).</summary>
+    public static TrainingSession Open(string directory, Optimizer optimizer, TrainingSessionOptions? options = null)
+    {
+        var m = Manifest.Load(Path.Combine(directory, "manifest.json"));
+        var (tensors, meta) = SafeTensors.Read(Path.Combine(directory, m.Checkpoint));
+        var s = new TrainingSession(File.ReadAllBytes(Path.Combine(directory, m.TrainStep)), File.ReadAllBytes(Path.Combine(directory, m.Eval)),
+            m, tensors.ToDictionary(t => t.Name), optimizer, options);
+        if (meta.TryGetValue("step", out var st)) s.StepCount = long.Parse(st);
+        return s;
+    }
+
+    private TrainingSession(byte[] trainStep, byte[] eval, Manifest manifest, IReadOnlyDictionary<string, NamedTensor> initial, Optimizer? optimizer, TrainingSessionOptions? options)
+    {
+        options ??= new TrainingSessionOptions();
+        _manifest = manifest; _optimizer = optimizer;
+        using (var so = options.ToSessionOptions()) _train = new InferenceSession(trainStep, so);
+        using (var so = (options with { OptimizedModelPath = null, ProfilePrefix = null }).ToSessionOptions()) _eval = new InferenceSession(eval, so);
+        _featureShape = PerSample(manifest.BatchInputs[0]);
+        _targetShape = PerSample(manifest.BatchInputs[1]);
+        _targetType = ParseType(manifest.BatchInputs[1].Type);
+        var outMeta = _train.OutputMetadata[manifest.Output];
+        _outputShape = outMeta.Dimensions.Skip(1).Select(d => (long)d).ToArray();
+        for (int k = 0; k < 2; k++)
+            _state[k] = manifest.State.Select(s => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, s.Shape)).ToArray();
+        LoadState(initial);
+        _scalarValues = new float[manifest.StepScalars.Length];
+        _scalarTensors = _scalarValues.Select((_, i) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_scalarValues, i, 1), [])).ToArray();
+    }
+
+    private static long[] PerSample(TensorSpec spec) =>
+        spec.Shape.Skip(1).Select(e => e.ValueKind == System.Text.Json.JsonValueKind.Number ? e.GetInt64()
+            : throw new InvalidDataException($"batch input '{spec.Name}' has a symbolic non-batch dimension '{e}'; only the first dimension may vary")).ToArray();
+
+    private static ElementType ParseType(string name) => name switch
+    {
+        "float" => ElementType.Float32, "int64" => ElementType.Int64, "double" => ElementType.Float64, "int32" => ElementType.Int32,
+        _ => throw new NotSupportedException($"batch input type '{name}' is not supported"),
+    };
+
+    /// <summary>Elements per sample of the features.</summary>
+    public int FeatureSize => (int)_featureShape.Aggregate(1L, (a, d) => a * d);
+    /// <summary>Elements per sample of the target.</summary>
+    public int TargetSize => (int)_targetShape.Aggregate(1L, (a, d) => a * d);
+    /// <summary>Elements per sample of the model output.</summary>
+    public int OutputSize => (int)_outputShape.Aggregate(1L, (a, d) => a * d);
+    /// <summary>Element type of the target (int64 class indices or float).</summary>
+    public ElementType TargetType => _targetType;
+
+    /// <summary>
+    /// One optimisation step on a batch of <paramref name="count"/> samples with learning rate <paramref name="lr"/>.
+    /// <paramref name="targets"/> is a <c>long[]</c> or <c>float[]</c> as the loss expects. Returns the loss;
+    /// the model's output for the batch is then in <see cref="LastOutput"/>.
+    /// </summary>
+    public float Step(ReadOnlySpan<float> features, Array targets, int count, double lr)
+    {
+        if (_optimizer is null) throw new InvalidOperationException("this session was opened without an optimizer");
+        var b = Bindings(count);
+        b.Write(features, targets, count, FeatureSize, TargetSize, _targetType);
+        StepCount++;
+        var values = _optimizer.StepScalarValues(StepCount, lr);
+        values.CopyTo(_scalarValues, 0);
+        _train.RunWithBinding(_run, b.Train[_current]);
+        _current = 1 - _current;
+        _lastOutput = b.Output;
+        return b.Loss.GetTensorDataAsSpan<float>()[0];
+    }
+
+    private OrtValue? _lastOutput;
+
+    /// <summary>The model output of the last <see cref="Step"/> or <see cref="Evaluate"/> ([count, …] flattened).</summary>
+    public ReadOnlySpan<float> LastOutput => _lastOutput is null ? [] : _lastOutput.GetTensorDataAsSpan<float>();
+
+    /// <summary>Loss and outputs on a batch without updating anything (inference behaviour: Dropout off, running statistics).</summary>
+    public float Evaluate(ReadOnlySpan<float> features, Array targets, int count)
+    {
+        var b = Bindings(count);
+        b.Write(features, targets, count, FeatureSize, TargetSize, _targetType);
+        _eval.RunWithBinding(_run, b.Eval[_current]);
+        _lastOutput = b.Output;
+        return b.Loss.GetTensorDataAsSpan<float>()[0];
+    }
+
+    private BatchBindings Bindings(int count)
+    {
+        if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "a batch needs at least one sample");
+        if (_bindings.TryGetValue(count, out var b)) return b;
+        // Keep at most the full-size bindings and one partial size (the last batch of an epoch).
+        if (_bindings.Count >= 2)
+        {
+            var evict = _bindings.Keys.Min();
+            _bindings[evict].Dispose();
+            _bindings.Remove(evict);
+        }
+        b = new BatchBindings(this, count);
+        _bindings[count] = b;
+        return b;
+    }
+
+    /// <summary>Copies the current state to the host, by name.</summary>
+    public Dictionary<string, NamedTensor> State()
+    {
+        var r = new Dictionary<string, NamedTensor>();
+        for (int i = 0; i < _manifest.State.Length; i++)
+        {
+            var s = _manifest.State[i];
+            r[s.Name] = NamedTensor.FromFloats(s.Name, _state[_current][i].GetTensorDataAsSpan<float>().ToArray(), s.Shape);
+        }
+        return r;
+    }
+
+    /// <summary>Replaces the current state (e.g. from a checkpoint); every state entry must be present with its shape.</summary>
+    public void LoadState(IReadOnlyDictionary<string, NamedTensor> state)
+    {
+        for (int i = 0; i < _manifest.State.Length; i++)
+        {
+            var s = _manifest.State[i];
+            if (!state.TryGetValue(s.Name, out var t)) throw new InvalidDataException($"the checkpoint has no tensor '{s.Name}' ({s.Kind}); it does not belong to these artifacts");
+            if (!t.Shape.SequenceEqual(s.Shape)) throw new InvalidDataException($"checkpoint tensor '{s.Name}' has shape [{string.Join(", ", t.Shape)}], the model expects [{string.Join(", ", s.Shape)}]");
+            t.ToFloats().CopyTo(_state[_current][i].GetTensorMutableDataAsSpan<float>());
+        }
+    }
+
+    /// <summary>Restores the step counter (with a checkpoint).</summary>
+    public void SetStepCount(long step) => StepCount = step;
+
+    /// <summary>Writes the state as a safetensors checkpoint (atomically) with metadata.</summary>
+    public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["step"] = StepCount.ToString() };
+        var st = State();
+        SafeTensors.Write(path, _manifest.State.Select(s => st[s.Name]), meta);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var b in _bindings.Values) b.Dispose();
+        foreach (var set in _state) foreach (var v in set) v.Dispose();
+        foreach (var v in _scalarTensors) v.Dispose();
+        _train.Dispose(); _eval.Dispose(); _run.Dispose();
+    }
+
+    /// <summary>Buffers and bindings for one batch size: batch inputs, outputs, and a binding per state parity.</summary>
+    private sealed class BatchBindings : IDisposable
+    {
+        public readonly float[] Features;
+        public readonly Array Targets;
+        public readonly OrtValue FeatureValue, TargetValue, Loss, Output;
+        public readonly OrtIoBinding[] Train = new OrtIoBinding[2];
+        public readonly OrtIoBinding[] Eval = new OrtIoBinding[2];
+
+        public BatchBindings(TrainingSession s, int count)
+        {
+            Features = new float[count * s.FeatureSize];
+            FeatureValue = OrtValue.CreateTensorValueFromMemory(Features, [count, .. s._featureShape]);
+            long[] tshape = [count, .. s._targetShape];
+            if (s._targetType == ElementType.Int64) { var t = new long[count * s.TargetSize]; Targets = t; TargetValue = OrtValue.CreateTensorValueFromMemory(t, tshape); }
+            else { var t = new float[count * s.TargetSize]; Targets = t; TargetValue = OrtValue.CreateTensorValueFromMemory(t, tshape); }
+            Loss = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
+            Output = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [count, .. s._outputShape]);
+            var m = s._manifest;
+            for (int k = 0; k < 2; k++)
+            {
+                var tb = s._train.CreateIoBinding();
+                tb.BindInput(TrainingArtifacts.InputName, FeatureValue);
+                tb.BindInput(TrainingArtifacts.TargetName, TargetValue);
+                for (int i = 0; i < m.StepScalars.Length; i++) tb.BindInput(m.StepScalars[i], s._scalarTensors[i]);
+                for (int i = 0; i < m.State.Length; i++)
+                {
+                    tb.BindInput(m.State[i].Name, s._state[k][i]);
+                    tb.BindOutput(m.State[i].Next, s._state[1 - k][i]);
+                }
+                tb.BindOutput(m.Loss, Loss);
+                tb.BindOutput(m.Output, Output);
+                Train[k] = tb;
+
+                var eb = s._eval.CreateIoBinding();
+                eb.BindInput(TrainingArtifacts.InputName, FeatureValue);
+                eb.BindInput(TrainingArtifacts.TargetName, TargetValue);
+                var evalInputs = s._eval.InputNames.ToHashSet();
+                for (int i = 0; i < m.State.Length; i++)
+                    if (evalInputs.Contains(m.State[i].Name)) eb.BindInput(m.State[i].Name, s._state[k][i]);
+                eb.BindOutput(m.Loss, Loss);
+                eb.BindOutput(m.Output, Output);
+                Eval[k] = eb;
+            }
+        }
+
+        public void Write(ReadOnlySpan<float> features, Array targets, int count, int featureSize, int targetSize, ElementType targetType)
+        {
+            if (features.Length < count * featureSize)
+                throw new ArgumentException($"features hold {features.Length} values; {count} samples of {featureSize} need {count * featureSize}");
+            features[..(count * featureSize)].CopyTo(Features);
+            switch (targets)
+            {
+                case long[] l when targetType == ElementType.Int64 && l.Length >= count * targetSize: Array.Copy(l, (long[])Targets, count * targetSize); break;
+                case float[] f when targetType == ElementType.Float32 && f.Length >= count * targetSize: Array.Copy(f, (float[])Targets, count * targetSize); break;
+                default: throw new ArgumentException($"targets must be {(targetType == ElementType.Int64 ? "long[]" : "float[]")} with at least {count * targetSize} values, got {targets.GetType().Name} of {targets.Length}");
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var b in Train) b.Dispose();
+            foreach (var b in Eval) b.Dispose();
+            FeatureValue.Dispose(); TargetValue.Dispose(); Loss.Dispose(); Output.Dispose();
+        }
+    }
+}
