@@ -66,6 +66,10 @@ internal static class EinsumRules
             }
             if (term.EllipsisAt >= 0) ellipsisShapes.Add(new Shape(s.Skip(term.EllipsisAt).Take(ellipsisRank)));
         }
+        // ONNX (and ORT) want every '...' to stand for the same number of axes; sizes of 1 broadcast.
+        var ranks = ellipsisShapes.Where(e => e is not null).Select(e => e!.Rank).Distinct().ToList();
+        if (ranks.Count > 1)
+            throw c.Fail($"equation '{equation}': the ellipses stand for {string.Join(" and ", ranks)} axes in different operands; expected the same number");
         var ellipsis = anyEllipsis ? c.Broadcast(ellipsisShapes.ToArray()) : Shape.Scalar;
 
         Term output;
