@@ -36,7 +36,13 @@ public static partial class ShapeInference
         var ctx = new InferenceContext(builder, node, inputs);
         if (!Rules.TryGetValue(node.OpType, out var rule))
             return new TensorType?[node.Outputs.Count];
-        var result = rule(ctx);
+        TensorType?[] result;
+        try { result = rule(ctx); }
+        catch (Exception e) when (e is not GraphBuildException)
+        {
+            // A rule tripping over input it did not foresee still reports the node, never a bare runtime exception.
+            throw new GraphBuildException(ctx.Fail($"cannot infer the output types: {e.Message}").Message, e);
+        }
         if (result.Length < node.Outputs.Count) Array.Resize(ref result, node.Outputs.Count);
         return result;
     }
