@@ -68,7 +68,9 @@ internal static class GenerationRules
         var (start, limit, delta) = (c.ConstantDoubles(0), c.ConstantDoubles(1), c.ConstantDoubles(2));
         if (start is null || limit is null || delta is null) return [c.Like(0, new Shape(Dim.Unknown))];
         if (delta[0] == 0) throw c.Fail("delta is 0; expected a non-zero step");
-        long n = (long)Math.Max(Math.Ceiling((limit[0] - start[0]) / delta[0]), 0);
+        // As the runtimes do: the difference in the element type, the division in double.
+        double span = c.Input(0).ElementType == ElementType.Float32 ? (float)limit[0] - (float)start[0] : limit[0] - start[0];
+        long n = (long)Math.Max(Math.Ceiling(span / delta[0]), 0);
         return [c.Like(0, new Shape(Dim.Of(n)))];
     }
 }

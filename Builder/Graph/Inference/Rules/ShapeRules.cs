@@ -9,17 +9,37 @@ internal static class ShapeRules
     {
         ShapeInference.Register("Constant", c =>
         {
-            var t = c.Tensor("value") ?? throw c.Fail("only the 'value' form of Constant is supported by inference");
-            return [new TensorType((ElementType)t.DataType, Shape.Of(t.Dims.ToArray()))];
+            if (ConstantTensor(c.Node) is { } t) return [new TensorType((ElementType)t.DataType, Shape.Of(t.Dims.ToArray()))];
+            if (c.Node.Attribute("value_string") is not null) return [new TensorType(ElementType.String, Shape.Scalar)];
+            if (c.Node.Attribute("value_strings") is { } ss) return [new TensorType(ElementType.String, Shape.Of(ss.Strings.Count))];
+            if (c.Node.Attribute("sparse_value") is { } sp) return [new TensorType((ElementType)sp.SparseTensor.Values.DataType, Shape.Of(sp.SparseTensor.Dims.ToArray()))];
+            throw c.Fail("a Constant needs one of the attributes value, value_float(s), value_int(s), value_string(s), sparse_value");
         });
         ShapeInference.Register("Reshape", Reshape);
         ShapeInference.Register("Flatten", c =>
         {
             var s = c.Input(0).Shape;
             if (s is null) return [c.Like(0, new Shape(Dim.Unknown, Dim.Unknown))];
-            int axis = c.Axis(c.Int("axis", 1), s.Rank + 1);
+            // Axis may be -r..r (r itself puts everything in the first dimension); negatives count from the back.
+            long axisAttr = c.Int("axis", 1);
+            if (axisAttr < -s.Rank || axisAttr > s.Rank) throw c.Fail($"axis {axisAttr} is out of range for rank {s.Rank} (expected -{s.Rank}..{s.Rank})");
+            int axis = (int)(axisAttr < 0 ? axisAttr + s.Rank : axisAttr);
             return [c.Like(0, new Shape(Product(s.Take(axis)), Product(s.Skip(axis))))];
         });
+    }
+
+    /// <summary>
+    /// The tensor a Constant node holds, from whichever attribute form it uses (value, value_float(s), value_int(s)),
+    /// or null for string and sparse forms.
+    /// </summary>
+    internal static Schema.TensorProto? ConstantTensor(Node node)
+    {
+        if (node.GetTensor("value") is { } t) return t;
+        if (node.Attribute("value_float") is { } f) return TensorData.Scalar("", ElementType.Float32, f.F);
+        if (node.Attribute("value_int") is { } i) return TensorData.FromInt64s("", [i.I]);
+        if (node.GetFloats("value_floats") is { } fs) return TensorData.FromFloats("", fs, fs.Length);
+        if (node.GetInts("value_ints") is { } its) return TensorData.FromInt64s("", its, its.Length);
+        return null;
     }
 
     /// <summary>Product of dimensions: known when all are known, the symbol itself for a single symbolic dimension.</summary>
