@@ -137,6 +137,42 @@ public sealed class InferenceRulesTests
         ["Einsum reduce"] = new(17, g => [Op.Einsum("ijk->j", X(g, "a", 2, 3, 4))]),
         ["Einsum ellipsis in the middle"] = new(17, g => [Op.Einsum("i...j->ji...", X(g, "a", 2, 3, 4, 5))]),
 
+        // More forms: old opsets, attribute variants, less common operators.
+        ["Conv kernel_shape attribute"] = new(17, g => [Op.Conv(X(g, "x", 1, 2, 6, 7), W(g, 3, 2, 2, 3), kernelShape: [2, 3], strides: [1, 2])]),
+        ["ConvTranspose SAME_UPPER"] = new(17, g => [Op.ConvTranspose(X(g, "x", 1, 2, 4, 5), W(g, 2, 3, 3, 3), strides: [2, 2], autoPad: "SAME_UPPER")]),
+        ["MaxPool ceil_mode dilation"] = new(17, g => [Op.MaxPool(X(g, "x", 1, 1, 10, 9), [2, 2], strides: [3, 2], dilations: [2, 1], ceilMode: true)]),
+        ["AveragePool dilations (opset 19)"] = new(19, g => N(g, "AveragePool", [X(g, "x", 1, 2, 9, 9)], 1, Attr.Ints("kernel_shape", [2, 2]), Attr.Ints("dilations", [2, 2]), Attr.Ints("strides", [2, 1]))),
+        ["GlobalLpPool"] = new(17, g => N(g, "GlobalLpPool", [X(g, "x", 2, 3, 4, 5)])),
+        ["Hardmax (opset 11 default axis 1)"] = new(11, g => N(g, "Hardmax", [X(g, "x", 2, 3, 4)])),
+        ["Dropout ratio attribute (opset 10)"] = new(10, g => N(g, "Dropout", [X(g, "x", 3, 4)], 2, Attr.Float("ratio", 0.2f))),
+        ["Dropout inference, mask"] = new(17, g => Op.Dropout(X(g, "x", 3, 4), 0.5, training: false)),
+        ["ReduceSum axes input (opset 13)"] = new(13, g => [Op.ReduceSum(X(g, "x", 2, 3, 4), [-1, 0])]),
+        ["ReduceMean noop with no axes (opset 18)"] = new(18, g => N(g, "ReduceMean", [X(g, "x", 2, 3)], 1, Attr.Int("noop_with_empty_axes", 1), Attr.Int("keepdims", 0))),
+        ["TopK attribute k (opset 9)"] = new(9, g => N(g, "TopK", [X(g, "x", 3, 6)], 2, Attr.Int("k", 2))),
+        ["Split equal, no sizes (opset 13)"] = new(13, g => g.Node("Split", [X(g, "x", 4, 6)], 2, [Attr.Int("axis", 1)])),
+        ["Squeeze axes input (opset 13)"] = new(13, g => [Op.Squeeze(X(g, "x", 3, 1, 2, 1), -1, 1)]),
+        ["Unsqueeze attribute (opset 11)"] = new(11, g => [Op.Unsqueeze(X(g, "x", 3, 2), 1, -1)]),
+        ["Pad with axes (opset 18)"] = new(18, g => N(g, "Pad", [X(g, "x", 2, 3, 4), Ints(g, [1, 2, 0, 3], 4), null, Ints(g, [2, 0], 2)])),
+        ["Pad edge"] = new(17, g => [Op.Pad(X(g, "x", 3, 2), [0, 1, 2, 1], mode: "edge")]),
+        ["Shape start only"] = new(15, g => [Op.Shape(X(g, "x", 2, 3, 4, 5), 1)]),
+        ["Gather negative axis"] = new(17, g => [Op.Gather(X(g, "x", 3, 5, 2), Ints(g, [1, 0, 1], 3), axis: -1)]),
+        ["GatherElements axis 0"] = new(17, g => [Op.GatherElements(X(g, "x", 3, 4), Ints(g, [2, 0, 1, 1, 0, 0, 2, 2], 2, 4))]),
+        ["ScatterElements add"] = new(17, g => [Op.ScatterElements(X(g, "x", 3, 4), Ints(g, [0, 2, 1, 0], 2, 2), W(g, 2, 2), axis: 0, reduction: "add")]),
+        ["Compress with axis"] = new(17, g => N(g, "Compress", [X(g, "x", 3, 4), g.Constant(TensorData.FromBools("", [true, false, true], 3))], 1, Attr.Int("axis", 0)), DataDependent: true),
+        ["Compress flattened"] = new(17, g => N(g, "Compress", [X(g, "x", 3, 4), g.Constant(TensorData.FromBools("", [true, false, true], 3))]), DataDependent: true),
+        ["OneHot axis 0"] = new(17, g => [Op.OneHot(Ints(g, [0, 2, 1], 3), 4, g.Constant(TensorData.FromFloats("", [0, 1], 2)), axis: 0)]),
+        ["EyeLike"] = new(17, g => N(g, "EyeLike", [X(g, "x", 3, 5)], 1, Attr.Int("k", 1))),
+        ["RandomNormalLike"] = new(17, g => N(g, "RandomNormalLike", [X(g, "x", 3, 5)])),
+        ["RandomUniform"] = new(17, g => N(g, "RandomUniform", [], 1, Attr.Ints("shape", [2, 7]))),
+        ["Bernoulli"] = new(17, g => N(g, "Bernoulli", [Op.Sigmoid(X(g, "x", 3, 5))])),
+        ["Resize axes (opset 18)"] = new(18, g => N(g, "Resize", [X(g, "x", 1, 2, 3, 5), null, g.Constant(TensorData.FromFloats("", [2, 0.5f], 2))], 1, Attr.Ints("axes", [2, 3]))),
+        ["Resize sizes, linear (opset 13)"] = new(13, g => N(g, "Resize", [X(g, "x", 1, 1, 4, 4), null, null, Ints(g, [1, 1, 3, 9], 4)], 1, Attr.String("mode", "linear"))),
+        ["Einsum diagonal"] = new(17, g => [Op.Einsum("ii->i", X(g, "a", 4, 4))]),
+        ["Einsum outer product, implicit"] = new(17, g => [Op.Einsum("i,j", X(g, "a", 3), X(g, "b", 5))]),
+        ["Einsum broadcast of size-1 ellipsis"] = new(17, g => [Op.Einsum("...i,...i->...", X(g, "a", 4, 1, 3), X(g, "b", 1, 5, 3))]),
+        ["SoftmaxCrossEntropyLoss ignore_index, none"] = new(17, g => Op.SoftmaxCrossEntropyLoss(X(g, "x", 4, 3), Ints(g, [0, -1, 1, 1], 4), reduction: "none", ignoreIndex: -1)),
+        ["NegativeLogLikelihoodLoss weights, sum"] = new(17, g => [Op.NegativeLogLikelihoodLoss(X(g, "x", 4, 3, 2), Ints(g, [0, 2, 1, 1, 0, 0, 2, 2], 4, 2), W(g, 3), reduction: "sum")]),
+
         // Losses and the rest.
         ["SoftmaxCrossEntropyLoss mean + log_prob"] = new(17, g => Op.SoftmaxCrossEntropyLoss(X(g, "x", 4, 3), Ints(g, [0, 2, 1, 1], 4))),
         ["SoftmaxCrossEntropyLoss none, spatial"] = new(17, g => Op.SoftmaxCrossEntropyLoss(X(g, "x", 2, 3, 5), Ints(g, [0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 2, 5), reduction: "none")),
@@ -166,6 +202,7 @@ public sealed class InferenceRulesTests
             c.Build(g);
             foreach (var n in g.Graph.Nodes) if (n.OpType is not ("Constant" or "Identity")) ops.Add(n.OpType);
         }
+        Console.WriteLine($"{Cases.Count} cases over {ops.Count} operators: {string.Join(", ", ops.Order())}");
         Assert.IsGreaterThanOrEqualTo(60, ops.Count, string.Join(", ", ops.Order()));
         Assert.IsGreaterThanOrEqualTo(100, Cases.Count);
     }
