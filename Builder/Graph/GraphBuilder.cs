@@ -95,7 +95,9 @@ public sealed class GraphBuilder
         var et = inferred.ElementType != ElementType.Undefined ? inferred.ElementType : declared.ElementType;
         var shape = inferred.Shape ?? declared.Shape;
         if (inferred.Shape is not null && declared.Shape is not null && inferred.Shape.Rank == declared.Shape.Rank)
-            shape = new Shape(inferred.Shape.Select((d, i) => d.IsKnown ? d : declared.Shape[i].IsUnknown ? d : declared.Shape[i]));
+            // An inferred number or symbol is derived from the graph's inputs (e.g. "batch"); a declared symbol is only an
+            // exporter's label for this one value, so it fills in only where inference knows nothing.
+            shape = new Shape(inferred.Shape.Select((d, i) => !d.IsUnknown ? d : declared.Shape[i]));
         return new TensorType(et, shape);
     }
 
