@@ -223,7 +223,11 @@ public sealed class GraphBuilder
         for (int k = 0; k < outputs; k++)
         {
             string o = outputNames?[k] ?? (outputs == 1 ? nodeName : $"{nodeName}:{k}");
-            if (outputNames is not null) CheckNewName(o, $"output of {opType} node '{nodeName}'");
+            if (outputNames is not null)
+            {
+                CheckNewName(o, $"output of {opType} node '{nodeName}'");
+                if (outNames.Contains(o)) throw new GraphBuildException($"{opType} node '{nodeName}' names two of its outputs '{o}' (value names must be unique)");
+            }
             else if (_values.ContainsKey(o)) o = UniqueName(o);
             outNames.Add(o);
         }

@@ -76,6 +76,9 @@ public sealed class BuilderErrorTests
         var nodeOut = Assert.ThrowsExactly<GraphBuildException>(() => g.Node("Neg", [x], outputNames: ["x"]));
         Contains(nodeOut.Message, "Neg node", "'x'", "value names must be unique");
 
+        var sameTwice = Assert.ThrowsExactly<GraphBuildException>(() => g.Node("Split", [x], attributes: [Attr.Int("axis", 0)], outputNames: ["p", "p"]));
+        Contains(sameTwice.Message, "Split node", "two of its outputs 'p'");
+
         g.Output(y, "y");
         var again = Assert.ThrowsExactly<GraphBuildException>(() => g.Output(g["y"]));
         Contains(again.Message, "'y' is already a graph output");
