@@ -31,7 +31,8 @@ internal static class NormalizationRules
             var x = c.Input(0);
             if (c.HasInput(1) && c.Input(1).Shape is { Rank: > 0 } r && r.ElementCount != 1)
                 throw c.Fail($"ratio must be a scalar, got shape {r}");
-            return [x, new TensorType(ElementType.Bool, x.Shape)];
+            // The mask is bool from opset 10; before that it had the data's type.
+            return [x, new TensorType(c.Opset >= 10 ? ElementType.Bool : x.ElementType, x.Shape)];
         });
         ShapeInference.Register("LRN", c =>
         {
