@@ -13,6 +13,7 @@ public sealed class GraphBuilder
     private readonly Dictionary<string, Value> _values = [];
     private readonly Dictionary<string, Value> _constantCache = [];
     private readonly Dictionary<string, TensorProto> _constantData = [];
+    private readonly Dictionary<string, InferenceRules.ShapeEntry[]> _shapeValues = [];
     private readonly HashSet<string> _nodeNames = [];
     private readonly Stack<string> _scopes = new();
     private int _counter;
@@ -168,6 +169,12 @@ public sealed class GraphBuilder
         _constantCache[key] = v;
         return v;
     }
+
+    // The content of small int64 values computed from shapes (Shape → Gather → Concat …), entry by entry: numbers or
+    // symbols such as "batch". Recorded by the inference rules so that Reshape(x, [batch, -1]) keeps its sizes.
+    internal InferenceRules.ShapeEntry[]? ShapeValue(string valueName) => _shapeValues.GetValueOrDefault(valueName);
+
+    internal void RecordShapeValue(string valueName, InferenceRules.ShapeEntry[] entries) => _shapeValues[valueName] = entries;
 
     /// <summary>The constant content of a value (a <c>Constant</c> node or small initializer), or null when it is computed.</summary>
     public TensorProto? ConstantValue(string valueName) => _constantData.GetValueOrDefault(valueName);
