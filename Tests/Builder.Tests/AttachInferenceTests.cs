@@ -7,7 +7,7 @@ namespace OnnxKit.Tests;
 /// <summary>
 /// Inference on a graph someone else wrote: a PyTorch export (Conv, BatchNorm folded, grouped Conv, ceil-mode MaxPool,
 /// ConvTranspose, Pad + AveragePool, Transpose, LayerNormalization, MatMul, ReduceMean, TopK, Concat, Slice, Resize,
-/// Softmax, Flatten) is attached with its declared intermediate types removed, so every type comes from the rules,
+/// Softmax, and view(size(0), -1) as Shape → Gather → Unsqueeze → Concat → Reshape) is attached with its declared intermediate types removed, so every type comes from the rules,
 /// and each value is compared with what ONNX Runtime computes for two batch sizes.
 /// </summary>
 [TestClass]

@@ -161,6 +161,35 @@ public sealed class SymbolicShapeTests
     }
 
     [TestMethod]
+    public void ReshapeTargetsBuiltFromShapeOpsKeepTheirSizes()
+    {
+        // x.view(x.size(0), -1) as exporters write it: Shape → Gather → Unsqueeze → Concat → Reshape.
+        var g = new GraphBuilder("view");
+        var x = g.Input("x", ElementType.Float32, "batch", 8, 5, 5);
+        var size0 = Op.Gather(Op.Shape(x), g.Constant(TensorData.Scalar("", ElementType.Int64, 0)));
+        var target = Op.Concat(0, Op.Unsqueeze(size0, 0), g.Int64s(-1));
+        var flat = Op.Reshape(x, target);
+        Assert.AreEqual("[batch, 200]", flat.Shape!.ToString());
+        // Shape(x)[1:] read back as a target, and the shape of one tensor imposed on another.
+        var tail = Op.Slice(Op.Shape(x), [1], [long.MaxValue]);
+        Assert.AreEqual("[8, 5, 5]", Op.Reshape(g.Input("y", ElementType.Float32, 200), tail).Shape!.ToString());
+        Assert.AreEqual("[batch, 8, 5, 5]", Op.Reshape(flat, Op.Shape(x)).Shape!.ToString());
+        Assert.AreEqual("[batch, 8, 5, 5]", g.Node1("ConstantOfShape", [Op.Shape(x)]).Shape!.ToString());
+        Assert.AreEqual("[batch, 8, 5, 5]", Op.Expand(g.Input("one", ElementType.Float32, 1), Op.Shape(x)).Shape!.ToString());
+        // A size computed at run time stays unknown rather than guessed.
+        var n = g.Input("n", ElementType.Int64, 1);
+        Assert.AreEqual("[?, 200]", Op.Reshape(flat, Op.Concat(0, n, g.Int64s(200))).Shape!.ToString());
+
+        // The same chain alone, run: ORT agrees.
+        var h = new GraphBuilder("view_only");
+        var hx = h.Input("x", ElementType.Float32, "batch", 8, 5, 5);
+        var hflat = h.Output(Op.Reshape(hx, Op.Concat(0, Op.Unsqueeze(Op.Gather(Op.Shape(hx), h.Constant(TensorData.Scalar("", ElementType.Int64, 0))), 0), h.Int64s(-1))), "flat");
+        Assert.AreEqual("[batch, 200]", hflat.Shape!.ToString());
+        var got = OrtRun.Run(h.Build(), HostTensor.F32("x", new float[3 * 200], 3, 8, 5, 5));
+        CollectionAssert.AreEqual(new long[] { 3, 200 }, got["flat"].Shape);
+    }
+
+    [TestMethod]
     public void RunTimeArgumentsGiveRankButUnknownSizes()
     {
         var g = new GraphBuilder("dynamic");

@@ -54,8 +54,8 @@ internal static class GenerationRules
         var type = c.Tensor("value") is { } v ? (ElementType)v.DataType : ElementType.Float32;
         if (c.Input(0).ElementType is not (ElementType.Int64 or ElementType.Undefined))
             throw c.Fail($"the shape input must be int64, got {c.Input(0).ElementType.OnnxName()}");
-        if (c.ConstantInts(0) is { } dims)
-            return [new TensorType(type, new Shape(dims.Select(d => d >= 0 ? Dim.Of(d) : throw c.Fail($"shape [{string.Join(", ", dims)}] has a negative entry"))))];
+        if (c.ShapeValue(0) is { } dims)
+            return [new TensorType(type, new Shape(dims.Select(d => d.Number is < 0 ? throw c.Fail($"shape has a negative entry {d.Number}") : d.ToDim())))];
         return [new TensorType(type, c.Input(0).Shape is { Rank: 1 } l && l[0].IsKnown ? DimMath.Unknowns((int)l[0].Value!.Value) : null)];
     }
 

@@ -203,9 +203,10 @@ internal static class LayoutRules
     private static TensorType?[] Expand(InferenceContext c)
     {
         var s = c.Input(0).Shape;
-        var target = c.ConstantInts(1);
+        // Constant target, or one carried from Shape ops (Expand(x, Shape(y))).
+        var target = c.ShapeValue(1);
         Shape? t = target is not null
-            ? new Shape(target.Select(v => v >= 0 ? Dim.Of(v) : throw c.Fail($"target shape [{string.Join(", ", target)}] has a negative entry")))
+            ? new Shape(target.Select(v => v.Number is < 0 ? throw c.Fail($"target shape has a negative entry {v.Number}") : v.ToDim()))
             : c.Input(1).Shape is { Rank: 1 } l && l[0].IsKnown ? DimMath.Unknowns((int)l[0].Value!.Value) : null;
         if (t is null || s is null) return [c.Like(0, null)];
         if (target is null)

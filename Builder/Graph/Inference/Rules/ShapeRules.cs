@@ -54,31 +54,33 @@ internal static class ShapeRules
     private static TensorType?[] Reshape(InferenceContext c)
     {
         var input = c.Input(0);
-        var target = c.ConstantInts(1);
+        // The target's entries: constants, or sizes carried from Shape ops (e.g. [batch, -1] from x.view(x.size(0), -1)).
+        var target = c.ShapeValue(1);
         if (target is null) return [c.Like(0, c.Input(1).Shape is { Rank: 1 } ts && ts[0].IsKnown ? new Shape(Enumerable.Repeat(Dim.Unknown, (int)ts[0].Value!.Value)) : null)];
         bool allowZero = c.Int("allowzero", 0) != 0;
         var s = input.Shape;
         var dims = new Dim[target.Length];
         int inferAt = -1;
+        string shown = "[" + string.Join(", ", target.Select(e => e.Number?.ToString() ?? e.Symbol ?? "?")) + "]";
         for (int i = 0; i < target.Length; i++)
         {
-            long t = target[i];
-            if (t == -1) { if (inferAt >= 0) throw c.Fail($"target shape [{string.Join(", ", target)}] has more than one -1"); inferAt = i; dims[i] = Dim.Unknown; }
+            if (target[i].Number is not { } t) { dims[i] = target[i].ToDim(); continue; }
+            if (t == -1) { if (inferAt >= 0) throw c.Fail($"target shape {shown} has more than one -1"); inferAt = i; dims[i] = Dim.Unknown; }
             else if (t == 0 && !allowZero) dims[i] = s is not null && i < s.Rank ? s[i] : Dim.Unknown;
-            else if (t < 0) throw c.Fail($"target shape [{string.Join(", ", target)}] has an invalid entry {t}");
+            else if (t < 0) throw c.Fail($"target shape {shown} has an invalid entry {t}");
             else dims[i] = Dim.Of(t);
         }
-        if (s is not null && s.IsFullyKnown)
+        if (s is not null && s.IsFullyKnown && dims.Where((d, i) => i != inferAt).All(d => d.IsKnown))
         {
             long total = s.ElementCount!.Value;
             long known = dims.Where((d, i) => i != inferAt).Aggregate(1L, (a, d) => a * (d.Value ?? 1));
             if (inferAt >= 0)
             {
-                if (known == 0 || total % known != 0) throw c.Fail($"cannot reshape {s} ({total} elements) to [{string.Join(", ", target)}]");
+                if (known == 0 || total % known != 0) throw c.Fail($"cannot reshape {s} ({total} elements) to {shown}");
                 dims[inferAt] = Dim.Of(total / known);
             }
             else if (known != total && dims.All(d => d.IsKnown))
-                throw c.Fail($"cannot reshape {s} ({total} elements) to [{string.Join(", ", target)}] ({known} elements)");
+                throw c.Fail($"cannot reshape {s} ({total} elements) to {shown} ({known} elements)");
         }
         else if (s is not null && inferAt >= 0)
         {
