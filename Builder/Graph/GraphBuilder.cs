@@ -13,6 +13,7 @@ public sealed class GraphBuilder
     private readonly Dictionary<string, Value> _values = [];
     private readonly Dictionary<string, Value> _constantCache = [];
     private readonly Dictionary<string, TensorProto> _constantData = [];
+    private readonly Dictionary<string, InferenceRules.ShapeEntry[]> _shapeValues = [];
     private readonly HashSet<string> _nodeNames = [];
     private readonly Stack<string> _scopes = new();
     private int _counter;
@@ -83,7 +84,7 @@ public sealed class GraphBuilder
                 var t = Merge(outs.ElementAtOrDefault(k), declared.GetValueOrDefault(name));
                 b._values[name] = new Value(b, name, t);
             }
-            if (n.OpType == "Constant" && n.Domain.Length == 0 && n.GetTensor("value") is { } ct) b._constantData[n.Outputs[0]] = ct;
+            if (n.OpType == "Constant" && n.Domain.Length == 0 && InferenceRules.ShapeRules.ConstantTensor(n) is { } ct) b._constantData[n.Outputs[0]] = ct;
         }
         return b;
     }
@@ -95,7 +96,9 @@ public sealed class GraphBuilder
         var et = inferred.ElementType != ElementType.Undefined ? inferred.ElementType : declared.ElementType;
         var shape = inferred.Shape ?? declared.Shape;
         if (inferred.Shape is not null && declared.Shape is not null && inferred.Shape.Rank == declared.Shape.Rank)
-            shape = new Shape(inferred.Shape.Select((d, i) => d.IsKnown ? d : declared.Shape[i].IsUnknown ? d : declared.Shape[i]));
+            // An inferred number or symbol is derived from the graph's inputs (e.g. "batch"); a declared symbol is only an
+            // exporter's label for this one value, so it fills in only where inference knows nothing.
+            shape = new Shape(inferred.Shape.Select((d, i) => !d.IsUnknown ? d : declared.Shape[i]));
         return new TensorType(et, shape);
     }
 
@@ -167,6 +170,12 @@ public sealed class GraphBuilder
         return v;
     }
 
+    // The content of small int64 values computed from shapes (Shape → Gather → Concat …), entry by entry: numbers or
+    // symbols such as "batch". Recorded by the inference rules so that Reshape(x, [batch, -1]) keeps its sizes.
+    internal InferenceRules.ShapeEntry[]? ShapeValue(string valueName) => _shapeValues.GetValueOrDefault(valueName);
+
+    internal void RecordShapeValue(string valueName, InferenceRules.ShapeEntry[] entries) => _shapeValues[valueName] = entries;
+
     /// <summary>The constant content of a value (a <c>Constant</c> node or small initializer), or null when it is computed.</summary>
     public TensorProto? ConstantValue(string valueName) => _constantData.GetValueOrDefault(valueName);
 
@@ -221,7 +230,11 @@ public sealed class GraphBuilder
         for (int k = 0; k < outputs; k++)
         {
             string o = outputNames?[k] ?? (outputs == 1 ? nodeName : $"{nodeName}:{k}");
-            if (outputNames is not null) CheckNewName(o, $"output of {opType} node '{nodeName}'");
+            if (outputNames is not null)
+            {
+                CheckNewName(o, $"output of {opType} node '{nodeName}'");
+                if (outNames.Contains(o)) throw new GraphBuildException($"{opType} node '{nodeName}' names two of its outputs '{o}' (value names must be unique)");
+            }
             else if (_values.ContainsKey(o)) o = UniqueName(o);
             outNames.Add(o);
         }
@@ -236,7 +249,7 @@ public sealed class GraphBuilder
             _values[outNames[k]] = v;
             result[k] = v;
         }
-        if (opType == "Constant" && domain.Length == 0 && node.GetTensor("value") is { } ct) _constantData[outNames[0]] = ct;
+        if (opType == "Constant" && domain.Length == 0 && InferenceRules.ShapeRules.ConstantTensor(node) is { } ct) _constantData[outNames[0]] = ct;
         return result;
     }
 

@@ -41,6 +41,23 @@ public sealed class InferenceContext
     public double[]? ConstantDoubles(int i) =>
         HasInput(i) && _builder?.ConstantValue(Node.Inputs[i]) is { } t ? TensorData.ToDoubleArray(t) : null;
 
+    /// <summary>
+    /// The content of int64 input <paramref name="i"/> entry by entry: its constant values, or the symbolic values a rule
+    /// recorded for it (a Shape output holds [batch, 3]); null when neither is known.
+    /// </summary>
+    internal InferenceRules.ShapeEntry[]? ShapeValue(int i)
+    {
+        if (!HasInput(i)) return null;
+        if (ConstantInts(i) is { } v) return v.Select(x => new InferenceRules.ShapeEntry(x, null)).ToArray();
+        return _builder?.ShapeValue(Node.Inputs[i]);
+    }
+
+    /// <summary>Records the content of output <paramref name="k"/> for rules downstream (see <see cref="ShapeValue"/>).</summary>
+    internal void SetShapeValue(int k, IEnumerable<InferenceRules.ShapeEntry> entries)
+    {
+        if (_builder is not null && k < Node.Outputs.Count && Node.Outputs[k].Length > 0) _builder.RecordShapeValue(Node.Outputs[k], entries.ToArray());
+    }
+
     /// <summary>Integer attribute.</summary>
     public long Int(string name, long dflt) => Node.GetInt(name, dflt);
     /// <summary>Float attribute.</summary>

@@ -22,6 +22,9 @@ public static partial class ShapeInference
         lock (Gate) Rules[opType] = rule;
     }
 
+    /// <summary>The rule registered for an operator, or null.</summary>
+    internal static InferenceRule? Rule(string opType) { lock (Gate) return Rules.GetValueOrDefault(opType); }
+
     /// <summary>True when a rule exists for the operator.</summary>
     public static bool HasRule(string opType) { EnsureLoaded(); return Rules.ContainsKey(opType); }
 
@@ -36,7 +39,13 @@ public static partial class ShapeInference
         var ctx = new InferenceContext(builder, node, inputs);
         if (!Rules.TryGetValue(node.OpType, out var rule))
             return new TensorType?[node.Outputs.Count];
-        var result = rule(ctx);
+        TensorType?[] result;
+        try { result = rule(ctx); }
+        catch (Exception e) when (e is not GraphBuildException)
+        {
+            // A rule tripping over input it did not foresee still reports the node, never a bare runtime exception.
+            throw new GraphBuildException(ctx.Fail($"cannot infer the output types: {e.Message}").Message, e);
+        }
         if (result.Length < node.Outputs.Count) Array.Resize(ref result, node.Outputs.Count);
         return result;
     }
@@ -49,9 +58,12 @@ public static partial class ShapeInference
             if (_loaded) return;
             // Each rule family is a static class with a Register() method, found by reflection so adding a
             // family needs no edit here.
-            foreach (var t in typeof(ShapeInference).Assembly.GetTypes())
-                if (t.Namespace == "OnnxKit.InferenceRules" && t.GetMethod("Register", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public) is { } m && m.GetParameters().Length == 0)
-                    m.Invoke(null, null);
+            // A family may also have a Decorate() method, run after every Register(), to wrap rules of other families.
+            var families = typeof(ShapeInference).Assembly.GetTypes().Where(t => t.Namespace == "OnnxKit.InferenceRules").ToList();
+            foreach (var method in new[] { "Register", "Decorate" })
+                foreach (var t in families)
+                    if (t.GetMethod(method, System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public) is { } m && m.GetParameters().Length == 0)
+                        m.Invoke(null, null);
             _loaded = true;
         }
     }

@@ -10,7 +10,7 @@ internal static class ElementwiseRules
         "Neg", "Abs", "Sqrt", "Exp", "Log", "Reciprocal", "Erf", "Sign", "Floor", "Ceil", "Round", "Sin", "Cos", "Tan",
         "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Identity", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
         "Elu", "Selu", "Celu", "Softplus", "Softsign", "HardSigmoid", "HardSwish", "Mish", "Gelu", "ThresholdedRelu", "Shrink",
-        "Softmax", "LogSoftmax", "Hardmax", "Swish", "Not", "BitwiseNot", "LRN", "MeanVarianceNormalization", "LpNormalization",
+        "Swish", "Not", "BitwiseNot", "MeanVarianceNormalization", "LpNormalization",
     ];
 
     private static readonly string[] BinaryArithmetic = ["Add", "Sub", "Mul", "Div", "Mod", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitShift"];

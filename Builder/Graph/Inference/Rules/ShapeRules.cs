@@ -9,17 +9,37 @@ internal static class ShapeRules
     {
         ShapeInference.Register("Constant", c =>
         {
-            var t = c.Tensor("value") ?? throw c.Fail("only the 'value' form of Constant is supported by inference");
-            return [new TensorType((ElementType)t.DataType, Shape.Of(t.Dims.ToArray()))];
+            if (ConstantTensor(c.Node) is { } t) return [new TensorType((ElementType)t.DataType, Shape.Of(t.Dims.ToArray()))];
+            if (c.Node.Attribute("value_string") is not null) return [new TensorType(ElementType.String, Shape.Scalar)];
+            if (c.Node.Attribute("value_strings") is { } ss) return [new TensorType(ElementType.String, Shape.Of(ss.Strings.Count))];
+            if (c.Node.Attribute("sparse_value") is { } sp) return [new TensorType((ElementType)sp.SparseTensor.Values.DataType, Shape.Of(sp.SparseTensor.Dims.ToArray()))];
+            throw c.Fail("a Constant needs one of the attributes value, value_float(s), value_int(s), value_string(s), sparse_value");
         });
         ShapeInference.Register("Reshape", Reshape);
         ShapeInference.Register("Flatten", c =>
         {
             var s = c.Input(0).Shape;
             if (s is null) return [c.Like(0, new Shape(Dim.Unknown, Dim.Unknown))];
-            int axis = c.Axis(c.Int("axis", 1), s.Rank + 1);
+            // Axis may be -r..r (r itself puts everything in the first dimension); negatives count from the back.
+            long axisAttr = c.Int("axis", 1);
+            if (axisAttr < -s.Rank || axisAttr > s.Rank) throw c.Fail($"axis {axisAttr} is out of range for rank {s.Rank} (expected -{s.Rank}..{s.Rank})");
+            int axis = (int)(axisAttr < 0 ? axisAttr + s.Rank : axisAttr);
             return [c.Like(0, new Shape(Product(s.Take(axis)), Product(s.Skip(axis))))];
         });
+    }
+
+    /// <summary>
+    /// The tensor a Constant node holds, from whichever attribute form it uses (value, value_float(s), value_int(s)),
+    /// or null for string and sparse forms.
+    /// </summary>
+    internal static Schema.TensorProto? ConstantTensor(Node node)
+    {
+        if (node.GetTensor("value") is { } t) return t;
+        if (node.Attribute("value_float") is { } f) return TensorData.Scalar("", ElementType.Float32, f.F);
+        if (node.Attribute("value_int") is { } i) return TensorData.FromInt64s("", [i.I]);
+        if (node.GetFloats("value_floats") is { } fs) return TensorData.FromFloats("", fs, fs.Length);
+        if (node.GetInts("value_ints") is { } its) return TensorData.FromInt64s("", its, its.Length);
+        return null;
     }
 
     /// <summary>Product of dimensions: known when all are known, the symbol itself for a single symbolic dimension.</summary>
@@ -34,31 +54,33 @@ internal static class ShapeRules
     private static TensorType?[] Reshape(InferenceContext c)
     {
         var input = c.Input(0);
-        var target = c.ConstantInts(1);
+        // The target's entries: constants, or sizes carried from Shape ops (e.g. [batch, -1] from x.view(x.size(0), -1)).
+        var target = c.ShapeValue(1);
         if (target is null) return [c.Like(0, c.Input(1).Shape is { Rank: 1 } ts && ts[0].IsKnown ? new Shape(Enumerable.Repeat(Dim.Unknown, (int)ts[0].Value!.Value)) : null)];
         bool allowZero = c.Int("allowzero", 0) != 0;
         var s = input.Shape;
         var dims = new Dim[target.Length];
         int inferAt = -1;
+        string shown = "[" + string.Join(", ", target.Select(e => e.Number?.ToString() ?? e.Symbol ?? "?")) + "]";
         for (int i = 0; i < target.Length; i++)
         {
-            long t = target[i];
-            if (t == -1) { if (inferAt >= 0) throw c.Fail($"target shape [{string.Join(", ", target)}] has more than one -1"); inferAt = i; dims[i] = Dim.Unknown; }
+            if (target[i].Number is not { } t) { dims[i] = target[i].ToDim(); continue; }
+            if (t == -1) { if (inferAt >= 0) throw c.Fail($"target shape {shown} has more than one -1"); inferAt = i; dims[i] = Dim.Unknown; }
             else if (t == 0 && !allowZero) dims[i] = s is not null && i < s.Rank ? s[i] : Dim.Unknown;
-            else if (t < 0) throw c.Fail($"target shape [{string.Join(", ", target)}] has an invalid entry {t}");
+            else if (t < 0) throw c.Fail($"target shape {shown} has an invalid entry {t}");
             else dims[i] = Dim.Of(t);
         }
-        if (s is not null && s.IsFullyKnown)
+        if (s is not null && s.IsFullyKnown && dims.Where((d, i) => i != inferAt).All(d => d.IsKnown))
         {
             long total = s.ElementCount!.Value;
             long known = dims.Where((d, i) => i != inferAt).Aggregate(1L, (a, d) => a * (d.Value ?? 1));
             if (inferAt >= 0)
             {
-                if (known == 0 || total % known != 0) throw c.Fail($"cannot reshape {s} ({total} elements) to [{string.Join(", ", target)}]");
+                if (known == 0 || total % known != 0) throw c.Fail($"cannot reshape {s} ({total} elements) to {shown}");
                 dims[inferAt] = Dim.Of(total / known);
             }
             else if (known != total && dims.All(d => d.IsKnown))
-                throw c.Fail($"cannot reshape {s} ({total} elements) to [{string.Join(", ", target)}] ({known} elements)");
+                throw c.Fail($"cannot reshape {s} ({total} elements) to {shown} ({known} elements)");
         }
         else if (s is not null && inferAt >= 0)
         {
