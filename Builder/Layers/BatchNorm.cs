@@ -10,8 +10,8 @@ namespace OnnxKit.Layers;
 /// it normalises with the batch statistics (biased variance) and records in <see cref="GraphBuilder.BufferUpdates"/>
 /// the next running statistics with PyTorch's rule: running ← (1 − momentum)·running + momentum·batch, the variance
 /// entering as the unbiased batch variance. The training form is written with plain ops (ReduceMean, Sub, Mul, Div,
-/// Sqrt) rather than <c>BatchNormalization</c>'s training mode, which stock ONNX Runtime CPU does not run and whose
-/// running variance ONNX defines with the biased variance.
+/// Sqrt) rather than <c>BatchNormalization</c>'s training mode: ONNX Runtime runs that mode, but updates the running
+/// variance with the biased batch variance (as the ONNX specification writes it), which is not PyTorch's rule.
 /// <c>num_batches_tracked</c> is not kept.
 /// </summary>
 public abstract class BatchNormNd : Module
@@ -62,14 +62,14 @@ public abstract class BatchNormNd : Module
         Value scale = Weight?.In(g) ?? g.Constant(TensorData.FromFloats("", Ones(), NumFeatures));
         Value shift = Bias?.In(g) ?? g.Constant(TensorData.FromFloats("", new float[NumFeatures], NumFeatures));
         Value runMean = RunningMean.In(g), runVar = RunningVar.In(g);
-        if (!g.Training) return Op.BatchNormalization(x, scale, shift, runMean, runVar, Eps);
+        if (!g.Training) return Op.BatchNormalization(x, scale, shift, runMean, runVar, Eps).As(x);
 
         long[] axes = [0, .. Enumerable.Range(2, rank - 2).Select(i => (long)i)];
         // Per-channel tensors broadcast against x as [C, 1, …] (trailing axes of size 1).
         long[] channelShape = [NumFeatures, .. Enumerable.Repeat(1L, rank - 2)];
-        var mean = Op.ReduceMean(x, axes, keepDims: true);
+        var mean = Op.ReduceMean(x, axes, keepDims: true).As(x);
         var centered = x - mean;
-        var variance = Op.ReduceMean(centered * centered, axes, keepDims: true);
+        var variance = Op.ReduceMean(centered * centered, axes, keepDims: true).As(x);
         var y = centered / Op.Sqrt(variance + Eps);
         y = y * Op.Reshape(scale, channelShape) + Op.Reshape(shift, channelShape);
 
@@ -77,8 +77,8 @@ public abstract class BatchNormNd : Module
         Value count = x.Shape.Skip(2).Prepend(x.Shape[0]).All(d => d.IsKnown)
             ? g.Scalar(x.Shape.Where((_, i) => i != 1).Aggregate(1L, (a, d) => a * d.Value!.Value))
             : Op.Cast(Op.Size(x), ElementType.Float32) / (double)NumFeatures;
-        var batchMean = Op.Reshape(mean, NumFeatures);
-        var unbiased = Op.Reshape(variance, NumFeatures) * count / (count - 1.0);
+        var batchMean = Op.Reshape(mean, NumFeatures).As(x);
+        var unbiased = Op.Reshape(variance, NumFeatures).As(x) * count / (count - 1.0);
         g.BufferUpdates[RunningMean.FullName] = runMean * (1.0 - Momentum) + batchMean * Momentum;
         g.BufferUpdates[RunningVar.FullName] = runVar * (1.0 - Momentum) + unbiased * Momentum;
         return y;

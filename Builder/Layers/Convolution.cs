@@ -53,7 +53,7 @@ public abstract class ConvNd : Module
     public override Value Forward(Value x)
     {
         var g = x.Builder;
-        return Op.Conv(x, Weight.In(g), Bias?.In(g), strides: Stride, pads: _pads, dilations: Dilation, group: Groups, kernelShape: KernelSize);
+        return Op.Conv(x, Weight.In(g), Bias?.In(g), strides: Stride, pads: _pads, dilations: Dilation, group: Groups, kernelShape: KernelSize).As(x);
     }
 }
 
@@ -123,6 +123,6 @@ public sealed class ConvTranspose2d : Module
     {
         var g = x.Builder;
         return Op.ConvTranspose(x, Weight.In(g), Bias?.In(g), strides: Stride, pads: _pads, dilations: Dilation, group: Groups,
-            outputPadding: OutputPadding.Any(p => p != 0) ? OutputPadding : null, kernelShape: KernelSize);
+            outputPadding: OutputPadding.Any(p => p != 0) ? OutputPadding : null, kernelShape: KernelSize).As(x);
     }
 }

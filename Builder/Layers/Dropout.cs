@@ -22,5 +22,5 @@ public sealed class Dropout : Module
     }
 
     /// <inheritdoc/>
-    public override Value Forward(Value x) => x.Builder.Training && P > 0 ? Op.Dropout(x, P, training: true, seed: NodeSeed)[0] : x;
+    public override Value Forward(Value x) => x.Builder.Training && P > 0 ? Op.Dropout(x, P, training: true, seed: NodeSeed)[0].As(x) : x;
 }

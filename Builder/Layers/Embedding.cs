@@ -33,7 +33,11 @@ public sealed class Embedding : Module
     }
 
     /// <inheritdoc/>
-    public override Value Forward(Value x) => Op.Gather(Weight.In(x.Builder), x, axis: 0);
+    public override Value Forward(Value x)
+    {
+        var w = Weight.In(x.Builder);
+        return Op.Gather(w, x, axis: 0).As(w);
+    }
 
     private sealed class PaddedNormal(long? paddingRow) : IInitializer
     {

@@ -47,6 +47,6 @@ public sealed class LayerNorm : Module
         }
         var count = Initializers.Count(NormalizedShape);
         Value scale = Weight?.In(g) ?? g.Constant(TensorData.FromFloats("", Enumerable.Repeat(1f, (int)count).ToArray(), NormalizedShape));
-        return Op.LayerNormalization(x, scale, Bias?.In(g), axis: -NormalizedShape.Length, epsilon: Eps);
+        return Op.LayerNormalization(x, scale, Bias?.In(g), axis: -NormalizedShape.Length, epsilon: Eps).As(x);
     }
 }

@@ -61,7 +61,7 @@ public sealed class MultiHeadAttention : Module
     private Value Attend(Value query, Value key, Value value, Value? attnMask, Value? keyPaddingMask)
     {
         var g = query.Builder;
-        if (!BatchFirst) { query = Op.Transpose(query, 1, 0, 2); key = Op.Transpose(key, 1, 0, 2); value = Op.Transpose(value, 1, 0, 2); }
+        if (!BatchFirst) { query = Op.Transpose(query, 1, 0, 2).As(query); key = Op.Transpose(key, 1, 0, 2).As(key); value = Op.Transpose(value, 1, 0, 2).As(value); }
         // Per-head layout [N, H, len, D].
         var q = Heads(Project(query, 0)) * (1.0 / Math.Sqrt(HeadDim));
         var k = Heads(Project(key, 1));
@@ -69,7 +69,7 @@ public sealed class MultiHeadAttention : Module
         var scores = Op.MatMul(q, Op.Transpose(k, 0, 1, 3, 2)); // [N, H, L, S]
         if (attnMask is not null)
         {
-            var m = Additive(attnMask);
+            var m = Additive(attnMask, query.ElementType);
             if (attnMask.Rank == 3) // [N·H, L, S] → [N, H, L, S]
                 m = Op.Reshape(m, Op.Concat(0, g.Int64s(-1, NumHeads), Op.Shape(m, 1)));
             else if (attnMask.Rank is not (2 or null))
@@ -77,12 +77,12 @@ public sealed class MultiHeadAttention : Module
             scores = scores + m;
         }
         if (keyPaddingMask is not null)
-            scores = scores + Op.Unsqueeze(Additive(keyPaddingMask), 1, 2); // [N, S] → [N, 1, 1, S]
+            scores = scores + Op.Unsqueeze(Additive(keyPaddingMask, query.ElementType), 1, 2); // [N, S] → [N, 1, 1, S]
         var weights = Op.Softmax(scores, -1);
-        if (g.Training && DropoutP > 0) weights = Op.Dropout(weights, DropoutP, training: true)[0];
-        var context = Op.Transpose(Op.MatMul(weights, v), 0, 2, 1, 3); // [N, L, H, D]
-        var y = OutProj.Call(Op.Reshape(context, 0, 0, EmbedDim));
-        return BatchFirst ? y : Op.Transpose(y, 1, 0, 2);
+        if (g.Training && DropoutP > 0) weights = Op.Dropout(weights, DropoutP, training: true)[0].As(scores);
+        var context = Op.Transpose(Op.MatMul(weights, v), 0, 2, 1, 3).As(query); // [N, L, H, D]
+        var y = OutProj.Call(Op.Reshape(context, 0, 0, EmbedDim)).As(query);
+        return BatchFirst ? y : Op.Transpose(y, 1, 0, 2).As(y);
     }
 
     // Rows [i·E, (i+1)·E) of the packed projection: 0 query, 1 key, 2 value.
@@ -91,17 +91,17 @@ public sealed class MultiHeadAttention : Module
         var g = x.Builder;
         long[] from = [i * EmbedDim], to = [(i + 1) * EmbedDim], axis0 = [0];
         var w = Op.Slice(InProjWeight.In(g), from, to, axis0);
-        var y = Op.MatMul(x, Op.Transpose(w, 1, 0));
-        return InProjBias is null ? y : y + Op.Slice(InProjBias.In(g), from, to, axis0);
+        var y = Op.MatMul(x, Op.Transpose(w, 1, 0)).As(x);
+        return InProjBias is null ? y : (y + Op.Slice(InProjBias.In(g), from, to, axis0)).As(x);
     }
 
-    private Value Heads(Value x) => Op.Transpose(Op.Reshape(x, 0, 0, NumHeads, HeadDim), 0, 2, 1, 3);
+    private Value Heads(Value x) => Op.Transpose(Op.Reshape(x, 0, 0, NumHeads, HeadDim), 0, 2, 1, 3).As(x);
 
     // A bool mask (true = masked) becomes 0 / −∞; a float mask is added as it is.
-    private static Value Additive(Value mask)
+    private static Value Additive(Value mask, ElementType type)
     {
         if (mask.ElementType != ElementType.Bool) return mask;
         var g = mask.Builder;
-        return Op.Where(mask, g.Scalar(double.NegativeInfinity), g.Scalar(0));
+        return Op.Where(mask, g.Scalar(double.NegativeInfinity, type), g.Scalar(0, type));
     }
 }

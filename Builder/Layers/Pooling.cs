@@ -40,7 +40,7 @@ public sealed class MaxPool1d(long kernelSize, long? stride = null, long padding
     public long Dilation { get; } = dilation >= 1 ? dilation : throw new ArgumentOutOfRangeException(nameof(dilation), dilation, "MaxPool1d: dilation must be ≥ 1");
 
     /// <inheritdoc/>
-    public override Value Forward(Value x) => Op.MaxPool(x, KernelSize, Stride, Pads, Dilation == 1 ? null : [Dilation], CeilMode);
+    public override Value Forward(Value x) => Op.MaxPool(x, KernelSize, Stride, Pads, Dilation == 1 ? null : [Dilation], CeilMode).As(x);
 }
 
 /// <summary>Max pooling over [N, C, H, W] (PyTorch's <c>nn.MaxPool2d</c>).</summary>
@@ -51,7 +51,7 @@ public sealed class MaxPool2d(SpatialSize kernelSize, SpatialSize? stride = null
     public long[] Dilation { get; } = (dilation ?? 1).For(2, nameof(MaxPool2d), "dilation", 1);
 
     /// <inheritdoc/>
-    public override Value Forward(Value x) => Op.MaxPool(x, KernelSize, Stride, Pads, Dilation.All(d => d == 1) ? null : Dilation, CeilMode);
+    public override Value Forward(Value x) => Op.MaxPool(x, KernelSize, Stride, Pads, Dilation.All(d => d == 1) ? null : Dilation, CeilMode).As(x);
 }
 
 /// <summary>
@@ -65,7 +65,7 @@ public sealed class AvgPool1d(long kernelSize, long? stride = null, long padding
     public bool CountIncludePad { get; } = countIncludePad;
 
     /// <inheritdoc/>
-    public override Value Forward(Value x) => Op.AveragePool(x, KernelSize, Stride, Pads, CeilMode, CountIncludePad);
+    public override Value Forward(Value x) => Op.AveragePool(x, KernelSize, Stride, Pads, CeilMode, CountIncludePad).As(x);
 }
 
 /// <summary>
@@ -79,7 +79,7 @@ public sealed class AvgPool2d(SpatialSize kernelSize, SpatialSize? stride = null
     public bool CountIncludePad { get; } = countIncludePad;
 
     /// <inheritdoc/>
-    public override Value Forward(Value x) => Op.AveragePool(x, KernelSize, Stride, Pads, CeilMode, CountIncludePad);
+    public override Value Forward(Value x) => Op.AveragePool(x, KernelSize, Stride, Pads, CeilMode, CountIncludePad).As(x);
 }
 
 /// <summary>
@@ -94,7 +94,7 @@ public sealed class GlobalAvgPool(bool keepDims = true) : Module
     /// <inheritdoc/>
     public override Value Forward(Value x)
     {
-        var y = Op.GlobalAveragePool(x);
+        var y = Op.GlobalAveragePool(x).As(x);
         return KeepDims ? y : Op.Flatten(y, 1);
     }
 }
