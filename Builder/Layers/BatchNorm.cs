@@ -54,16 +54,21 @@ public abstract class BatchNormNd : Module
     {
         var g = x.Builder;
         string name = Prefix.TrimEnd('.');
-        int rank = x.Rank ?? throw new GraphBuildException($"{GetType().Name} '{name}': input '{x.Name}' has unknown rank; expected one of {Ranks()}");
-        if (!AcceptedRanks.Contains(rank))
-            throw new GraphBuildException($"{GetType().Name} '{name}': input '{x.Name}' has shape {x.Shape}, expected rank {Ranks()} with {NumFeatures} channels on axis 1");
-        if (!x.Shape![1].Compatible(NumFeatures))
-            throw new GraphBuildException($"{GetType().Name} '{name}': input '{x.Name}' has shape {x.Shape}, expected {NumFeatures} channels on axis 1");
+        if (x.Shape is { } shape)
+        {
+            if (!AcceptedRanks.Contains(shape.Rank))
+                throw new GraphBuildException($"{GetType().Name} '{name}': input '{x.Name}' has shape {shape}, expected rank {Ranks()} with {NumFeatures} channels on axis 1");
+            if (!shape[1].Compatible(NumFeatures))
+                throw new GraphBuildException($"{GetType().Name} '{name}': input '{x.Name}' has shape {shape}, expected {NumFeatures} channels on axis 1");
+        }
         Value scale = Weight?.In(g) ?? g.Constant(TensorData.FromFloats("", Ones(), NumFeatures));
         Value shift = Bias?.In(g) ?? g.Constant(TensorData.FromFloats("", new float[NumFeatures], NumFeatures));
         Value runMean = RunningMean.In(g), runVar = RunningVar.In(g);
         if (!g.Training) return Op.BatchNormalization(x, scale, shift, runMean, runVar, Eps).As(x);
 
+        // The training form reduces over every axis but 1, so it needs the rank (implied where only one is accepted).
+        int rank = x.Rank ?? (AcceptedRanks.Length == 1 ? AcceptedRanks[0]
+            : throw new GraphBuildException($"{GetType().Name} '{name}': input '{x.Name}' has unknown rank; the training form needs it (expected {Ranks()})"));
         long[] axes = [0, .. Enumerable.Range(2, rank - 2).Select(i => (long)i)];
         // Per-channel tensors broadcast against x as [C, 1, …] (trailing axes of size 1).
         long[] channelShape = [NumFeatures, .. Enumerable.Repeat(1L, rank - 2)];
@@ -74,8 +79,8 @@ public abstract class BatchNormNd : Module
         y = y * Op.Reshape(scale, channelShape) + Op.Reshape(shift, channelShape);
 
         // Unbiased variance for the running estimate: var·n/(n − 1), n = elements per channel (known or read at run time).
-        Value count = x.Shape.Skip(2).Prepend(x.Shape[0]).All(d => d.IsKnown)
-            ? g.Scalar(x.Shape.Where((_, i) => i != 1).Aggregate(1L, (a, d) => a * d.Value!.Value))
+        Value count = x.Shape is { } known && known.Where((_, i) => i != 1).All(d => d.IsKnown)
+            ? g.Scalar(known.Where((_, i) => i != 1).Aggregate(1L, (a, d) => a * d.Value!.Value))
             : Op.Cast(Op.Size(x), ElementType.Float32) / (double)NumFeatures;
         var batchMean = Op.Reshape(mean, NumFeatures).As(x);
         var unbiased = Op.Reshape(variance, NumFeatures).As(x) * count / (count - 1.0);

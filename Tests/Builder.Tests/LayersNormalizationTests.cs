@@ -55,7 +55,21 @@ public sealed class LayersNormalizationTests
                 [X(2, [3, 3, 2, 5])], TrainOutputs, train: true)
             .Add("bn1d_train_2d", TrainingGraph(Randomized(new BatchNorm1d(5), 13), ["N", 5]), "nn.BatchNorm1d(5)", [X(3, [6, 5])], TrainOutputs, train: true)
             .Add("bn1d_train_3d", TrainingGraph(Randomized(new BatchNorm1d(4, affine: false), 14), [2, 4, 7]), "nn.BatchNorm1d(4, affine=False)", [X(4, [2, 4, 7])], TrainOutputs, train: true)
+            .Add("bn2d_train_after_conv", ConvBnTraining(), "nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU())", [X(5, [4, 2, 5, 5])],
+                [("y", "m(x)"), ("rm", "m[1].running_mean"), ("rv", "m[1].running_var")], train: true)
             .Run();
+    }
+
+    // BatchNorm fed by a Conv whose output shape may not be inferred: the element count is then read at run time.
+    private static OnnxModel ConvBnTraining()
+    {
+        var bn = Randomized(new BatchNorm2d(3), 15);
+        var seq = new Sequential(new Conv2d(2, 3, 3, padding: 1), bn, new ReLU());
+        var g = new GraphBuilder("conv_bn_train") { Training = true };
+        g.Output(seq.Call(g.Input("x", ElementType.Float32, "N", 2, 5, 5)), "y");
+        g.Output(g.BufferUpdates["1.running_mean"], "rm");
+        g.Output(g.BufferUpdates["1.running_var"], "rv");
+        return LayersTesting.Finish(g);
     }
 
     [TestMethod]
