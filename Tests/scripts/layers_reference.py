@@ -10,7 +10,7 @@ Every sub-folder of CASES_DIR is one case written by the C# tests:
 The module's state_dict is loaded from the initializers with strict=True (so the names and shapes must be exactly
 PyTorch's; only num_batches_tracked may be absent), the output expressions are evaluated in order with `m`, `torch`,
 `nn`, `F` and the inputs in scope, and each output is written as <name>.out.bin (float32) with its shape in
-outputs.json.
+outputs.json. Each model must then pass onnx.checker.
 """
 import json
 import os
@@ -53,6 +53,12 @@ def run_case(folder):
         shapes[name] = list(arr.shape)
     with open(os.path.join(folder, "outputs.json"), "w") as f:
         json.dump(shapes, f)
+    # The graph must also be valid for the checker shipped with onnx 1.12. The checker wants a shape on every graph
+    # output; outputs whose shape OnnxKit could not infer (operators without an inference rule) get PyTorch's.
+    for out in model.graph.output:
+        if not out.type.tensor_type.HasField("shape") and out.name in shapes:
+            out.type.CopyFrom(onnx.helper.make_tensor_type_proto(onnx.TensorProto.FLOAT, shapes[out.name]))
+    onnx.checker.check_model(model)
 
 
 def main():
