@@ -13,6 +13,8 @@ public sealed class LayersConvTests
             .Layer("conv2d_basic", new Conv2d(3, 4, 3), "nn.Conv2d(3, 4, 3)", [2, 3, 7, 7])
             .Layer("conv2d_stride_pad", new Conv2d(3, 5, (3, 2), stride: (2, 1), padding: (1, 0)), "nn.Conv2d(3, 5, (3, 2), stride=(2, 1), padding=(1, 0))", [2, 3, 9, 8])
             .Layer("conv2d_same_dilated", new Conv2d(2, 4, 4, padding: "same", dilation: 2), "nn.Conv2d(2, 4, 4, padding='same', dilation=2)", [1, 2, 10, 9])
+            // Total "same" padding 3 is odd: PyTorch puts the extra cell at the end.
+            .Layer("conv2d_same_even_kernel", new Conv2d(2, 3, (4, 2), padding: "same"), "nn.Conv2d(2, 3, (4, 2), padding='same')", [1, 2, 7, 6])
             .Layer("conv2d_valid_groups_nobias", new Conv2d(4, 6, 3, padding: "valid", groups: 2, bias: false), "nn.Conv2d(4, 6, 3, padding='valid', groups=2, bias=False)", [2, 4, 6, 6])
             .Layer("conv2d_depthwise", new Conv2d(4, 4, 3, padding: 1, groups: 4), "nn.Conv2d(4, 4, 3, padding=1, groups=4)", [1, 4, 5, 5])
             .Layer("conv1d_basic", new Conv1d(3, 4, 5, stride: 2, padding: 2), "nn.Conv1d(3, 4, 5, stride=2, padding=2)", [2, 3, 16])
