@@ -45,7 +45,7 @@ public sealed class MultiHeadAttention : Module
     }
 
     /// <summary>Self-attention: query = key = value = <paramref name="x"/>, no masks.</summary>
-    public override Value Forward(Value x) => Attend(x, x, x, null, null);
+    public override Value Forward(Value x) => Attend(x, x, x, null, null).Output;
 
     /// <summary>
     /// Attention of <paramref name="query"/> [N, L, E] over <paramref name="key"/>/<paramref name="value"/> [N, S, E]
@@ -55,10 +55,21 @@ public sealed class MultiHeadAttention : Module
     public Value Forward(Value query, Value key, Value value, Value? attnMask = null, Value? keyPaddingMask = null)
     {
         using var _ = Parent is null || LocalName.Length == 0 ? null : query.Builder.Scope(Prefix.TrimEnd('.'));
-        return Attend(query, key, value, attnMask, keyPaddingMask);
+        return Attend(query, key, value, attnMask, keyPaddingMask).Output;
     }
 
-    private Value Attend(Value query, Value key, Value value, Value? attnMask, Value? keyPaddingMask)
+    /// <summary>
+    /// <see cref="Forward(Value, Value, Value, Value?, Value?)"/> that also returns the attention weights (after
+    /// dropout, as PyTorch's <c>need_weights=True</c>): averaged over the heads [N, L, S] by default, else [N, H, L, S].
+    /// </summary>
+    public (Value Output, Value Weights) ForwardWithWeights(Value query, Value key, Value value, Value? attnMask = null, Value? keyPaddingMask = null, bool averageHeads = true)
+    {
+        using var _ = Parent is null || LocalName.Length == 0 ? null : query.Builder.Scope(Prefix.TrimEnd('.'));
+        var (y, w) = Attend(query, key, value, attnMask, keyPaddingMask);
+        return (y, averageHeads ? Op.ReduceMean(w, [1], keepDims: false).As(w) : w);
+    }
+
+    private (Value Output, Value Weights) Attend(Value query, Value key, Value value, Value? attnMask, Value? keyPaddingMask)
     {
         var g = query.Builder;
         if (!BatchFirst) { query = Op.Transpose(query, 1, 0, 2).As(query); key = Op.Transpose(key, 1, 0, 2).As(key); value = Op.Transpose(value, 1, 0, 2).As(value); }
@@ -82,7 +93,7 @@ public sealed class MultiHeadAttention : Module
         if (g.Training && DropoutP > 0) weights = Op.Dropout(weights, DropoutP, training: true)[0].As(scores);
         var context = Op.Transpose(Op.MatMul(weights, v), 0, 2, 1, 3).As(query); // [N, L, H, D]
         var y = OutProj.Call(Op.Reshape(context, 0, 0, EmbedDim)).As(query);
-        return BatchFirst ? y : Op.Transpose(y, 1, 0, 2).As(y);
+        return (BatchFirst ? y : Op.Transpose(y, 1, 0, 2).As(y), weights);
     }
 
     // Rows [i·E, (i+1)·E) of the packed projection: 0 query, 1 key, 2 value.

@@ -35,6 +35,18 @@ public sealed class LayersAttentionTests
         return LayersTesting.Finish(g);
     }
 
+    private static OnnxModel WeightsGraph(MultiHeadAttention mha, long[] q, long[] kv, bool average)
+    {
+        var g = new GraphBuilder("mha_weights");
+        var query = g.Input("q", ElementType.Float32, q.Select(Dim.Of).ToArray());
+        var key = g.Input("k", ElementType.Float32, kv.Select(Dim.Of).ToArray());
+        var value = g.Input("v", ElementType.Float32, kv.Select(Dim.Of).ToArray());
+        var (y, w) = mha.ForwardWithWeights(query, key, value, keyPaddingMask: g.Input("kpm", ElementType.Bool, "N", "S"), averageHeads: average);
+        g.Output(y, "y");
+        g.Output(w, "w");
+        return LayersTesting.Finish(g);
+    }
+
     [TestMethod]
     public void MultiHeadAttentionMatchesPyTorch()
     {
@@ -67,6 +79,11 @@ public sealed class LayersAttentionTests
                 [.. Qkv(70), floatMask, kpm], [("y", string.Format(call, ", attn_mask=am, key_padding_mask=kpm"))])
             .Add("mha_3d_mask", AttentionGraph(threeD, [n, l, e], [n, s, e], ElementType.Float32, [n * h, l, s]), "nn.MultiheadAttention(8, 2, batch_first=True)",
                 [.. Qkv(80), mask3], [("y", string.Format(call, ", attn_mask=am"))])
+            .Add("mha_weights", WeightsGraph(cross, [n, l, e], [n, s, e], average: true), "nn.MultiheadAttention(8, 2, batch_first=True)", [.. Qkv(110), kpm],
+                [("y", "m(q, k, v, key_padding_mask=kpm)[0]"), ("w", "m(q, k, v, key_padding_mask=kpm)[1]")])
+            .Add("mha_weights_per_head", WeightsGraph(seqFirst, [l, n, e], [s, n, e], average: false), "nn.MultiheadAttention(8, 2)",
+                [F("q", 120, l, n, e), F("k", 121, s, n, e), F("v", 122, s, n, e), kpm],
+                [("y", "m(q, k, v, key_padding_mask=kpm, average_attn_weights=False)[0]"), ("w", "m(q, k, v, key_padding_mask=kpm, average_attn_weights=False)[1]")])
             .Add("mha_no_bias", AttentionGraph(noBias, [n, l, e], [n, s, e]), "nn.MultiheadAttention(8, 4, bias=False, batch_first=True)", Qkv(90), [("y", string.Format(call, ""))])
             .Add("mha_seq_first", AttentionGraph(seqFirst, [l, n, e], [s, n, e]), "nn.MultiheadAttention(8, 2)",
                 [F("q", 100, l, n, e), F("k", 101, s, n, e), F("v", 102, s, n, e)], [("y", string.Format(call, ""))])

@@ -62,5 +62,11 @@ public sealed class LayersPoolingTests
         var e = Assert.ThrowsExactly<ArgumentException>(() => new MaxPool2d(2, padding: 2));
         StringAssert.Contains(e.Message, "half the kernel size");
         Assert.ThrowsExactly<ArgumentException>(() => new Reshape(-1, -1));
+        // Flattening a middle range needs the rank; an input of unknown rank is refused naming the layer and input.
+        var g = new GraphBuilder("f");
+        var x = g.Input("x", new TensorType(ElementType.Float32, null));
+        var e2 = Assert.ThrowsExactly<GraphBuildException>(() => new OnnxKit.Modules.Sequential(new Flatten(1, 2)).Call(x));
+        StringAssert.Contains(e2.Message, "Flatten '0'");
+        StringAssert.Contains(e2.Message, "'x' has unknown rank");
     }
 }
