@@ -44,20 +44,23 @@ public sealed class Dense : Module
     /// <inheritdoc/>
     public override Value Forward(Value x)
     {
-        var shape = x.Shape ?? throw new GraphBuildException($"Dense '{Prefix.TrimEnd('.')}': input '{x.Name}' has unknown rank; expected [batch, features]");
-        var f = shape[-1];
+        var shape = x.Shape;
         if (_weight is null)
         {
+            if (shape is null) throw new GraphBuildException($"Dense '{Prefix.TrimEnd('.')}': input '{x.Name}' has unknown rank; expected [batch, features] (or pass inFeatures)");
+            var f = shape[-1];
             if (!f.IsKnown) throw new GraphBuildException($"Dense '{Prefix.TrimEnd('.')}': the last dimension of input '{x.Name}' {shape} must be known to size the weight (or pass inFeatures)");
             Build(f.Value!.Value);
         }
         long inF = _weight!.Shape[1];
-        if (!f.Compatible(inF))
+        // An input of unknown shape (e.g. after an op without an inference rule) is accepted once the weight is sized;
+        // the runtime then checks the contraction.
+        if (shape is not null && !shape[-1].Compatible(inF))
             throw new GraphBuildException($"Dense '{Prefix.TrimEnd('.')}': input '{x.Name}' has shape {shape}, expected last dimension {inF}{(shape.Rank > 2 ? " (flatten the input first, e.g. with a Flatten layer)" : "")}");
         var g = x.Builder;
         var w = _weight.In(g);
         Value y;
-        if (shape.Rank == 2)
+        if (shape?.Rank == 2)
             y = Op.Gemm(x, w, _bias?.In(g), transB: true);
         else
         {

@@ -1,0 +1,26 @@
+using OnnxKit.Modules;
+
+namespace OnnxKit.Layers;
+
+/// <summary>
+/// Dropout (PyTorch's <c>nn.Dropout</c>): the identity in inference graphs; in a training graph
+/// (<see cref="GraphBuilder.Training"/>) each element is zeroed with probability <see cref="P"/> and the survivors
+/// are scaled by 1/(1 − p).
+/// </summary>
+public sealed class Dropout : Module
+{
+    /// <summary>Probability of zeroing an element.</summary>
+    public double P { get; }
+    /// <summary>Seed of the ONNX node's generator, or null for a fresh one per session.</summary>
+    public long? NodeSeed { get; init; }
+
+    /// <summary>Creates the layer.</summary>
+    public Dropout(double p = 0.5)
+    {
+        if (p is < 0 or >= 1 || double.IsNaN(p)) throw new ArgumentOutOfRangeException(nameof(p), p, "Dropout: p must lie in [0, 1)");
+        P = p;
+    }
+
+    /// <inheritdoc/>
+    public override Value Forward(Value x) => x.Builder.Training && P > 0 ? Op.Dropout(x, P, training: true, seed: NodeSeed)[0].As(x) : x;
+}
