@@ -21,7 +21,7 @@ public sealed class BinaryCrossEntropyLoss(Reduction reduction = Reduction.Mean)
         var et = LossMath.FloatType(prediction);
         var one = LossMath.C(prediction.Builder, 1, et);
         var l = target * LossMath.ClampedLog(prediction, et) + (one - target) * LossMath.ClampedLog(one - prediction, et);
-        return Op.Neg(LossMath.Reduce(l, Reduction, prediction, et));
+        return Finish(Op.Neg(LossMath.Reduce(l, Reduction, prediction, et)), prediction);
     }
 }
 
@@ -62,6 +62,6 @@ public sealed class BinaryCrossEntropyWithLogitsLoss : Loss
         var softplusNegX = Op.Log(one + Op.Exp(Op.Neg(Op.Abs(x)))) + Op.Relu(Op.Neg(x));
         var positive = PosWeight is null ? softplusNegX
             : (one + (LossMath.Vector(g, PosWeight, et) - one) * target) * softplusNegX;
-        return LossMath.Reduce((one - target) * x + positive, Reduction, prediction, et);
+        return Finish(LossMath.Reduce((one - target) * x + positive, Reduction, prediction, et), prediction);
     }
 }

@@ -47,6 +47,9 @@ public sealed class CrossEntropyLoss : Loss
     protected override string TargetDescription => Sparse ? "class indices: the prediction's shape without the class axis 1" : "class probabilities of the prediction's shape";
 
     /// <inheritdoc/>
+    protected override Shape? PerElementShape(TensorType prediction) => LossMath.ClassIndexType(prediction, Name).Shape;
+
+    /// <inheritdoc/>
     public override TensorType TargetType(TensorType prediction)
     {
         var labels = LossMath.ClassIndexType(prediction, Name);
@@ -58,7 +61,7 @@ public sealed class CrossEntropyLoss : Loss
     {
         using var _ = Begin(prediction, target);
         LossMath.CheckClassWeights(ClassWeights, prediction, Name);
-        return Sparse ? ComputeSparse(prediction, target) : ComputeDense(prediction, target);
+        return Finish(Sparse ? ComputeSparse(prediction, target) : ComputeDense(prediction, target), prediction);
     }
 
     private Value ComputeSparse(Value p, Value labels)

@@ -28,7 +28,7 @@ public sealed class HuberLoss : Loss
     {
         using var _ = Begin(prediction, target);
         var et = LossMath.FloatType(prediction);
-        return LossMath.Reduce(Elementwise(prediction - target, Delta, et), Reduction, prediction, et);
+        return Finish(LossMath.Reduce(Elementwise(prediction - target, Delta, et), Reduction, prediction, et), prediction);
     }
 
     /// <summary>
@@ -73,6 +73,6 @@ public sealed class SmoothL1Loss : Loss
         var et = LossMath.FloatType(prediction);
         var d = prediction - target;
         var l = Beta == 0 ? Op.Abs(d) : Op.Div(HuberLoss.Elementwise(d, Beta, et), LossMath.C(d.Builder, Beta, et));
-        return LossMath.Reduce(l, Reduction, prediction, et);
+        return Finish(LossMath.Reduce(l, Reduction, prediction, et), prediction);
     }
 }

@@ -34,6 +34,6 @@ public sealed class KLDivergenceLoss(bool logTarget = false, Reduction reduction
             var tLogT = Op.Where(Op.Equal(target, zero), zero, target * Op.Log(target));
             l = tLogT - target * prediction;
         }
-        return LossMath.Reduce(l, Reduction, prediction, et);
+        return Finish(LossMath.Reduce(l, Reduction, prediction, et), prediction);
     }
 }

@@ -30,6 +30,27 @@ public abstract class Loss
     /// </summary>
     public abstract Value Compute(Value prediction, Value target);
 
+    /// <summary>
+    /// The type of the value <see cref="Compute"/> returns: a scalar of the prediction's float type, or with
+    /// <see cref="Reduction.None"/> one loss per element (per sample and position for class losses).
+    /// </summary>
+    public TensorType OutputType(TensorType prediction) =>
+        new(prediction.ElementType.IsFloat() ? prediction.ElementType : ElementType.Float32,
+            Reduction == Reduction.None ? PerElementShape(prediction) : Shape.Scalar);
+
+    /// <summary>The shape of the unreduced loss: the prediction's, or for class losses the prediction's without axis 1.</summary>
+    protected virtual Shape? PerElementShape(TensorType prediction) => prediction.Shape;
+
+    /// <summary>
+    /// Gives the result the type of <see cref="OutputType"/> where inference could not type it (an operator without an
+    /// inference rule), so a trainer can declare the loss output whatever rules are registered.
+    /// </summary>
+    protected Value Finish(Value loss, Value prediction)
+    {
+        if (loss.Type.ElementType == ElementType.Undefined || loss.Type.Shape is null) loss.Type = OutputType(prediction.Type);
+        return loss;
+    }
+
     /// <summary>What the target should hold, in words, for error messages (e.g. "class indices").</summary>
     protected virtual string TargetDescription => "values of the prediction's type and shape";
 

@@ -15,6 +15,6 @@ public sealed class MeanAbsoluteErrorLoss(Reduction reduction = Reduction.Mean) 
     public override Value Compute(Value prediction, Value target)
     {
         using var _ = Begin(prediction, target);
-        return LossMath.Reduce(Op.Abs(prediction - target), Reduction, prediction, LossMath.FloatType(prediction));
+        return Finish(LossMath.Reduce(Op.Abs(prediction - target), Reduction, prediction, LossMath.FloatType(prediction)), prediction);
     }
 }

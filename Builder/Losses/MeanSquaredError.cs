@@ -16,6 +16,6 @@ public sealed class MeanSquaredErrorLoss(Reduction reduction = Reduction.Mean) :
     {
         using var _ = Begin(prediction, target);
         var d = prediction - target;
-        return LossMath.Reduce(d * d, Reduction, prediction, LossMath.FloatType(prediction));
+        return Finish(LossMath.Reduce(d * d, Reduction, prediction, LossMath.FloatType(prediction)), prediction);
     }
 }

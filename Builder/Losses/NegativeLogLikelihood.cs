@@ -27,6 +27,9 @@ public sealed class NegativeLogLikelihoodLoss : Loss
     protected override string TargetDescription => "class indices: the prediction's shape without the class axis 1";
 
     /// <inheritdoc/>
+    protected override Shape? PerElementShape(TensorType prediction) => LossMath.ClassIndexType(prediction, Name).Shape;
+
+    /// <inheritdoc/>
     public override TensorType TargetType(TensorType prediction) => LossMath.ClassIndexType(prediction, Name);
 
     /// <inheritdoc/>
@@ -37,6 +40,6 @@ public sealed class NegativeLogLikelihoodLoss : Loss
         var et = LossMath.FloatType(prediction);
         var w = ClassWeights is null ? null : LossMath.Vector(prediction.Builder, ClassWeights, et);
         var loss = Op.NegativeLogLikelihoodLoss(prediction, target, w, LossMath.OnnxReduction(Reduction), IgnoreIndex);
-        return Reduction == Reduction.BatchMean ? Op.Div(loss, LossMath.DimSize(prediction, 0, et)) : loss;
+        return Finish(Reduction == Reduction.BatchMean ? Op.Div(loss, LossMath.DimSize(prediction, 0, et)) : loss, prediction);
     }
 }
