@@ -10,6 +10,7 @@ namespace OnnxKit.Tests;
 /// <summary>
 /// Every loss, reduction and option against PyTorch 1.13's <c>torch.nn.functional</c> on the same inputs
 /// (<c>Tests/scripts/losses_reference.py</c>): the graph runs in ONNX Runtime, max abs error ≤ 1e-5 in float32.
+/// Torch computes in float64 from the same float32 inputs, so the error measured is ours alone.
 /// </summary>
 [TestClass]
 public sealed class LossesTorchTests
@@ -215,7 +216,7 @@ public sealed class LossesTorchTests
         string path = Path.Combine(Path.GetTempPath(), $"onnxkit_losses_{Guid.NewGuid():N}.json");
         File.WriteAllText(path, json);
         JsonElement refs;
-        try { refs = JsonDocument.Parse(Python.RunScript(Path.Combine(Python.RepoRoot, "Tests", "scripts", "losses_reference.py"), path)).RootElement; }
+        try { refs = JsonDocument.Parse(Python.RunScript(Path.Combine(Python.RepoRoot, "Tests", "scripts", "losses_reference.py"), path, "--double")).RootElement; }
         finally { File.Delete(path); }
         Assert.AreEqual(cases.Count, refs.GetArrayLength(), "reference count");
 

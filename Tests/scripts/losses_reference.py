@@ -1,8 +1,9 @@
 """Reference values for OnnxKit's losses from PyTorch's torch.nn.functional.
 
-Usage: losses_reference.py CASES.json
+Usage: losses_reference.py CASES.json [--double]
 CASES.json is a list of {"fn", "input", "target", "kwargs"}; tensors are {"dtype", "shape", "data"}.
-Prints a JSON list of {"shape", "data"}, one per case, computed in the cases' own dtype.
+Prints a JSON list of {"shape", "data"}, one per case, computed in the cases' own dtype, or with --double in
+float64 from the same (float32) values, so the reference carries no float32 rounding of its own.
 
 Beyond torch.nn.functional's names, "cross_entropy_of_log" is cross_entropy(log(input), ...): for inputs that
 are probabilities (rows summing to 1) log_softmax(log p) = log p, so this is PyTorch's cross-entropy of
@@ -17,8 +18,12 @@ import torch.nn.functional as F
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
 
 
+DOUBLE = "--double" in sys.argv[2:]
+
+
 def tensor(spec):
-    return torch.tensor(spec["data"], dtype=DTYPES[spec["dtype"]]).reshape(spec["shape"])
+    t = torch.tensor(spec["data"], dtype=DTYPES[spec["dtype"]]).reshape(spec["shape"])
+    return t.double() if DOUBLE and t.is_floating_point() else t
 
 
 def cross_entropy_of_log(input, target, **kwargs):
