@@ -66,7 +66,7 @@ public sealed class LossesHandComputedTests
     [TestMethod]
     public void WeightedMeanDividesByTheTargetsWeightsAndSkipsIgnored()
     {
-        // Logits [0, ln 3] → p = [¼, ¾]; −log p = [ln 4, ln 4/3]. Labels [0, 1, 1, 0(ignored? no: ignore index 1 below)].
+        // Logits [0, ln 3] → p = [¼, ¾]; −log p = [ln 4, ln 4/3]; labels [0, 1, 1].
         float ln3 = (float)Math.Log(3);
         var logits = HostTensor.F32("p", [0, ln3, 0, ln3, 0, ln3], 3, 2);
         var labels = HostTensor.I64("t", [0, 1, 1], 3);
