@@ -58,7 +58,7 @@ public static class Gradients
             var outGrads = node.Outputs.Select(o => OnPath(o) ? Total(contributions, o) : null).ToArray();
             var needs = node.Inputs.Select(i => OnPath(i)).ToArray();
             var type = GradType(g, node, outGrads, loss);
-            var gs = new GradScope(g, node, outGrads, needs, type, (i, v) => Contribute(contributions, node.Inputs[i], v));
+            var gs = new GradScope(g, node, outGrads, needs, type, (i, v) => Contribute(contributions, g[node.Inputs[i]], v));
             try { rule(gs); }
             catch (GraphBuildException e) { throw new GradientException($"gradient of {node.Describe()} failed: {e.Message}", e); }
         }
@@ -140,9 +140,13 @@ public static class Gradients
         return loss.ElementType;
     }
 
-    private static void Contribute(Dictionary<string, List<Value>> contributions, string name, Value grad)
+    // A gradient has the type and shape of its value: where inference could not tell (an operator without an inference
+    // rule), say so, so that later rules take static paths and graph outputs are typed.
+    private static void Contribute(Dictionary<string, List<Value>> contributions, Value of, Value grad)
     {
-        if (!contributions.TryGetValue(name, out var list)) contributions[name] = list = [];
+        if ((grad.ElementType == ElementType.Undefined || grad.Shape is null) && of.ElementType != ElementType.Undefined)
+            grad.Type = new TensorType(grad.ElementType == ElementType.Undefined ? of.ElementType : grad.ElementType, grad.Shape ?? of.Shape);
+        if (!contributions.TryGetValue(of.Name, out var list)) contributions[of.Name] = list = [];
         list.Add(grad);
     }
 
