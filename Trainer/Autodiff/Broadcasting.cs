@@ -38,8 +38,10 @@ internal static class Broadcasting
         // Run time: pad like's shape with leading 1s to grad's rank; reduce where the two differ.
         var sx = Op.Shape(like);
         var sg = Op.Shape(grad);
-        var missing = Op.Unsqueeze(Op.Sub(Op.Size(sg), Op.Size(sx)), 0);
-        var padded = Op.Concat(0, Op.ConstantOfShape(missing, 1, ElementType.Int64), sx);
+        // [1]·rank(grad) ++ shape(like), keeping the last rank(grad) entries (no Size arithmetic: ORT's shape
+        // inference mis-propagates it).
+        var ones = Op.ConstantOfShape(Op.Shape(sg), 1, ElementType.Int64);
+        var padded = g.Node1("Slice", [Op.Concat(0, ones, sx), Op.Shape(sx), g.Int64s(long.MaxValue)]);
         var axesDyn = Op.Reshape(g.Node1("NonZero", [Op.Not(Op.Equal(padded, sg))]), -1);
         var summed = g.Node("ReduceSum", [grad, axesDyn], 1, [Attr.Int("keepdims", 1), Attr.Int("noop_with_empty_axes", 1)])[0];
         return Op.Reshape(summed, sx);

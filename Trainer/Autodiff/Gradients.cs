@@ -47,7 +47,10 @@ public static class Gradients
 
         var contributions = new Dictionary<string, List<Value>>();
         using var scope = g.Scope("grad");
-        contributions[loss.Name] = [Seed(g, loss)];
+        // Where inference could not type the loss, the trained values tell the float type.
+        var lossType = loss.ElementType != ElementType.Undefined ? loss.ElementType
+            : targets.Select(t => g[t].ElementType).FirstOrDefault(t => t.IsFloat(), ElementType.Undefined);
+        contributions[loss.Name] = [Seed(g, loss, lossType)];
         for (int n = nodes.Count - 1; n >= 0; n--)
         {
             var node = nodes[n];
@@ -57,7 +60,7 @@ public static class Gradients
                     "it lies on the path from the trained values to the loss (freeze the values before it, or pass its output in stopGradient)");
             var outGrads = node.Outputs.Select(o => OnPath(o) ? Total(contributions, o) : null).ToArray();
             var needs = node.Inputs.Select(i => OnPath(i)).ToArray();
-            var type = GradType(g, node, outGrads, loss);
+            var type = GradType(g, node, outGrads, lossType);
             var gs = new GradScope(g, node, outGrads, needs, type, (i, v) => Contribute(contributions, g[node.Inputs[i]], v));
             try { rule(gs); }
             catch (GraphBuildException e) { throw new GradientException($"gradient of {node.Describe()} failed: {e.Message}", e); }
@@ -122,22 +125,21 @@ public static class Gradients
         return set;
     }
 
-    private static Value Seed(GraphBuilder g, Value loss)
+    private static Value Seed(GraphBuilder g, Value loss, ElementType type)
     {
-        var type = loss.ElementType != ElementType.Undefined ? loss.ElementType
-            : throw new GradientException($"the element type of the loss '{loss.Name}' is unknown");
+        if (type == ElementType.Undefined) throw new GradientException($"the element type of the loss '{loss.Name}' is unknown");
         if (loss.Shape is null) return Op.ConstantOfShape(Op.Shape(loss), 1, type);
         var one = TensorData.Scalar("", type, 1);
         one.Dims.AddRange(loss.Shape.Select(d => d.Value!.Value));
         return g.Constant(one);
     }
 
-    private static ElementType GradType(GraphBuilder g, Node node, Value?[] outGrads, Value loss)
+    private static ElementType GradType(GraphBuilder g, Node node, Value?[] outGrads, ElementType lossType)
     {
         foreach (var v in outGrads) if (v is not null && v.ElementType.IsFloat()) return v.ElementType;
         foreach (var o in node.Outputs) if (o.Length > 0 && g[o].ElementType.IsFloat()) return g[o].ElementType;
         foreach (var i in node.Inputs) if (i.Length > 0 && g[i].ElementType.IsFloat()) return g[i].ElementType;
-        return loss.ElementType;
+        return lossType;
     }
 
     // A gradient has the type and shape of its value: where inference could not tell (an operator without an inference

@@ -58,7 +58,7 @@ internal static class GradCheck
         var y = RunAll(probe, c, data, type, null)["y"];
         var weights = Enumerable.Range(0, (int)y.Shape.Aggregate(1L, (a, d) => a * d)).Select(_ => rnd.NextDouble() * 2 - 1).ToArray();
 
-        var (gradModel, trainables) = Build(c, type, weights.Length, withGradients: true);
+        var (gradModel, trainables) = Build(c, type, weights.Length, withGradients: true, name);
         var analytic = RunAll(gradModel, c, data, type, weights);
         var (lossModel, _) = Build(c, type, weights.Length, withGradients: false);
 
@@ -86,18 +86,28 @@ internal static class GradCheck
         }
     }
 
-    private static (OnnxModel Model, List<string> Trainables) Build(GradCase c, ElementType type, int? weightCount, bool withGradients)
+    private static (OnnxModel Model, List<string> Trainables) Build(GradCase c, ElementType type, int? weightCount, bool withGradients, string name = "")
     {
         var g = new GraphBuilder("check", c.Opset);
         var xs = c.Inputs.Select(i => g.Input(i.Name, i.Int64 ? ElementType.Int64 : type, i.Declared)).ToArray();
         var y = c.Forward(g, xs);
-        if (weightCount is null) { g.Output(y, "y"); return (g.Build(), []); }
+        if (weightCount is null) { g.Output(y, "y"); return (Typed(g.Build(), type), []); }
         var w = g.Input("w", type, weightCount.Value);
-        var loss = g.Output(Op.MatMul(Op.Reshape(y, -1), w), "loss");
+        var loss = g.Output(Op.MatMul(w, Op.Reshape(y, -1)), "loss");
         var trainables = c.Inputs.Where(i => i.Trainable && !i.Int64).Select(i => i.Name).ToList();
         if (withGradients)
             foreach (var (n, v) in Gradients.Build(g, loss, trainables)) g.Output(v, "grad_" + n);
-        return (g.Build(), trainables);
+        var model = Typed(g.Build(), type);
+        if (withGradients && Environment.GetEnvironmentVariable("ONNXKIT_DUMP_GRADCHECK") is { Length: > 0 } dir) model.Save(Path.Combine(dir, name + ".onnx"));
+        return (model, trainables);
+    }
+
+    // Outputs whose producer has no inference rule yet are declared with the case's element type and no shape.
+    private static OnnxModel Typed(OnnxModel model, ElementType type)
+    {
+        foreach (var o in model.Graph.Outputs)
+            if (o.Type.TensorType.ElemType == 0) { o.Type.TensorType.ElemType = (int)type; o.Type.TensorType.Shape = null; }
+        return model;
     }
 
     private static Dictionary<string, HostTensor> RunAll(OnnxModel model, GradCase c, Dictionary<string, double[]> data, ElementType type, double[]? weights)

@@ -5,22 +5,22 @@ namespace OnnxKit.Training.Autodiff.Rules;
 /// <summary>Activation functions, Softmax/LogSoftmax and Dropout. Rules reuse the forward output where the derivative is a function of it.</summary>
 internal static class Activations
 {
-    [Gradient("Sigmoid")] static void Sigmoid(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * y * (1.0 - y)); }
-    [Gradient("Tanh")] static void Tanh(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * (1.0 - y * y)); }
+    [Gradient("Sigmoid")] static void Sigmoid(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * y * (g.C(1) - y)); }
+    [Gradient("Tanh")] static void Tanh(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * (g.C(1) - y * y)); }
 
     // One Greater and one Where: the ReLU gradient is as cheap as the ReLU.
     [Gradient("Relu")] static void Relu(GradScope g) => g.InputGrad(0, Op.Where(Op.Greater(g.Output(0), g.C(0)), g.Dy, g.C(0)));
 
     [Gradient("LeakyRelu")]
     static void LeakyRelu(GradScope g) =>
-        g.InputGrad(0, Op.Where(Op.Greater(g.Input(0), g.C(0)), g.Dy, g.Dy * g.AttrFloat("alpha", 0.01f)));
+        g.InputGrad(0, Op.Where(Op.Greater(g.Input(0), g.C(0)), g.Dy, g.Dy * g.C(g.AttrFloat("alpha", 0.01f))));
 
     // x ≤ 0: y = α(eˣ − 1), so dy/dx = y + α.
     [Gradient("Elu")]
     static void Elu(GradScope g)
     {
         double alpha = g.AttrFloat("alpha", 1f);
-        g.InputGrad(0, Op.Where(Op.Greater(g.Input(0), g.C(0)), g.Dy, g.Dy * (g.Output(0) + alpha)));
+        g.InputGrad(0, Op.Where(Op.Greater(g.Input(0), g.C(0)), g.Dy, g.Dy * (g.Output(0) + g.C(alpha))));
     }
 
     // x ≤ 0: y = γα(eˣ − 1), so dy/dx = y + γα; x > 0: γ.
@@ -28,7 +28,7 @@ internal static class Activations
     static void Selu(GradScope g)
     {
         double alpha = g.AttrFloat("alpha", 1.67326319217681884765625f), gamma = g.AttrFloat("gamma", 1.05070102214813232421875f);
-        g.InputGrad(0, Op.Where(Op.Greater(g.Input(0), g.C(0)), g.Dy * gamma, g.Dy * (g.Output(0) + gamma * alpha)));
+        g.InputGrad(0, Op.Where(Op.Greater(g.Input(0), g.C(0)), g.Dy * g.C(gamma), g.Dy * (g.Output(0) + g.C(gamma * alpha))));
     }
 
     [Gradient("Softplus")] static void Softplus(GradScope g) => g.InputGrad(0, g.Dy * Op.Sigmoid(g.Input(0)));
@@ -36,7 +36,7 @@ internal static class Activations
     [Gradient("Softsign")]
     static void Softsign(GradScope g)
     {
-        var d = Op.Abs(g.Input(0)) + 1.0;
+        var d = Op.Abs(g.Input(0)) + g.C(1);
         g.InputGrad(0, g.Dy / (d * d));
     }
 
@@ -46,7 +46,7 @@ internal static class Activations
     {
         var y = g.Output(0);
         var inside = Op.And(Op.Greater(y, g.C(0)), Op.Less(y, g.C(1)));
-        g.InputGrad(0, Op.Where(inside, g.Dy * g.AttrFloat("alpha", 0.2f), g.C(0)));
+        g.InputGrad(0, Op.Where(inside, g.Dy * g.C(g.AttrFloat("alpha", 0.2f)), g.C(0)));
     }
 
     [Gradient("PRelu")]
@@ -64,8 +64,8 @@ internal static class Activations
     {
         if (g.AttrString("approximate", "none") != "none") throw g.Fail("only the exact (approximate='none') Gelu has a gradient rule");
         var x = g.Input(0);
-        var cdf = (Op.Erf(x * (1 / Math.Sqrt(2))) + 1.0) * 0.5;
-        var pdf = Op.Exp(x * x * -0.5) * (1 / Math.Sqrt(2 * Math.PI));
+        var cdf = (Op.Erf(x * g.C(1 / Math.Sqrt(2))) + g.C(1)) * g.C(0.5);
+        var pdf = Op.Exp(x * x * g.C(-0.5)) * g.C(1 / Math.Sqrt(2 * Math.PI));
         g.InputGrad(0, g.Dy * (cdf + x * pdf));
     }
 
@@ -104,7 +104,7 @@ internal static class Activations
         bool training = g.Opset >= 12 && g.HasInput(2) && (g.ConstantInts(2) is not { } t || t[0] != 0);
         if (!training) { g.InputGrad(0, g.Dy); return; }
         double? ratio = !g.HasInput(1) ? 0.5 : g.Graph.ConstantValue(g.Node.Inputs[1]) is { } r ? TensorData.ToDoubleArray(r)[0] : null;
-        Value scale = ratio is { } q ? g.C(q >= 1 ? 0 : 1 / (1 - q)) : Op.Reciprocal(1.0 - g.AsGradType(g.Input(1)));
+        Value scale = ratio is { } q ? g.C(q >= 1 ? 0 : 1 / (1 - q)) : Op.Reciprocal(g.C(1) - g.AsGradType(g.Input(1)));
         if (g.HasInput(2) && g.ConstantInts(2) is null)
         {
             // Training mode decided at run time: the mask is all true when it is off, and the scale must then be 1.

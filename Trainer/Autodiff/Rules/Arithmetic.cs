@@ -41,13 +41,13 @@ internal static class Arithmetic
     static void Pow(GradScope g)
     {
         Value a = g.Input(0), b = g.AsGradType(g.Input(1));
-        if (g.NeedsGrad(0)) g.InputGrad(0, g.Unbroadcast(g.Dy * b * Op.Pow(a, b - 1.0), a));
+        if (g.NeedsGrad(0)) g.InputGrad(0, g.Unbroadcast(g.Dy * b * Op.Pow(a, b - g.C(1)), a));
         if (g.NeedsGrad(1)) g.InputGrad(1, g.Unbroadcast(g.Dy * g.Output(0) * Op.Log(a), g.Input(1)));
     }
 
     [Gradient("Neg")] static void Neg(GradScope g) => g.InputGrad(0, -g.Dy);
     [Gradient("Identity")] static void Identity(GradScope g) => g.InputGrad(0, g.Dy);
-    [Gradient("Sqrt")] static void Sqrt(GradScope g) => g.InputGrad(0, g.Dy * 0.5 / g.Output(0));
+    [Gradient("Sqrt")] static void Sqrt(GradScope g) => g.InputGrad(0, g.Dy * g.C(0.5) / g.Output(0));
     [Gradient("Exp")] static void Exp(GradScope g) => g.InputGrad(0, g.Dy * g.Output(0));
     [Gradient("Log")] static void Log(GradScope g) => g.InputGrad(0, g.Dy / g.Input(0));
     [Gradient("Abs")] static void Abs(GradScope g) => g.InputGrad(0, g.Dy * Op.Sign(g.Input(0)));
@@ -66,7 +66,7 @@ internal static class Arithmetic
     static void Erf(GradScope g)
     {
         var x = g.Input(0);
-        g.InputGrad(0, g.Dy * (2 / Math.Sqrt(Math.PI)) * Op.Exp(-(x * x)));
+        g.InputGrad(0, g.Dy * g.C(2 / Math.Sqrt(Math.PI)) * Op.Exp(-(x * x)));
     }
 
     [Gradient("Sum")]
@@ -78,7 +78,7 @@ internal static class Arithmetic
     [Gradient("Mean")]
     static void Mean(GradScope g)
     {
-        var share = g.Dy * (1.0 / g.InputCount);
+        var share = g.Dy * g.C(1.0 / g.InputCount);
         for (int i = 0; i < g.InputCount; i++) if (g.NeedsGrad(i)) g.InputGrad(i, g.Unbroadcast(share, g.Input(i)));
     }
 

@@ -62,7 +62,7 @@ internal static class LinearAlgebra
         if (g.HasInput(2) && g.NeedsGrad(2))
         {
             var dc = g.Unbroadcast(dy, g.Input(2));
-            g.InputGrad(2, beta == 1f ? dc : dc * beta);
+            g.InputGrad(2, beta == 1f ? dc : dc * g.C(beta));
         }
     }
 

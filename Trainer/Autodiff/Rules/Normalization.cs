@@ -20,14 +20,14 @@ internal static class Normalization
         {
             // Inference form: an affine map per channel with the running statistics.
             Value mean = g.Input(3), variance = g.Input(4);
-            var invStd = Op.Reciprocal(Op.Sqrt(variance + eps));
+            var invStd = Op.Reciprocal(Op.Sqrt(variance + g.C(eps)));
             if (g.NeedsGrad(0)) g.InputGrad(0, dy * PerChannel(scale * invStd));
             var centered = x - PerChannel(mean);
             if (g.NeedsGrad(1)) g.InputGrad(1, Op.ReduceSum(dy * centered * PerChannel(invStd), axes, keepDims: false));
             if (g.NeedsGrad(2)) g.InputGrad(2, Op.ReduceSum(dy, axes, keepDims: false));
             if (g.NeedsGrad(3)) g.InputGrad(3, -(Op.ReduceSum(dy, axes, keepDims: false) * scale * invStd));
             if (g.NeedsGrad(4))
-                g.InputGrad(4, Op.ReduceSum(dy * centered, axes, keepDims: false) * scale * invStd * invStd * invStd * -0.5);
+                g.InputGrad(4, Op.ReduceSum(dy * centered, axes, keepDims: false) * scale * invStd * invStd * invStd * g.C(-0.5));
             return;
         }
 
@@ -35,7 +35,7 @@ internal static class Normalization
         // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)) over the batch and spatial axes.
         var mu = Op.ReduceMean(x, axes, keepDims: true);
         var xc = x - mu;
-        var inv = Op.Reciprocal(Op.Sqrt(Op.ReduceMean(xc * xc, axes, keepDims: true) + eps));
+        var inv = Op.Reciprocal(Op.Sqrt(Op.ReduceMean(xc * xc, axes, keepDims: true) + g.C(eps)));
         var xhat = xc * inv;
         if (g.NeedsGrad(1)) g.InputGrad(1, Op.ReduceSum(dy * xhat, axes, keepDims: false));
         if (g.NeedsGrad(2)) g.InputGrad(2, Op.ReduceSum(dy, axes, keepDims: false));

@@ -31,13 +31,13 @@ internal static class Pooling
         long window = geo.Kernel.Aggregate(1L, (a, k) => a * k);
         bool includePad = g.AttrInt("count_include_pad", 0) != 0 || geo.Pads.All(p => p == 0);
         Value dy = g.Dy;
-        if (includePad) dy = dy * (1.0 / window);
+        if (includePad) dy = dy * g.C(1.0 / window);
         else
         {
             // Divisor = number of real (unpadded) cells per window = window · AveragePool_with_pads_counted(ones).
             var ones = Op.ConstantOfShape(Op.Concat(0, g.Ints(1, 1), g.Dims(x, 2)), 1, g.ElementType);
             var counted = Op.AveragePool(ones, geo.Kernel, geo.Strides, geo.Pads, countIncludePad: true);
-            dy = dy / (counted * (double)window);
+            dy = dy / (counted * g.C(window));
         }
         var perChannel = Op.Reshape(dy, Op.Concat(0, g.Ints(-1, 1), g.Dims(dy, 2)));
         var kernelOnes = OnesKernel(g, geo.Kernel);

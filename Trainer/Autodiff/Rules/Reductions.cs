@@ -18,7 +18,7 @@ internal static class Reductions
     }
 
     [Gradient("ReduceSumSquare")]
-    static void ReduceSumSquare(GradScope g) => g.InputGrad(0, Spread(g, g.Dy) * g.Input(0) * 2.0);
+    static void ReduceSumSquare(GradScope g) => g.InputGrad(0, Spread(g, g.Dy) * g.Input(0) * g.C(2));
 
     // The gradient goes to the elements equal to the extremum.
     [Gradient("ReduceMax", "ReduceMin")]
