@@ -55,7 +55,7 @@ internal static class GradCheck
 
         // Output shape first, to draw the loss weights.
         var (probe, _) = Build(c, type, null, withGradients: false);
-        var y = RunAll(probe, c, data, type, null)["y"];
+        var y = RunAll(probe, c, data, type, null)["fd_y"];
         var weights = Enumerable.Range(0, (int)y.Shape.Aggregate(1L, (a, d) => a * d)).Select(_ => rnd.NextDouble() * 2 - 1).ToArray();
 
         var (gradModel, trainables) = Build(c, type, weights.Length, withGradients: true, name);
@@ -66,10 +66,10 @@ internal static class GradCheck
         double h = f32 ? 1e-2 : 1e-6, rtol = f32 ? 1e-2 : 1e-5, atol = f32 ? 2e-3 : 1e-7;
         using var opts = new SessionOptions { IntraOpNumThreads = 1 };
         using var session = new InferenceSession(lossModel.ToBytes(), opts);
-        double Loss(Dictionary<string, double[]> d) => Run(session, c, d, type, weights)["loss"].Doubles[0];
+        double Loss(Dictionary<string, double[]> d) => Run(session, c, d, type, weights)["fd_loss"].Doubles[0];
         foreach (var t in trainables)
         {
-            var grad = analytic["grad_" + t].Doubles;
+            var grad = analytic["fd_grad_" + t].Doubles;
             var x = data[t];
             Assert.AreEqual(x.Length, grad.Length, $"{name}: gradient of '{t}' has {grad.Length} elements, the input {x.Length}");
             var numeric = new double[x.Length];
@@ -91,12 +91,12 @@ internal static class GradCheck
         var g = new GraphBuilder("check", c.Opset);
         var xs = c.Inputs.Select(i => g.Input(i.Name, i.Int64 ? ElementType.Int64 : type, i.Declared)).ToArray();
         var y = c.Forward(g, xs);
-        if (weightCount is null) { g.Output(y, "y"); return (Typed(g.Build(), type), []); }
-        var w = g.Input("w", type, weightCount.Value);
-        var loss = g.Output(Op.MatMul(w, Op.Reshape(y, -1)), "loss");
+        if (weightCount is null) { g.Output(y, "fd_y"); return (Typed(g.Build(), type), []); }
+        var w = g.Input("fd_w", type, weightCount.Value);
+        var loss = g.Output(Op.MatMul(w, Op.Reshape(y, -1)), "fd_loss");
         var trainables = c.Inputs.Where(i => i.Trainable && !i.Int64).Select(i => i.Name).ToList();
         if (withGradients)
-            foreach (var (n, v) in Gradients.Build(g, loss, trainables)) g.Output(v, "grad_" + n);
+            foreach (var (n, v) in Gradients.Build(g, loss, trainables)) g.Output(v, "fd_grad_" + n);
         var model = Typed(g.Build(), type);
         if (withGradients && Environment.GetEnvironmentVariable("ONNXKIT_DUMP_GRADCHECK") is { Length: > 0 } dir) model.Save(Path.Combine(dir, name + ".onnx"));
         return (model, trainables);
@@ -120,7 +120,7 @@ internal static class GradCheck
     private static Dictionary<string, HostTensor> Run(InferenceSession session, GradCase c, Dictionary<string, double[]> data, ElementType type, double[]? weights)
     {
         var feeds = c.Inputs.Select(i => Tensor(i.Name, i.Int64 ? ElementType.Int64 : type, data[i.Name], i.Concrete)).ToList();
-        if (weights is not null) feeds.Add(Tensor("w", type, weights, [weights.Length]));
+        if (weights is not null) feeds.Add(Tensor("fd_w", type, weights, [weights.Length]));
         var values = feeds.Select(OrtRun.ToOrt).ToList();
         try
         {

@@ -12,8 +12,14 @@ internal static class Losses
     {
         if (!g.NeedsGrad(0)) return;
         var p = Op.Exp(g.Output(1));
-        var (onehot, perSample) = Targets(g, g.Input(0));
-        g.InputGrad(0, (p - onehot) * perSample);
+        if (g.OutputGrad(0) is not null)
+        {
+            var (onehot, perSample) = Targets(g, g.Input(0));
+            g.InputGrad(0, (p - onehot) * perSample);
+        }
+        // log_prob is itself an output (a LogSoftmax over axis 1) that may feed other nodes.
+        if (g.OutputGrad(1) is { } dlogp)
+            g.InputGrad(0, dlogp - p * Op.ReduceSum(dlogp, [1], keepDims: true));
     }
 
     // loss_i = −w[y_i]·x[i, y_i]: d/dx = −onehot(y)·coef_i·factor.
@@ -35,7 +41,9 @@ internal static class Losses
         if (g.Node.Attribute("ignore_index") is not null)
             valid = Op.Not(Op.Equal(labels, g.Graph.Scalar(g.AttrInt("ignore_index", 0), labels.ElementType)));
         var safe = valid is null ? labels : Op.Where(valid, labels, g.Graph.Scalar(0, labels.ElementType));
-        var onehot = g.Graph.Node1("OneHot", [safe, g.Dims(scores, 1, 2), g.Vector(0, 1)], Attr.Int("axis", 1));
+        // One-hot along the class axis as a scatter of ones (ORT has no float64 OneHot kernel).
+        var index = Op.Unsqueeze(safe, 1);
+        var onehot = Op.ScatterElements(g.ZerosLike(scores), index, Op.ConstantOfShape(Op.Shape(index), 1, g.ElementType), 1);
         Value? coef = g.HasInput(2) ? Op.Gather(g.Input(2), safe) : null;
         if (valid is not null) coef = coef is null ? g.AsGradType(valid) : coef * g.AsGradType(valid);
         Value factor = reduction switch
