@@ -36,12 +36,13 @@ public static class Gradients
         var stops = new HashSet<string>(stopGradient ?? []);
         var nodes = g.Graph.Nodes.ToList(); // the forward graph, before any gradient node is added
         var dependsOnTarget = DependentValues(g, nodes, targets, stops);
-        var reachesLoss = ValuesReachingLoss(nodes, loss.Name);
+        var reachesLoss = ValuesReachingLoss(nodes, loss.Name, dependsOnTarget);
         foreach (var name in targets)
         {
             if (stops.Contains(name)) throw new GradientException($"'{name}' is both differentiated (wrt) and listed in stopGradient");
             if (!reachesLoss.Contains(name))
-                throw new GradientException($"the loss '{loss.Name}' does not depend on '{name}': no path of nodes leads from it to the loss");
+                throw new GradientException($"the loss '{loss.Name}' does not depend on '{name}': no path of differentiable nodes leads from it to the loss" +
+                    (stops.Count > 0 ? " (paths through stopGradient values are cut)" : ""));
         }
         bool OnPath(string v) => v.Length > 0 && dependsOnTarget.Contains(v) && reachesLoss.Contains(v);
 
@@ -115,13 +116,14 @@ public static class Gradients
         return set;
     }
 
-    // Backward pass: values the loss is computed from.
-    private static HashSet<string> ValuesReachingLoss(List<Node> nodes, string loss)
+    // Backward pass: values computed from a target that the loss is (differentiably) computed from.
+    private static HashSet<string> ValuesReachingLoss(List<Node> nodes, string loss, HashSet<string> dependent)
     {
-        var set = new HashSet<string> { loss };
+        var set = new HashSet<string>();
+        if (dependent.Contains(loss)) set.Add(loss);
         for (int n = nodes.Count - 1; n >= 0; n--)
             if (nodes[n].Outputs.Any(set.Contains))
-                foreach (var i in nodes[n].Inputs) if (i.Length > 0) set.Add(i);
+                foreach (var i in nodes[n].Inputs) if (dependent.Contains(i)) set.Add(i);
         return set;
     }
 
