@@ -52,6 +52,7 @@ public static class Gradients
         var lossType = loss.ElementType != ElementType.Undefined ? loss.ElementType
             : targets.Select(t => g[t].ElementType).FirstOrDefault(t => t.IsFloat(), ElementType.Undefined);
         contributions[loss.Name] = [Seed(g, loss, lossType)];
+        if (loss.ElementType == ElementType.Undefined) loss.Type = new TensorType(lossType, loss.Shape);
         for (int n = nodes.Count - 1; n >= 0; n--)
         {
             var node = nodes[n];

@@ -10,32 +10,44 @@ internal static class LinearAlgebra
     static void MatMul(GradScope g)
     {
         Value a = g.Input(0), b = g.Input(1), dy = g.Dy;
-        int ra = g.RankOf(a), rb = g.RankOf(b);
+        int? ra = a.Rank, rb = b.Rank;
         if (ra == 1 && rb == 1)
         {
             if (g.NeedsGrad(0)) g.InputGrad(0, dy * b);
             if (g.NeedsGrad(1)) g.InputGrad(1, dy * a);
             return;
         }
-        if (ra == 2 && rb == 2)
+        if (rb == 2)
         {
-            // Plain matrices: Gemm's transpose flags avoid materialising transposes.
-            if (g.NeedsGrad(0)) g.InputGrad(0, Op.Gemm(dy, b, transB: true));
-            if (g.NeedsGrad(1)) g.InputGrad(1, Op.Gemm(a, dy, transA: true));
+            // A [..., M, K] (any rank, even unknown) times a matrix B [K, N]: dA = dY·Bᵀ has A's shape as is, and
+            // dB = Σ over every leading axis = one Gemm of A and dY flattened to [−1, K] and [−1, N].
+            if (g.NeedsGrad(0)) g.InputGrad(0, ra == 2 ? Op.Gemm(dy, b, transB: true) : Op.MatMul(dy, Op.Transpose(b, 1, 0)));
+            if (g.NeedsGrad(1))
+            {
+                Value a2 = a, dy2 = dy;
+                if (ra != 2)
+                {
+                    a2 = b.Shape![0].IsKnown ? Op.Reshape(a, -1, b.Shape[0].Value!.Value) : Op.Reshape(a, Op.Concat(0, g.Ints(-1), g.Dims(b, 0, 1)));
+                    dy2 = b.Shape[1].IsKnown ? Op.Reshape(dy, -1, b.Shape[1].Value!.Value) : Op.Reshape(dy, Op.Concat(0, g.Ints(-1), g.Dims(b, 1, 2)));
+                }
+                g.InputGrad(1, Op.Gemm(a2, dy2, transA: true));
+            }
             return;
         }
+        ra ??= g.RankOf(a);
+        rb ??= g.RankOf(b);
         if (g.NeedsGrad(0))
         {
-            var da = ra == 1 ? Op.Squeeze(Op.MatMul(Op.Unsqueeze(dy, -2), T(b, rb)), -2)
+            var da = ra == 1 ? Op.Squeeze(Op.MatMul(Op.Unsqueeze(dy, -2), T(b, rb.Value)), -2)
                 : rb == 1 ? Op.MatMul(Op.Unsqueeze(dy, -1), Op.Unsqueeze(b, 0))
-                : Op.MatMul(dy, T(b, rb));
+                : Op.MatMul(dy, T(b, rb.Value));
             g.InputGrad(0, g.Unbroadcast(da, a));
         }
         if (g.NeedsGrad(1))
         {
-            var db = rb == 1 ? Op.Squeeze(Op.MatMul(T(a, ra), Op.Unsqueeze(dy, -1)), -1)
+            var db = rb == 1 ? Op.Squeeze(Op.MatMul(T(a, ra.Value), Op.Unsqueeze(dy, -1)), -1)
                 : ra == 1 ? Op.MatMul(Op.Unsqueeze(a, -1), Op.Unsqueeze(dy, -2))
-                : Op.MatMul(T(a, ra), dy);
+                : Op.MatMul(T(a, ra.Value), dy);
             g.InputGrad(1, g.Unbroadcast(db, b));
         }
     }

@@ -8,11 +8,12 @@ internal static class Normalization
     [Gradient("BatchNormalization")]
     static void BatchNormalization(GradScope g)
     {
-        Value x = g.Input(0), scale = g.Input(1), dy = g.Dy;
-        int rank = g.RankOf(x);
-        long[] axes = [0, .. Enumerable.Range(2, rank - 2).Select(i => (long)i)];
-        long[] spatial = Enumerable.Range(1, rank - 2).Select(i => (long)i).ToArray();
-        Value PerChannel(Value v) => spatial.Length == 0 ? v : Op.Unsqueeze(v, spatial); // [C] → [C, 1, …]
+        // Viewed as [N, C, L] (L = all spatial positions), so every rank, known or not, takes one path.
+        Value x0 = g.Input(0), scale = g.Input(1);
+        Value x = Op.Reshape(x0, 0, 0, -1), dy = Op.Reshape(g.Dy, 0, 0, -1);
+        long[] axes = [0, 2];
+        static Value PerChannel(Value v) => Op.Unsqueeze(v, 1); // [C] → [C, 1]
+        Value Back(Value v) => g.ReshapeLike(v, x0);
         double eps = g.AttrFloat("epsilon", 1e-5f);
         bool training = g.Opset >= 14 ? g.AttrInt("training_mode", 0) != 0 : g.Node.Outputs.Count(o => o.Length > 0) > 1;
 
@@ -21,7 +22,7 @@ internal static class Normalization
             // Inference form: an affine map per channel with the running statistics.
             Value mean = g.Input(3), variance = g.Input(4);
             var invStd = Op.Reciprocal(Op.Sqrt(variance + g.C(eps)));
-            if (g.NeedsGrad(0)) g.InputGrad(0, dy * PerChannel(scale * invStd));
+            if (g.NeedsGrad(0)) g.InputGrad(0, Back(dy * PerChannel(scale * invStd)));
             var centered = x - PerChannel(mean);
             if (g.NeedsGrad(1)) g.InputGrad(1, Op.ReduceSum(dy * centered * PerChannel(invStd), axes, keepDims: false));
             if (g.NeedsGrad(2)) g.InputGrad(2, Op.ReduceSum(dy, axes, keepDims: false));
@@ -43,7 +44,7 @@ internal static class Normalization
         {
             var gy = dy * PerChannel(scale);
             var dx = inv * (gy - Op.ReduceMean(gy, axes, keepDims: true) - xhat * Op.ReduceMean(gy * xhat, axes, keepDims: true));
-            g.InputGrad(0, dx);
+            g.InputGrad(0, Back(dx));
         }
     }
 
