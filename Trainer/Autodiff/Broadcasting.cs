@@ -29,6 +29,8 @@ internal static class Broadcasting
             if (decided)
             {
                 if (axes.Count == 0) return grad;
+                // Only added leading axes (a bias row): one ReduceSum that drops them.
+                if (axes.Count == lead) return Op.ReduceSum(grad, axes.ToArray(), keepDims: false);
                 var r = Op.ReduceSum(grad, axes.ToArray(), keepDims: true);
                 return lead > 0 ? Op.Squeeze(r, Enumerable.Range(0, lead).Select(a => (long)a).ToArray()) : r;
             }

@@ -121,3 +121,40 @@ public sealed class GradientErrorTests
         Compare.Close(expected, r["dw"].Floats, 1e-5, 1e-5, "dw");
     }
 }
+
+/// <summary>The registry holds a rule for every operator the brief lists, and the ReLU gradient stays one Greater and one Where.</summary>
+[TestClass]
+public sealed class GradientRegistryTests
+{
+    [TestMethod]
+    public void RegistryCoversTheRequiredOperators()
+    {
+        string[] required =
+        [
+            "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Sqrt", "Exp", "Log", "Abs", "Reciprocal", "Erf", "Tanh", "Sigmoid", "Relu", "LeakyRelu",
+            "Elu", "Selu", "Softplus", "PRelu", "Clip", "Max", "Min", "Sum", "Mean", "MatMul", "Gemm", "Einsum", "Conv", "ConvTranspose",
+            "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "LayerNormalization", "Dropout", "Softmax", "LogSoftmax",
+            "SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceSumSquare", "Reshape",
+            "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather", "Expand", "Tile", "Pad", "Where", "Cast", "Identity",
+        ];
+        var missing = required.Where(op => GradientRegistry.Find(op) is null).ToList();
+        Assert.AreEqual(0, missing.Count, "missing rules: " + string.Join(", ", missing));
+        foreach (var op in new[] { "Shape", "Size", "Constant", "Equal", "Greater", "ArgMax" })
+            Assert.IsTrue(GradientRegistry.NonDifferentiable.Contains(op), op);
+    }
+
+    [TestMethod]
+    public void ReluGradientIsTwoElementwiseOps()
+    {
+        var g = new GraphBuilder("relu");
+        var x = g.Input("x", ElementType.Float32, "batch", 8);
+        var y = Op.Relu(x);
+        var loss = Op.MatMul(Op.Reshape(y, -1), Op.Reshape(x, -1));
+        var before = g.Graph.Nodes.Count;
+        Gradients.Build(g, loss, ["x"]);
+        var relu = g.Graph.Nodes.Skip(before).Where(n => n.OpType is "Greater" or "Where" or "Mul" or "Sign" or "Cast").ToList();
+        Assert.AreEqual(1, relu.Count(n => n.OpType == "Greater"));
+        Assert.AreEqual(1, relu.Count(n => n.OpType == "Where"));
+        Assert.AreEqual(0, relu.Count(n => n.OpType is "Sign" or "Cast"));
+    }
+}
