@@ -1,8 +1,9 @@
 """PyTorch autograd reference for OnnxKit's autodiff tests.
 
-Usage: autodiff_reference.py NET model.onnx data.json out.json
+Usage: autodiff_reference.py NET model.onnx data.json out.json [gradient_model.onnx]
 Reads the parameters from the ONNX initializers and the batch from data.json, runs the same network written
-with torch.nn.functional, and writes {"loss": float, "grads": {name: [flat float list]}} to out.json.
+with torch.nn.functional, and writes {"loss": float, "grads": {name: [flat float list]}} to out.json. A gradient model, when given, must pass
+the onnx checker with full (shape-inferring) checks: gradient graphs are plain standard ONNX.
 """
 import json
 import math
@@ -57,6 +58,8 @@ def attention(p, d):
 
 def main():
     net, model_path, data_path, out_path = sys.argv[1:5]
+    if len(sys.argv) > 5:
+        onnx.checker.check_model(onnx.load(sys.argv[5]), full_check=True)
     model = onnx.load(model_path)
     params = {i.name: torch.tensor(numpy_helper.to_array(i).copy(), requires_grad=True) for i in model.graph.initializer}
     with open(data_path) as f:
