@@ -31,11 +31,23 @@ public static class GradientRegistry
         ["MaxPool"] = [1], ["TopK"] = [1], ["Dropout"] = [1], ["Unique"] = [1, 2, 3],
     };
 
-    /// <summary>The rule for an operator, or null.</summary>
-    public static GradientRule? Find(string opType) => Rules.Value.GetValueOrDefault(opType);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, GradientRule> Added = new(StringComparer.Ordinal);
+
+    /// <summary>The rule for an operator (<c>domain.Op</c> for a custom domain), or null.</summary>
+    public static GradientRule? Find(string opType) => Added.TryGetValue(opType, out var r) ? r : Rules.Value.GetValueOrDefault(opType);
+
+    /// <summary>
+    /// Adds (or replaces) the rule of an operator: a standard one by name, or a custom operator as <c>domain.Op</c>.
+    /// </summary>
+    public static void Register(string opType, GradientRule rule)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(opType);
+        ArgumentNullException.ThrowIfNull(rule);
+        Added[opType] = rule;
+    }
 
     /// <summary>Every operator that has a gradient rule, sorted.</summary>
-    public static IReadOnlyList<string> Operators => Rules.Value.Keys.Order(StringComparer.Ordinal).ToList();
+    public static IReadOnlyList<string> Operators => Rules.Value.Keys.Union(Added.Keys).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>True when output <paramref name="index"/> of the operator never carries a gradient.</summary>
     public static bool IsIndexOutput(string opType, int index) =>

@@ -57,8 +57,7 @@ public static class Gradients
         {
             var node = nodes[n];
             if (!node.Outputs.Any(OnPath)) continue;
-            var rule = GradientRegistry.Find(node.OpType) is { } r && node.Domain is "" or "ai.onnx" ? r
-                : throw new GradientException($"no gradient rule for op '{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType}' (node '{(node.Name.Length > 0 ? node.Name : node.Outputs[0])}'); " +
+            var rule = GradientRegistry.Find(node.Domain is "" or "ai.onnx" ? node.OpType : $"{node.Domain}.{node.OpType}") ?? throw new GradientException($"no gradient rule for op '{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType}' (node '{(node.Name.Length > 0 ? node.Name : node.Outputs[0])}'); " +
                     "it lies on the path from the trained values to the loss (freeze the values before it, or pass its output in stopGradient)");
             var outGrads = node.Outputs.Select(o => OnPath(o) ? Total(contributions, o) : null).ToArray();
             var needs = node.Inputs.Select(i => OnPath(i)).ToArray();

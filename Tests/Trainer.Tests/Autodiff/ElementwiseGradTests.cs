@@ -52,6 +52,12 @@ public sealed class ElementwiseGradTests
         ["LogSoftmax"] = new([In.Of("a", 2, 5)], (g, x) => Op.LogSoftmax(x[0])),
         ["Gelu_decomposed"] = new([In.Of("a", 2, 5)], (g, x) => Op.Gelu(x[0])) { Float32 = true },
         ["Gelu_opset20"] = new([In.Of("a", 2, 5)], (g, x) => Op.Gelu(x[0])) { Opset = 20, Float32 = true },
+        ["HardSwish"] = new([In.Of("a", 3, 4) with { Map = v => v * 5 }], (g, x) => g.Node1("HardSwish", [x[0]])) { Float32 = true, Opset = 17 },
+        ["Celu"] = new([In.Of("a", 3, 4)], (g, x) => g.Node1("Celu", [x[0]], IR.Attr.Float("alpha", 0.8f))) { Float32 = true },
+        ["ThresholdedRelu"] = new([In.Of("a", 3, 4)], (g, x) => g.Node1("ThresholdedRelu", [x[0]], IR.Attr.Float("alpha", 0.5f))) { Float32 = true },
+        ["CumSum"] = new([In.Of("a", 3, 4)], (g, x) => Op.CumSum(x[0], 1)),
+        ["CumSum_reverse_exclusive"] = new([In.Of("a", 3, 4)], (g, x) => Op.CumSum(x[0], 0, exclusive: true, reverse: true)),
+        ["TopK"] = new([In.Of("a", 3, 5)], (g, x) => Op.TopK(x[0], 2, 1)[0]),
         ["Cast"] = new([In.Of("a", 2, 3)], (g, x) => { var d = Op.Cast(x[0], ElementType.Float64); return Op.Cast(d * d, ElementType.Float32); }) { Float32 = true },
     };
 
@@ -65,6 +71,7 @@ public sealed class ElementwiseGradTests
     [TestMethod]
     [DataRow("Sigmoid")] [DataRow("Tanh")] [DataRow("Relu")] [DataRow("LeakyRelu")] [DataRow("Elu")] [DataRow("Selu")] [DataRow("Softplus")]
     [DataRow("Softsign")] [DataRow("HardSigmoid")] [DataRow("PRelu")] [DataRow("Softmax")] [DataRow("LogSoftmax")] [DataRow("Gelu_decomposed")]
-    [DataRow("Gelu_opset20")]
+    [DataRow("Gelu_opset20")] [DataRow("HardSwish")] [DataRow("Celu")] [DataRow("ThresholdedRelu")] [DataRow("CumSum")]
+    [DataRow("CumSum_reverse_exclusive")] [DataRow("TopK")]
     public void Activations(string op) => GradCheck.Check(op, Cases[op]);
 }

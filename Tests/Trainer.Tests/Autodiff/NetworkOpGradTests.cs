@@ -56,6 +56,7 @@ public sealed class NetworkOpGradTests
             (g, x) => Op.BatchNormalizationTraining(x[0], x[1], x[2], x[3], x[4])[0]) { Float32 = true },
         ["BatchNormalization_inference"] = new([In.Of("x", 2, 3, 2, 2), In.Of("scale", 3), In.Of("bias", 3), In.Of("mean", 3), In.Of("var", 3) with { Map = Positive }],
             (g, x) => Op.BatchNormalization(x[0], x[1], x[2], x[3], x[4])) { Float32 = true },
+        ["InstanceNormalization"] = new([In.Of("x", 2, 3, 2, 3), In.Of("scale", 3), In.Of("bias", 3)], (g, x) => Op.InstanceNormalization(x[0], x[1], x[2])) { Float32 = true },
         ["LayerNormalization"] = new([In.Of("x", "N", 3, 4), In.Of("scale", 4), In.Of("bias", 4)], (g, x) => Op.LayerNormalization(x[0], x[1], x[2])),
         ["LayerNormalization_axis1"] = new([In.Of("x", 2, 3, 4), In.Of("scale", 3, 4), In.Of("bias", 3, 4)], (g, x) => Op.LayerNormalization(x[0], x[1], x[2], axis: 1)),
 
@@ -88,7 +89,7 @@ public sealed class NetworkOpGradTests
 
     [TestMethod]
     [DataRow("BatchNormalization_training")] [DataRow("BatchNormalization_training_2d")] [DataRow("BatchNormalization_inference")]
-    [DataRow("LayerNormalization")] [DataRow("LayerNormalization_axis1")]
+    [DataRow("LayerNormalization")] [DataRow("LayerNormalization_axis1")] [DataRow("InstanceNormalization")]
     public void Normalization(string op) => GradCheck.Check(op, Cases[op]);
 
     [TestMethod]

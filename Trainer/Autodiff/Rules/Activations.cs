@@ -113,3 +113,28 @@ internal static class Activations
         g.InputGrad(0, Op.Where(g.Output(1), g.Dy * scale, g.C(0)));
     }
 }
+
+/// <summary>Less common activations.</summary>
+internal static class MoreActivations
+{
+    // x·clip(x/6 + ½, 0, 1): slope 0 below −3, 1 above 3, x/3 + ½ between.
+    [Gradient("HardSwish")]
+    static void HardSwish(GradScope g)
+    {
+        var x = g.Input(0);
+        var between = Op.Where(Op.Greater(x, g.C(3)), g.Dy, g.Dy * (x * g.C(1.0 / 3) + g.C(0.5)));
+        g.InputGrad(0, Op.Where(Op.Less(x, g.C(-3)), g.C(0), between));
+    }
+
+    // x ≤ 0: y = α(e^(x/α) − 1), so dy/dx = e^(x/α) = y/α + 1.
+    [Gradient("Celu")]
+    static void Celu(GradScope g)
+    {
+        double alpha = g.AttrFloat("alpha", 1f);
+        g.InputGrad(0, Op.Where(Op.Greater(g.Input(0), g.C(0)), g.Dy, g.Dy * (g.Output(0) * g.C(1 / alpha) + g.C(1))));
+    }
+
+    [Gradient("ThresholdedRelu")]
+    static void ThresholdedRelu(GradScope g) =>
+        g.InputGrad(0, Op.Where(Op.Greater(g.Input(0), g.C(g.AttrFloat("alpha", 1f))), g.Dy, g.C(0)));
+}

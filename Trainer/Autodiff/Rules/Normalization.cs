@@ -71,3 +71,27 @@ internal static class Normalization
         }
     }
 }
+
+/// <summary>InstanceNormalization: batch-norm statistics per sample and channel.</summary>
+internal static class InstanceNormalizationRule
+{
+    // Viewed as [N, C, L]: x̂ normalised over L; dx = γ/σ · (dy − mean_L(dy) − x̂·mean_L(dy·x̂)).
+    [Gradient("InstanceNormalization")]
+    static void InstanceNormalization(GradScope g)
+    {
+        Value x0 = g.Input(0), scale = g.Input(1);
+        Value x = Op.Reshape(x0, 0, 0, -1), dy = Op.Reshape(g.Dy, 0, 0, -1);
+        double eps = g.AttrFloat("epsilon", 1e-5f);
+        var xc = x - Op.ReduceMean(x, [2], keepDims: true);
+        var inv = Op.Reciprocal(Op.Sqrt(Op.ReduceMean(xc * xc, [2], keepDims: true) + g.C(eps)));
+        var xhat = xc * inv;
+        if (g.NeedsGrad(1)) g.InputGrad(1, Op.ReduceSum(dy * xhat, [0, 2], keepDims: false));
+        if (g.NeedsGrad(2)) g.InputGrad(2, Op.ReduceSum(dy, [0, 2], keepDims: false));
+        if (g.NeedsGrad(0))
+        {
+            var gy = dy * Op.Unsqueeze(scale, 1);
+            var dx = inv * (gy - Op.ReduceMean(gy, [2], keepDims: true) - xhat * Op.ReduceMean(gy * xhat, [2], keepDims: true));
+            g.InputGrad(0, g.ReshapeLike(dx, x0));
+        }
+    }
+}

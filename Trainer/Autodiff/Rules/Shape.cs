@@ -157,3 +157,24 @@ internal static class ShapeOps
         g.InputGrad(0, g.Graph.Node1("Pad", [g.Dy, negated]));
     }
 }
+
+/// <summary>CumSum and TopK.</summary>
+internal static class SelectionOps
+{
+    // The adjoint of a running sum is the running sum in the other direction.
+    [Gradient("CumSum")]
+    static void CumSum(GradScope g)
+    {
+        var attrs = new List<Schema.AttributeProto> { Attr.Int("reverse", g.AttrInt("reverse", 0) != 0 ? 0 : 1) };
+        if (g.AttrInt("exclusive", 0) != 0) attrs.Add(Attr.Int("exclusive", 1));
+        g.InputGrad(0, g.Graph.Node("CumSum", [g.Dy, g.Input(1)], 1, attrs)[0]);
+    }
+
+    // Each value's gradient goes back to where it was taken from (the node's own indices; distinct, so no reduction).
+    [Gradient("TopK")]
+    static void TopK(GradScope g)
+    {
+        var x = g.Input(0);
+        g.InputGrad(0, Op.ScatterElements(g.ZerosLike(x), g.Output(1), g.Dy, (int)g.AttrInt("axis", -1)));
+    }
+}
