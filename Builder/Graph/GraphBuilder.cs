@@ -253,6 +253,25 @@ public sealed class GraphBuilder
         return result;
     }
 
+    /// <summary>
+    /// The value of output <paramref name="index"/> of an existing node, naming (and typing) that optional output
+    /// first when the node does not produce it yet. Autodiff uses it to reuse what a forward node computes anyway
+    /// (MaxPool's indices, LayerNormalization's mean, Dropout's mask) instead of recomputing it.
+    /// </summary>
+    internal Value NodeOutput(Node node, int index)
+    {
+        if (index < node.Outputs.Count && node.Outputs[index].Length > 0) return this[node.Outputs[index]];
+        while (node.Outputs.Count <= index) node.Outputs.Add("");
+        string name = UniqueName($"{(node.Name.Length > 0 ? node.Name : node.OpType)}:{index}");
+        node.Outputs[index] = name;
+        TensorType? type = null;
+        try { type = ShapeInference.Infer(this, node, node.Inputs.Select(i => i.Length == 0 ? null : this[i].Type).ToArray()).ElementAtOrDefault(index); }
+        catch (GraphBuildException) { }
+        var v = new Value(this, name, type ?? new TensorType(ElementType.Undefined, null));
+        _values[name] = v;
+        return v;
+    }
+
     /// <summary>Ensures the model imports at least <paramref name="version"/> of a domain (for operators newer than the default opset).</summary>
     public void RequireOpset(string domain, int version)
     {

@@ -1,0 +1,89 @@
+using OnnxKit.IR;
+
+namespace OnnxKit.Training.Autodiff;
+
+/// <summary>
+/// What a gradient rule sees of one forward node: its inputs and outputs, the gradients flowing into its outputs,
+/// its attributes, and helpers (typed constants, shape slices, <see cref="Unbroadcast"/>). A rule reads like the math:
+/// <c>g.InputGrad(0, g.OutputGrad(0)! * y * (1 - y))</c>.
+/// </summary>
+public sealed class GradScope
+{
+    private readonly Value?[] _outputGrads;
+    private readonly bool[] _needs;
+    private readonly Action<int, Value> _sink;
+
+    internal GradScope(GraphBuilder graph, Node node, Value?[] outputGrads, bool[] needs, ElementType elementType, Action<int, Value> sink)
+    {
+        Graph = graph; Node = node; _outputGrads = outputGrads; _needs = needs; ElementType = elementType; _sink = sink;
+    }
+
+    /// <summary>The graph the gradient nodes are added to.</summary>
+    public GraphBuilder Graph { get; }
+    /// <summary>The forward node being differentiated.</summary>
+    public Node Node { get; }
+    /// <summary>The floating-point element type of the gradients here (constants are made of it).</summary>
+    public ElementType ElementType { get; }
+    /// <summary>The graph's standard-domain opset.</summary>
+    public int Opset => Graph.Opset;
+
+    /// <summary>True when input <paramref name="i"/> is given.</summary>
+    public bool HasInput(int i) => i < Node.Inputs.Count && Node.Inputs[i].Length > 0;
+    /// <summary>Number of inputs (omitted trailing ones excluded).</summary>
+    public int InputCount => Node.Inputs.Count;
+    /// <summary>The forward input <paramref name="i"/>.</summary>
+    public Value Input(int i) => HasInput(i) ? Graph[Node.Inputs[i]] : throw Fail($"input {i} is missing");
+    /// <summary>The forward output <paramref name="i"/>; an optional output the node did not produce is added to it (reused, not recomputed).</summary>
+    public Value Output(int i) => Graph.NodeOutput(Node, i);
+    /// <summary>The gradient flowing into output <paramref name="i"/>, or null where that output does not reach the loss.</summary>
+    public Value? OutputGrad(int i) => i < _outputGrads.Length ? _outputGrads[i] : null;
+    /// <summary>The gradient of output 0 (present whenever a single-output node is differentiated).</summary>
+    public Value Dy => _outputGrads[0] ?? throw Fail("output 0 carries no gradient");
+    /// <summary>True when input <paramref name="i"/> needs a gradient (it depends on a trained value and reaches the loss).</summary>
+    public bool NeedsGrad(int i) => i < _needs.Length && _needs[i];
+
+    /// <summary>Contributes <paramref name="grad"/> to the gradient of input <paramref name="i"/> (ignored where it needs none).</summary>
+    public void InputGrad(int i, Value grad)
+    {
+        if (NeedsGrad(i)) _sink(i, grad);
+    }
+
+    /// <summary>Integer attribute.</summary>
+    public long AttrInt(string name, long dflt) => Node.GetInt(name, dflt);
+    /// <summary>Float attribute.</summary>
+    public float AttrFloat(string name, float dflt) => Node.GetFloat(name, dflt);
+    /// <summary>String attribute.</summary>
+    public string? AttrString(string name, string? dflt = null) => Node.GetString(name, dflt);
+    /// <summary>Integer-list attribute, or null.</summary>
+    public long[]? AttrInts(string name) => Node.GetInts(name);
+    /// <summary>The constant content of input <paramref name="i"/> as int64s, or null when computed at run time.</summary>
+    public long[]? ConstantInts(int i) => HasInput(i) && Graph.ConstantValue(Node.Inputs[i]) is { } t ? TensorData.ToInt64Array(t) : null;
+
+    /// <summary>A scalar constant of the gradient element type (shared by identical constants).</summary>
+    public Value C(double value) => Graph.Scalar(value, ElementType);
+    /// <summary>A 1-D int64 constant.</summary>
+    public Value Ints(params long[] values) => Graph.Int64s(values);
+    /// <summary>A 1-D constant of the gradient element type.</summary>
+    public Value Vector(params double[] values) => Graph.Constant(ElementType == ElementType.Float64
+        ? TensorData.FromDoubles("", values, values.Length)
+        : TensorData.FromFloats("", values.Select(v => (float)v).ToArray(), values.Length));
+
+    /// <summary>Dimensions <paramref name="start"/>..<paramref name="end"/> of a value's run-time shape (1-D int64).</summary>
+    public Value Dims(Value v, long start, long end = long.MaxValue) => Op.Slice(Op.Shape(v), [start], [end]);
+    /// <summary>Zeros of the run-time shape of <paramref name="like"/>.</summary>
+    public Value ZerosLike(Value like) => Op.ConstantOfShape(Op.Shape(like), 0, ElementType);
+    /// <summary>Reshapes <paramref name="grad"/> to the shape of <paramref name="like"/> (a constant shape where it is fully known).</summary>
+    public Value ReshapeLike(Value grad, Value like) =>
+        like.Shape is { IsFullyKnown: true } s ? Op.Reshape(grad, s.ToArray()) : Op.Reshape(grad, Op.Shape(like));
+    /// <summary>Converts to the gradient element type where it differs.</summary>
+    public Value AsGradType(Value v) => v.ElementType == ElementType ? v : Op.Cast(v, ElementType);
+
+    /// <summary>Sums a gradient over the axes along which <paramref name="like"/> was broadcast, giving it the shape of <paramref name="like"/>.</summary>
+    public Value Unbroadcast(Value grad, Value like) => Broadcasting.Unbroadcast(grad, like);
+
+    /// <summary>The rank of a value, which this rule needs to know.</summary>
+    public int RankOf(Value v) => v.Rank ?? throw Fail($"the rank of '{v.Name}' is unknown (no shape inference for its producer); the gradient rule needs it");
+
+    /// <summary>An exception naming this node.</summary>
+    public GradientException Fail(string what) => new($"gradient of {Node.Describe()}: {what}");
+}

@@ -1,0 +1,72 @@
+using System.Reflection;
+
+namespace OnnxKit.Training.Autodiff;
+
+/// <summary>A gradient rule: reads the node's inputs, outputs and output gradients from the scope and sets input gradients.</summary>
+public delegate void GradientRule(GradScope g);
+
+/// <summary>
+/// The gradient rules, one per operator. Rule families are static classes in <c>Autodiff/Rules</c> whose methods carry
+/// <see cref="GradientAttribute"/>; they are found by reflection, so adding a family needs no edit here.
+/// </summary>
+public static class GradientRegistry
+{
+    private static readonly Lazy<Dictionary<string, GradientRule>> Rules = new(Load);
+
+    /// <summary>
+    /// Operators whose outputs carry no gradient (shapes, indices, comparisons, piecewise-constant functions):
+    /// a path through them does not connect a parameter to the loss.
+    /// </summary>
+    public static IReadOnlySet<string> NonDifferentiable { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Constant", "ConstantOfShape", "Shape", "Size", "Range", "EyeLike", "OneHot", "NonZero", "ArgMax", "ArgMin",
+        "Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "And", "Or", "Xor", "Not", "IsNaN", "IsInf",
+        "Sign", "Floor", "Ceil", "Round", "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+        "Bernoulli", "Multinomial", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Hardmax",
+    };
+
+    // Outputs that are indices or masks even though the operator itself is differentiable.
+    private static readonly Dictionary<string, int[]> IndexOutputs = new()
+    {
+        ["MaxPool"] = [1], ["TopK"] = [1], ["Dropout"] = [1], ["Unique"] = [1, 2, 3],
+    };
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, GradientRule> Added = new(StringComparer.Ordinal);
+
+    /// <summary>The rule for an operator (<c>domain.Op</c> for a custom domain), or null.</summary>
+    public static GradientRule? Find(string opType) => Added.TryGetValue(opType, out var r) ? r : Rules.Value.GetValueOrDefault(opType);
+
+    /// <summary>
+    /// Adds (or replaces) the rule of an operator: a standard one by name, or a custom operator as <c>domain.Op</c>.
+    /// </summary>
+    public static void Register(string opType, GradientRule rule)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(opType);
+        ArgumentNullException.ThrowIfNull(rule);
+        Added[opType] = rule;
+    }
+
+    /// <summary>Every operator that has a gradient rule, sorted.</summary>
+    public static IReadOnlyList<string> Operators => Rules.Value.Keys.Union(Added.Keys).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>True when output <paramref name="index"/> of the operator never carries a gradient.</summary>
+    public static bool IsIndexOutput(string opType, int index) =>
+        IndexOutputs.TryGetValue(opType, out var outs) && outs.Contains(index);
+
+    private static Dictionary<string, GradientRule> Load()
+    {
+        var rules = new Dictionary<string, GradientRule>(StringComparer.Ordinal);
+        foreach (var t in typeof(GradientRegistry).Assembly.GetTypes())
+        {
+            if (t.Namespace != "OnnxKit.Training.Autodiff.Rules") continue;
+            foreach (var m in t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+            {
+                if (m.GetCustomAttribute<GradientAttribute>() is not { } attr) continue;
+                var rule = m.CreateDelegate<GradientRule>();
+                foreach (var op in attr.OpTypes)
+                    if (!rules.TryAdd(op, rule)) throw new InvalidOperationException($"two gradient rules for '{op}' ({t.Name}.{m.Name})");
+            }
+        }
+        return rules;
+    }
+}

@@ -1,0 +1,99 @@
+using OnnxKit.IR;
+
+namespace OnnxKit.Training.Autodiff.Rules;
+
+/// <summary>
+/// Kernel, strides, pads and dilations of a convolution or pooling node, and the two adjoint operations every
+/// such gradient is made of: the input gradient (a transposed convolution) and the weight gradient (a convolution).
+/// </summary>
+internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, long[] Dilations, long Group)
+{
+    public int Spatial => Kernel.Length;
+
+    /// <summary>Reads the geometry of a Conv/ConvTranspose/pooling node; the kernel comes from the attribute or the weight's static shape.</summary>
+    public static ConvGeometry Of(GradScope g, Value x, Value? weight)
+    {
+        long[] kernel = g.AttrInts("kernel_shape")
+            ?? (weight?.Shape is { } ws && ws.Rank > 2 && ws.Skip(2).All(d => d.IsKnown) ? ws.Skip(2).Select(d => d.Value!.Value).ToArray()
+            : throw g.Fail("the kernel shape is unknown (no kernel_shape attribute and the weight's shape is not static)"));
+        int n = kernel.Length;
+        long[] strides = g.AttrInts("strides") ?? Ones(n), dilations = g.AttrInts("dilations") ?? Ones(n);
+        long[] pads = g.AttrInts("pads") ?? new long[2 * n];
+        string autoPad = g.AttrString("auto_pad", "NOTSET")!;
+        if (autoPad == "VALID") pads = new long[2 * n];
+        else if (autoPad is "SAME_UPPER" or "SAME_LOWER")
+        {
+            if (x.Shape is not { } xs || xs.Rank != n + 2 || !xs.Skip(2).All(d => d.IsKnown))
+                throw g.Fail($"auto_pad={autoPad} needs the input's spatial size to be static for the gradient, got {x.Type}");
+            pads = new long[2 * n];
+            for (int i = 0; i < n; i++)
+            {
+                long size = xs[i + 2].Value!.Value, outSize = (size + strides[i] - 1) / strides[i];
+                long total = Math.Max(0, (outSize - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size);
+                long small = total / 2;
+                (pads[i], pads[i + n]) = autoPad == "SAME_UPPER" ? (small, total - small) : (total - small, small);
+            }
+        }
+        else if (autoPad != "NOTSET") throw g.Fail($"unknown auto_pad '{autoPad}'");
+        return new ConvGeometry(kernel, strides, pads, dilations, g.AttrInt("group", 1));
+    }
+
+    private static long[] Ones(int n) => Enumerable.Repeat(1L, n).ToArray();
+
+    /// <summary>
+    /// Gradient of a convolution with respect to its input: a ConvTranspose of <paramref name="dy"/> with the same weight,
+    /// whose output_padding restores input positions the forward windows never reached (static sizes), or a Pad
+    /// computed from the run-time shapes.
+    /// </summary>
+    public Value InputGrad(GradScope g, Value dy, Value weight, Value x)
+    {
+        int n = Spatial;
+        long[]? outPad = null;
+        if (x.Shape is { } xs && xs.Rank == n + 2 && xs.Skip(2).All(d => d.IsKnown))
+        {
+            outPad = new long[n];
+            for (int i = 0; i < n; i++)
+            {
+                long size = xs[i + 2].Value!.Value, span = (Kernel[i] - 1) * Dilations[i] + 1;
+                long outSize = (size + Pads[i] + Pads[i + n] - span) / Strides[i] + 1;
+                outPad[i] = size - ((outSize - 1) * Strides[i] + span - Pads[i] - Pads[i + n]);
+            }
+        }
+        var dx = Op.ConvTranspose(dy, weight, strides: Strides, pads: Pads, dilations: Dilations, group: Group,
+            outputPadding: outPad is not null && outPad.Any(p => p != 0) ? outPad : null, kernelShape: Kernel);
+        if (outPad is not null) return dx;
+        // Sizes known only at run time: pad the end of each spatial axis up to the input's size.
+        var missing = Op.Sub(g.Dims(x, 2), g.Dims(dx, 2));
+        var pads = Op.Concat(0, g.Ints(new long[n + 4]), missing);
+        return g.Graph.Node1("Pad", [dx, pads]);
+    }
+
+    /// <summary>
+    /// Gradient of a convolution with respect to its weight [M, C/group, kernel…]: a convolution of the input, with batch
+    /// and channels swapped, by the output gradient used as the kernel (strides and dilations exchange roles). For
+    /// groups the input channels are regrouped so that group j of the input meets group j of the output gradient.
+    /// </summary>
+    public Value WeightGrad(GradScope g, Value x, Value dy)
+    {
+        int n = Spatial;
+        long[] swap01 = [1, 0, .. Enumerable.Range(2, n).Select(i => (long)i)];
+        Value xt;
+        if (Group == 1) xt = Op.Transpose(x, swap01);
+        else
+        {
+            // [N, C, s…] → [N, G, C/G, s…] → [C/G, G, N, s…] → [C/G, G·N, s…]
+            var spatial = g.Dims(x, 2);
+            var grouped = Op.Reshape(x, Op.Concat(0, g.Dims(x, 0, 1), g.Ints(Group, -1), spatial));
+            var moved = Op.Transpose(grouped, [2, 1, 0, .. Enumerable.Range(3, n).Select(i => (long)i)]);
+            xt = Op.Reshape(moved, Op.Concat(0, g.Ints(0, -1), spatial));
+        }
+        var kernel = Op.Transpose(dy, swap01); // [M, N, o…]
+        var r = Op.Conv(xt, kernel, strides: Dilations, pads: Pads, dilations: Strides, group: Group); // [C/G, M, k'…]
+        r = Op.Transpose(r, swap01);
+        // k' ≥ k: positions past the kernel only arise from the input's unused tail; drop them.
+        return Op.Slice(r, new long[n], Kernel, Enumerable.Range(2, n).Select(i => (long)i).ToArray());
+    }
+
+    /// <summary>Sum of the output gradient over every axis but the channel axis (the bias gradient).</summary>
+    public Value BiasGrad(Value dy) => Op.ReduceSum(dy, [0, .. Enumerable.Range(2, Spatial).Select(i => (long)i)], keepDims: false);
+}
