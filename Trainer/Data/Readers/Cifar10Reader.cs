@@ -23,7 +23,7 @@ public static class Cifar10Reader
         int total = files.Sum(f => f.Bytes.Length / RecordSize);
         var pixels = new float[(long)total * (RecordSize - 1)];
         var labels = new long[total];
-        float factor = scale ? 1f / 255f : 1f;
+        var table = PixelTable.For(scale);
         int n = 0;
         foreach (var (path, bytes) in files)
         {
@@ -35,7 +35,7 @@ public static class Cifar10Reader
                 labels[n] = bytes[offset];
                 var dst = pixels.AsSpan(n * (RecordSize - 1), RecordSize - 1);
                 var src = bytes.AsSpan(offset + 1, RecordSize - 1);
-                for (int i = 0; i < src.Length; i++) dst[i] = src[i] * factor;
+                for (int i = 0; i < src.Length; i++) dst[i] = table[src[i]];
             }
         }
         return new TensorDataset(pixels, [3, 32, 32], labels, ClassNames, ClassNames.Count, string.Join(", ", paths));

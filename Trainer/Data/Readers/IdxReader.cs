@@ -55,8 +55,8 @@ public static class IdxReader
         if (idx.Dimensions.Length != 3)
             throw new InvalidDataException($"IDX file '{path}': expected 3 dimensions (images [N, rows, cols]), found {idx.Dimensions.Length} [{string.Join(", ", idx.Dimensions)}]");
         var pixels = new float[idx.Data.Length];
-        float factor = scale ? 1f / 255f : 1f;
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = idx.Data[i] * factor;
+        var table = PixelTable.For(scale);
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = table[idx.Data[i]];
         return (pixels, idx.Dimensions[0], idx.Dimensions[1], idx.Dimensions[2]);
     }
 

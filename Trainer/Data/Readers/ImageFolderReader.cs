@@ -50,7 +50,7 @@ public static class ImageFolderReader
         int? width = options.Width, height = options.Height;
         float[]? features = null;
         var labels = new long[files.Count];
-        float factor = options.Scale ? 1f / 255f : 1f;
+        float divisor = options.Scale ? 255f : 1f;
         for (int n = 0; n < files.Count; n++)
         {
             var (path, label) = files[n];
@@ -76,12 +76,12 @@ public static class ImageFolderReader
                         var p = row[x];
                         int o = baseOffset + y * w + x;
                         if (channels == 1)
-                            features[o] = (0.299f * p.R + 0.587f * p.G + 0.114f * p.B) * factor;
+                            features[o] = (0.299f * p.R + 0.587f * p.G + 0.114f * p.B) / divisor; // ITU-R BT.601 luma
                         else
                         {
-                            features[o] = p.R * factor;
-                            features[o + plane] = p.G * factor;
-                            features[o + 2 * plane] = p.B * factor;
+                            features[o] = p.R / divisor;
+                            features[o + plane] = p.G / divisor;
+                            features[o + 2 * plane] = p.B / divisor;
                         }
                     }
                 }

@@ -21,7 +21,7 @@ public sealed class ScaleToUnit : ISampleTransform
     /// <inheritdoc/>
     public void Apply(Span<float> sample, IReadOnlyList<int> sampleShape, SeededRandom random)
     {
-        float inv = 1f / (Max - Min);
-        foreach (ref float v in sample) v = (v - Min) * inv;
+        float range = Max - Min;
+        foreach (ref float v in sample) v = (v - Min) / range;
     }
 }
