@@ -35,6 +35,22 @@ public sealed class IdxReaderTests
     }
 
     [TestMethod]
+    public void VectorisedPixelConversionEqualsScalarDivision()
+    {
+        // every byte value, at every alignment, with a tail shorter than a vector
+        byte[] src = Enumerable.Range(0, 1000).Select(i => (byte)(i * 37 + 11)).ToArray();
+        foreach (bool scale in new[] { true, false })
+        {
+            var dst = new float[src.Length];
+            Training.Data.PixelTable.Convert(src, dst, scale);
+            for (int i = 0; i < src.Length; i++)
+                Assert.AreEqual(scale ? src[i] / 255f : src[i], dst[i], $"byte {src[i]} at {i}");
+        }
+        Assert.AreEqual(0.2f, Read51());
+        static float Read51() { var d = new float[1]; Training.Data.PixelTable.Convert([51], d, true); return d[0]; }
+    }
+
+    [TestMethod]
     public void BadMagicNamesFile()
     {
         using var dir = new TempDir();

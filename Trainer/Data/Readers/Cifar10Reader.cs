@@ -18,24 +18,21 @@ public static class Cifar10Reader
     {
         var files = paths.Select(p => (Path: p, Bytes: FileBytes.ReadMaybeGzipped(p))).ToArray();
         foreach (var (path, bytes) in files)
-            if (bytes.Length == 0 || bytes.Length % RecordSize != 0)
-                throw new InvalidDataException($"CIFAR-10 batch '{path}': expected a multiple of {RecordSize} bytes (1 label byte + 3072 pixel bytes per record), found {bytes.Length}");
-        int total = files.Sum(f => f.Bytes.Length / RecordSize);
+            if (bytes.Count == 0 || bytes.Count % RecordSize != 0)
+                throw new InvalidDataException($"CIFAR-10 batch '{path}': expected a multiple of {RecordSize} bytes (1 label byte + 3072 pixel bytes per record), found {bytes.Count}");
+        int total = files.Sum(f => f.Bytes.Count / RecordSize);
         var pixels = new float[(long)total * (RecordSize - 1)];
         var labels = new long[total];
-        var table = PixelTable.For(scale);
         int n = 0;
         foreach (var (path, bytes) in files)
         {
-            for (int r = 0; r < bytes.Length / RecordSize; r++, n++)
+            for (int r = 0; r < bytes.Count / RecordSize; r++, n++)
             {
                 int offset = r * RecordSize;
                 if (bytes[offset] >= ClassNames.Count)
                     throw new InvalidDataException($"CIFAR-10 batch '{path}': label {bytes[offset]} of record {r} is outside the class range [0, {ClassNames.Count})");
                 labels[n] = bytes[offset];
-                var dst = pixels.AsSpan(n * (RecordSize - 1), RecordSize - 1);
-                var src = bytes.AsSpan(offset + 1, RecordSize - 1);
-                for (int i = 0; i < src.Length; i++) dst[i] = table[src[i]];
+                PixelTable.Convert(bytes.AsSpan(offset + 1, RecordSize - 1), pixels.AsSpan(n * (RecordSize - 1), RecordSize - 1), scale);
             }
         }
         return new TensorDataset(pixels, [3, 32, 32], labels, ClassNames, ClassNames.Count, string.Join(", ", paths));

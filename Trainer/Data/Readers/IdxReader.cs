@@ -5,7 +5,7 @@ namespace OnnxKit.Training.Data;
 /// <summary>The content of an IDX file: its dimensions and its unsigned-byte data.</summary>
 /// <param name="Dimensions">Sizes from the header, outermost first.</param>
 /// <param name="Data">The values, row-major.</param>
-public sealed record IdxData(int[] Dimensions, byte[] Data);
+public sealed record IdxData(int[] Dimensions, ReadOnlyMemory<byte> Data);
 
 /// <summary>
 /// Reads IDX files (the MNIST family's format: magic <c>00 00 08 nd</c>, <c>nd</c> big-endian int32 sizes,
@@ -19,9 +19,9 @@ public static class IdxReader
     /// <exception cref="InvalidDataException">Bad magic number, element type other than unsigned byte, or a length that does not match the header.</exception>
     public static IdxData Read(string path)
     {
-        byte[] bytes = FileBytes.ReadMaybeGzipped(path);
-        if (bytes.Length < 4)
-            throw new InvalidDataException($"IDX file '{path}': expected at least a 4-byte header, found {bytes.Length} bytes");
+        ArraySegment<byte> bytes = FileBytes.ReadMaybeGzipped(path);
+        if (bytes.Count < 4)
+            throw new InvalidDataException($"IDX file '{path}': expected at least a 4-byte header, found {bytes.Count} bytes");
         if (bytes[0] != 0 || bytes[1] != 0)
             throw new InvalidDataException($"IDX file '{path}': expected the magic number to start with 00 00, found {bytes[0]:X2} {bytes[1]:X2} (not an IDX file)");
         if (bytes[2] != UnsignedByteType)
@@ -30,8 +30,8 @@ public static class IdxReader
         if (rank == 0)
             throw new InvalidDataException($"IDX file '{path}': expected at least one dimension, found 0");
         int headerLength = 4 + 4 * rank;
-        if (bytes.Length < headerLength)
-            throw new InvalidDataException($"IDX file '{path}': expected a {headerLength}-byte header for {rank} dimensions, found {bytes.Length} bytes");
+        if (bytes.Count < headerLength)
+            throw new InvalidDataException($"IDX file '{path}': expected a {headerLength}-byte header for {rank} dimensions, found {bytes.Count} bytes");
         var dims = new int[rank];
         long count = 1;
         for (int d = 0; d < rank; d++)
@@ -41,10 +41,10 @@ public static class IdxReader
             count *= dims[d];
         }
         long expected = headerLength + count;
-        if (bytes.Length != expected)
+        if (bytes.Count != expected)
             throw new InvalidDataException(
                 $"IDX file '{path}': header declares dimensions [{string.Join(", ", dims)}], so expected {expected} bytes " +
-                $"({headerLength}-byte header + {count} values), found {bytes.Length}{(bytes.Length < expected ? " (truncated?)" : "")}");
+                $"({headerLength}-byte header + {count} values), found {bytes.Count}{(bytes.Count < expected ? " (truncated?)" : "")}");
         return new IdxData(dims, bytes[headerLength..]);
     }
 
@@ -55,8 +55,7 @@ public static class IdxReader
         if (idx.Dimensions.Length != 3)
             throw new InvalidDataException($"IDX file '{path}': expected 3 dimensions (images [N, rows, cols]), found {idx.Dimensions.Length} [{string.Join(", ", idx.Dimensions)}]");
         var pixels = new float[idx.Data.Length];
-        var table = PixelTable.For(scale);
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = table[idx.Data[i]];
+        PixelTable.Convert(idx.Data.Span, pixels, scale);
         return (pixels, idx.Dimensions[0], idx.Dimensions[1], idx.Dimensions[2]);
     }
 
@@ -67,9 +66,10 @@ public static class IdxReader
         if (idx.Dimensions.Length != 1)
             throw new InvalidDataException($"IDX file '{path}': expected 1 dimension (labels [N]), found {idx.Dimensions.Length} [{string.Join(", ", idx.Dimensions)}]");
         var labels = new long[idx.Data.Length];
+        var data = idx.Data.Span;
         for (int i = 0; i < labels.Length; i++)
         {
-            labels[i] = idx.Data[i];
+            labels[i] = data[i];
             if (numClasses is int k && labels[i] >= k)
                 throw new InvalidDataException($"IDX file '{path}': label {labels[i]} at index {i} is outside the class range [0, {k})");
         }
