@@ -16,6 +16,9 @@ public sealed class FashionMnistTests
     private static DatasetSplits Raw => _raw ??= Datasets.Load(DatasetCatalogue.FashionMnist,
         new DataSources { ExplicitPath = null, EnvironmentRoot = null, AllowDownload = false, CacheRoot = Path.Combine(Path.GetTempPath(), "onnxkit-no-cache") }, scale: false);
 
+    [ClassCleanup]
+    public static void ReleaseData() => _raw = null; // 220 MB of floats
+
     [TestMethod]
     public void RepositoryDataFolderIsFoundAboveTheTestBinaries()
     {
