@@ -1,0 +1,46 @@
+namespace OnnxKit.Training.Data;
+
+/// <summary>
+/// The entry point to data, Keras-style: <c>var data = Datasets.FashionMnist(); model.Fit(data.Train, …, validation: data.Test)</c>.
+/// Catalogue datasets are looked up in an explicit path, <c>$ONNXKIT_DATA</c>, the repository's <c>data/</c>,
+/// the cache <c>~/.cache/onnxkit</c>, then downloaded with SHA-256 verification (see <see cref="DataSources"/>).
+/// Images come as channel-first samples ([1, 28, 28], [3, 32, 32]) scaled to [0, 1] unless <c>scale: false</c>.
+/// </summary>
+public static class Datasets
+{
+    /// <summary>Fashion-MNIST: 60,000 training and 10,000 test images of 10 clothing classes.</summary>
+    /// <param name="path">A folder holding the files (or a data root holding <c>fashion-mnist/</c>); null to search.</param>
+    /// <param name="download">Whether to download into the cache when not found.</param>
+    /// <param name="scale">Scale pixels to [0, 1] (default) instead of 0–255.</param>
+    public static DatasetSplits FashionMnist(string? path = null, bool download = true, bool scale = true) =>
+        Load(DatasetCatalogue.FashionMnist, new DataSources { ExplicitPath = path, AllowDownload = download }, scale);
+
+    /// <summary>MNIST handwritten digits (60,000 / 10,000).</summary>
+    /// <inheritdoc cref="FashionMnist" path="/param"/>
+    public static DatasetSplits Mnist(string? path = null, bool download = true, bool scale = true) =>
+        Load(DatasetCatalogue.Mnist, new DataSources { ExplicitPath = path, AllowDownload = download }, scale);
+
+    /// <summary>Kuzushiji-MNIST (60,000 / 10,000).</summary>
+    /// <inheritdoc cref="FashionMnist" path="/param"/>
+    public static DatasetSplits Kmnist(string? path = null, bool download = true, bool scale = true) =>
+        Load(DatasetCatalogue.Kmnist, new DataSources { ExplicitPath = path, AllowDownload = download }, scale);
+
+    /// <summary>CIFAR-10 (50,000 / 10,000 RGB images, samples [3, 32, 32]).</summary>
+    /// <inheritdoc cref="FashionMnist" path="/param"/>
+    public static DatasetSplits Cifar10(string? path = null, bool download = true, bool scale = true) =>
+        Load(DatasetCatalogue.Cifar10, new DataSources { ExplicitPath = path, AllowDownload = download }, scale);
+
+    /// <summary>Resolves a catalogue dataset through the given sources and loads its standard splits.</summary>
+    public static DatasetSplits Load(DatasetSpec spec, DataSources sources, bool scale = true) =>
+        spec.Load(DatasetResolver.Resolve(spec, sources), scale);
+
+    /// <summary>A table (CSV, TSV) with a label column.</summary>
+    public static TensorDataset FromCsv(string path, CsvOptions? options = null) => CsvReader.Read(path, options);
+
+    /// <summary>A folder with one sub-folder of images per class.</summary>
+    public static TensorDataset FromImageFolder(string path, ImageFolderOptions? options = null) => ImageFolderReader.Read(path, options);
+
+    /// <summary>An IDX image file with its IDX label file (samples [1, rows, cols]).</summary>
+    public static TensorDataset FromIdx(string imagesPath, string labelsPath, IReadOnlyList<string>? classNames = null, bool scale = true) =>
+        IdxReader.ReadDataset(imagesPath, labelsPath, classNames, scale);
+}
