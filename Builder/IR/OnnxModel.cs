@@ -85,7 +85,7 @@ public sealed class OnnxModel
     /// <summary>Serialises to bytes with all data inline; throws where the model is 2 GB or more.</summary>
     public byte[] ToBytes()
     {
-        long total = Graph.Initializers.Sum(i => i.DataSource?.Length ?? 0);
+        long total = Graph.Initializers.Sum(i => i.DataSource?.Length ?? i.Proto.CalculateSize());
         if (total >= ProtobufLimitBytes)
             throw new OnnxModelException($"model '{Graph.Name}' holds {total} bytes of tensors: over the 2 GB protobuf limit; save it to a file with external data instead");
         return ToProto().ToByteArray();

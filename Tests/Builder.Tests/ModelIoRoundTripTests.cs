@@ -75,6 +75,7 @@ public sealed class ModelIoRoundTripTests
                     Assert.IsTrue(outs.TryGetValue(expected.Name, out var actual), $"{Path.GetFileName(path)}: ORT gave no output '{expected.Name}'");
                     CollectionAssert.AreEqual(expected.Shape, actual.Shape, $"{Path.GetFileName(path)}: shape of '{expected.Name}'");
                     Compare.Close(expected.Doubles, actual.Doubles, 1e-5, 0, $"{Path.GetFileName(path)} '{expected.Name}' vs {sample.Reference}");
+                    Console.WriteLine($"{Path.GetFileName(path)} '{expected.Name}': max |ORT − {sample.Reference}| = {Compare.MaxAbs(expected.Doubles, actual.Doubles):E2}");
                     checkedOutputs++;
                 }
             }
