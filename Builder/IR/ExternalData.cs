@@ -41,6 +41,14 @@ internal static class ExternalData
         string rootWithSep = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
         if (!full.StartsWith(rootWithSep, StringComparison.Ordinal))
             throw new OnnxModelException($"tensor '{tensorName}': external data location '{location}' points outside the model's folder '{root}'; refused");
+        // A symbolic link inside the folder could still lead outside it (the text of the path cannot tell), so
+        // no part of the path below the model's folder may be a link.
+        for (string? part = full; part is not null && part.Length > root.Length; part = Path.GetDirectoryName(part))
+        {
+            FileSystemInfo info = Directory.Exists(part) ? new DirectoryInfo(part) : new FileInfo(part);
+            if (info.Exists && info.LinkTarget is not null)
+                throw new OnnxModelException($"tensor '{tensorName}': external data location '{location}' goes through the symbolic link '{part}'; links are not followed out of the model's folder, refused");
+        }
         return full;
     }
 

@@ -67,6 +67,26 @@ public sealed class ModelIoBadInputTests
     }
 
     [TestMethod]
+    public void ExternalLocationThroughASymbolicLinkIsRefused()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp["outside.bin"], [1, 2, 3, 4]);
+        Directory.CreateDirectory(tmp["elsewhere"]);
+        File.WriteAllBytes(tmp["elsewhere/w.bin"], [5, 6, 7, 8]);
+        var fileLink = WriteModelWithExternalLocation(tmp, "data.bin", "a");
+        File.CreateSymbolicLink(Path.Combine(Path.GetDirectoryName(fileLink)!, "data.bin"), tmp["outside.bin"]);
+        var dirLink = WriteModelWithExternalLocation(tmp, "sub/w.bin", "b");
+        Directory.CreateSymbolicLink(Path.Combine(Path.GetDirectoryName(dirLink)!, "sub"), tmp["elsewhere"]);
+        foreach (var (path, link) in new[] { (fileLink, "data.bin"), (dirLink, "sub") })
+        {
+            var e = Assert.ThrowsExactly<OnnxModelException>(() => OnnxModel.Load(path));
+            StringAssert.Contains(e.Message, "'secret'");
+            StringAssert.Contains(e.Message, "symbolic link");
+            StringAssert.Contains(e.Message, Path.Combine(Path.GetDirectoryName(path)!, link));
+        }
+    }
+
+    [TestMethod]
     public void ExternalLocationInsideTheFolderIsRead()
     {
         // The positive control of the test above: the same model with a file inside the folder loads.
