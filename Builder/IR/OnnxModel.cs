@@ -139,6 +139,8 @@ public sealed class OnnxModel
         bool external = options.UseExternalData ?? totalBytes >= ProtobufLimitBytes - (64L << 20);
         string dataName = options.ExternalFileName ?? Path.GetFileName(full) + ".data";
         string dataPath = ExternalData.SafePath(dir, dataName, "(data file)");
+        if (external && string.Equals(dataPath, full, StringComparison.Ordinal))
+            throw new OnnxModelException($"cannot save '{full}': the external data file name '{dataName}' is the model file itself; choose another ExternalFileName");
         // Unique temporary names beside the targets (same file system, so the final renames are atomic).
         string suffix = $".tmp{Environment.ProcessId}-{Guid.NewGuid():N}";
         string tmpData = dataPath + suffix;

@@ -97,6 +97,24 @@ public sealed class ModelIoBadInputTests
     }
 
     [TestMethod]
+    public void ExternalDataInsideASubgraphIsRefusedNamingNodeAndTensor()
+    {
+        using var tmp = new TempDir();
+        var m = OnnxModel.Load(Path.Combine(DataDir, "hand_if.onnx")).ToProto();
+        var elseBranch = m.Graph.Node.Single(n => n.OpType == "If").Attribute.Single(a => a.Name == "else_branch").G;
+        var t = new TensorProto { Name = "hidden", DataType = (int)ElementType.Float32, DataLocation = TensorProto.Types.DataLocation.External };
+        t.Dims.Add(3);
+        t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "../../etc/passwd" });
+        elseBranch.Initializer.Add(t);
+        File.WriteAllBytes(tmp["m.onnx"], m.ToByteArray());
+        var e = Assert.ThrowsExactly<OnnxModelException>(() => OnnxModel.Load(tmp["m.onnx"]));
+        StringAssert.Contains(e.Message, "'hidden'");
+        StringAssert.Contains(e.Message, "If node 'branch'");
+        StringAssert.Contains(e.Message, "'else_branch'");
+        Assert.ThrowsExactly<OnnxModelException>(() => OnnxModel.FromBytes(m.ToByteArray()));
+    }
+
+    [TestMethod]
     public void MissingOrShortDataFileIsAClearError()
     {
         using var tmp = new TempDir();
@@ -130,5 +148,7 @@ public sealed class ModelIoBadInputTests
         var e = Assert.ThrowsExactly<OnnxModelException>(() => model.Save(tmp["a/m.onnx"], new SaveOptions { UseExternalData = true, ExternalFileName = "../escape.data" }));
         StringAssert.Contains(e.Message, "../escape.data");
         Assert.IsFalse(File.Exists(tmp["escape.data"]));
+        var same = Assert.ThrowsExactly<OnnxModelException>(() => model.Save(tmp["a/m.onnx"], new SaveOptions { UseExternalData = true, ExternalFileName = "m.onnx" }));
+        StringAssert.Contains(same.Message, "the model file itself");
     }
 }
