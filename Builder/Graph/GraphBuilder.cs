@@ -122,7 +122,11 @@ public sealed class GraphBuilder
         if (name is not null && name != value.Name)
             value = Node("Identity", [value], name: null, outputNames: [name])[0];
         if (Graph.Outputs.Any(o => o.Name == value.Name)) throw new GraphBuildException($"'{value.Name}' is already a graph output");
-        Graph.Outputs.Add(new ValueInfoProto { Name = value.Name, Type = value.Type.ToProto() });
+        // An element type no rule could infer is left out rather than written as 0 (UNDEFINED), which
+        // runtimes reject ("Invalid tensor data type 0"); without a type, the runtime infers it.
+        var info = new ValueInfoProto { Name = value.Name };
+        if (value.Type.ElementType != ElementType.Undefined) info.Type = value.Type.ToProto();
+        Graph.Outputs.Add(info);
         return value;
     }
 

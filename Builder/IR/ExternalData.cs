@@ -31,6 +31,36 @@ internal static class ExternalData
         return new Initializer(meta, new FileSliceSource(path, offset, len));
     }
 
+    /// <summary>
+    /// Refuses tensors kept as external data inside a node's attributes (a <c>Constant</c>'s value, or the
+    /// initializers and nodes of an <c>If</c>/<c>Loop</c>/<c>Scan</c> subgraph). Only main-graph initializers are
+    /// read lazily and rewritten on save; any other external tensor would point at a file a re-saved model does
+    /// not carry along, so it is refused at load time rather than silently broken on save.
+    /// </summary>
+    public static void RefuseInAttributes(NodeProto node, string graphName)
+    {
+        foreach (var a in node.Attribute)
+        {
+            string where = $"graph '{graphName}', {(node.Name.Length > 0 ? $"{node.OpType} node '{node.Name}'" : $"{node.OpType} node producing '{node.Output.FirstOrDefault()}'")}, attribute '{a.Name}'";
+            var tensors = new List<TensorProto>();
+            if (a.T is not null) tensors.Add(a.T);
+            tensors.AddRange(a.Tensors);
+            if (a.SparseTensor is { } st) { if (st.Values is not null) tensors.Add(st.Values); if (st.Indices is not null) tensors.Add(st.Indices); }
+            foreach (var sp in a.SparseTensors) { if (sp.Values is not null) tensors.Add(sp.Values); if (sp.Indices is not null) tensors.Add(sp.Indices); }
+            var graphs = new List<GraphProto>(a.Graphs);
+            if (a.G is not null) graphs.Add(a.G);
+            foreach (var g in graphs)
+            {
+                tensors.AddRange(g.Initializer);
+                foreach (var sp in g.SparseInitializer) { if (sp.Values is not null) tensors.Add(sp.Values); if (sp.Indices is not null) tensors.Add(sp.Indices); }
+                foreach (var inner in g.Node) RefuseInAttributes(inner, g.Name);
+            }
+            foreach (var t in tensors)
+                if (t.DataLocation == TensorProto.Types.DataLocation.External)
+                    throw new OnnxModelException($"{where}: tensor '{t.Name}' keeps its data in an external file; OnnxKit reads external data only for initializers of the main graph (store this tensor inline)");
+        }
+    }
+
     /// <summary>Resolves a location relative to the model folder, refusing absolute paths and anything that escapes the folder.</summary>
     public static string SafePath(string baseDirectory, string location, string tensorName)
     {
@@ -41,6 +71,14 @@ internal static class ExternalData
         string rootWithSep = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
         if (!full.StartsWith(rootWithSep, StringComparison.Ordinal))
             throw new OnnxModelException($"tensor '{tensorName}': external data location '{location}' points outside the model's folder '{root}'; refused");
+        // A symbolic link inside the folder could still lead outside it (the text of the path cannot tell), so
+        // no part of the path below the model's folder may be a link.
+        for (string? part = full; part is not null && part.Length > root.Length; part = Path.GetDirectoryName(part))
+        {
+            FileSystemInfo info = Directory.Exists(part) ? new DirectoryInfo(part) : new FileInfo(part);
+            if (info.Exists && info.LinkTarget is not null)
+                throw new OnnxModelException($"tensor '{tensorName}': external data location '{location}' goes through the symbolic link '{part}'; links are not followed out of the model's folder, refused");
+        }
         return full;
     }
 

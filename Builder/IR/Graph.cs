@@ -51,6 +51,7 @@ public sealed class Graph
     public static Graph FromProto(GraphProto p, string? baseDirectory = null)
     {
         var g = new Graph { Name = p.Name, DocString = p.HasDocString ? p.DocString : null };
+        foreach (var n in p.Node) ExternalData.RefuseInAttributes(n, p.Name);
         g.Nodes.AddRange(p.Node.Select(Node.FromProto));
         g.Inputs.AddRange(p.Input.Select(v => v.Clone()));
         g.Outputs.AddRange(p.Output.Select(v => v.Clone()));

@@ -14,7 +14,8 @@ public sealed class Initializer
     public TensorProto Proto { get; }
 
     /// <summary>Where the raw little-endian bytes live when they are not inline; null for inline tensors.</summary>
-    public TensorDataSource? DataSource { get; }
+    /// <remarks>Save re-points it when it rewrites the external-data file this source reads from.</remarks>
+    public TensorDataSource? DataSource { get; internal set; }
 
     /// <summary>Creates an initializer from a message with inline data, or from metadata plus a data source.</summary>
     public Initializer(TensorProto proto, TensorDataSource? dataSource = null)

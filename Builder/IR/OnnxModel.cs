@@ -45,8 +45,13 @@ public sealed class OnnxModel
             ProducerVersion = p.HasProducerVersion ? p.ProducerVersion : null,
             DocString = p.HasDocString ? p.DocString : null,
         };
-        foreach (var o in p.OpsetImport) m.Opsets[o.Domain] = o.Version;
-        foreach (var kv in p.MetadataProps) m.Metadata[kv.Key] = kv.Value;
+        // Both are maps in ONNX (the checker rejects repeated keys); a repeated key would be lost here, so refuse it.
+        foreach (var o in p.OpsetImport)
+            if (!m.Opsets.TryAdd(o.Domain, o.Version))
+                throw new OnnxModelException($"model '{p.Graph.Name}' imports operator set domain '{o.Domain}' twice (versions {m.Opsets[o.Domain]} and {o.Version}); expected each domain once");
+        foreach (var kv in p.MetadataProps)
+            if (!m.Metadata.TryAdd(kv.Key, kv.Value))
+                throw new OnnxModelException($"model '{p.Graph.Name}' has metadata key '{kv.Key}' twice; expected unique keys");
         var extra = p.Clone();
         extra.Graph = null; extra.MetadataProps.Clear();
         m.Extra = extra;
@@ -59,7 +64,8 @@ public sealed class OnnxModel
     private ModelProto ToProto(Func<Initializer, TensorProto> writeInitializer)
     {
         var p = Extra?.Clone() ?? new ModelProto();
-        p.IrVersion = IrVersion;
+        // A model read without ir_version (invalid, but readable) is written back without it unless it was changed.
+        if (IrVersion != 0 || p.HasIrVersion) p.IrVersion = IrVersion;
         // Keep the original opset order where the imports are unchanged; otherwise write ours.
         var original = p.OpsetImport.Select(o => (o.Domain, o.Version)).ToList();
         if (!original.SequenceEqual(Opsets.Select(kv => (kv.Key, kv.Value))))
@@ -79,7 +85,7 @@ public sealed class OnnxModel
     /// <summary>Serialises to bytes with all data inline; throws where the model is 2 GB or more.</summary>
     public byte[] ToBytes()
     {
-        long total = Graph.Initializers.Sum(i => i.DataSource?.Length ?? 0);
+        long total = Graph.Initializers.Sum(i => i.DataSource?.Length ?? i.Proto.CalculateSize());
         if (total >= ProtobufLimitBytes)
             throw new OnnxModelException($"model '{Graph.Name}' holds {total} bytes of tensors: over the 2 GB protobuf limit; save it to a file with external data instead");
         return ToProto().ToByteArray();
@@ -133,8 +139,13 @@ public sealed class OnnxModel
         bool external = options.UseExternalData ?? totalBytes >= ProtobufLimitBytes - (64L << 20);
         string dataName = options.ExternalFileName ?? Path.GetFileName(full) + ".data";
         string dataPath = ExternalData.SafePath(dir, dataName, "(data file)");
-        string tmpData = dataPath + $".tmp{Environment.ProcessId}";
-        string tmpModel = full + $".tmp{Environment.ProcessId}";
+        if (external && string.Equals(dataPath, full, StringComparison.Ordinal))
+            throw new OnnxModelException($"cannot save '{full}': the external data file name '{dataName}' is the model file itself; choose another ExternalFileName");
+        // Unique temporary names beside the targets (same file system, so the final renames are atomic).
+        string suffix = $".tmp{Environment.ProcessId}-{Guid.NewGuid():N}";
+        string tmpData = dataPath + suffix;
+        string tmpModel = full + suffix;
+        var written = new List<(Initializer Init, TensorProto Written)>();
         try
         {
             ModelProto proto;
@@ -142,7 +153,7 @@ public sealed class OnnxModel
             {
                 using (var data = new FileStream(tmpData, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
                 {
-                    proto = ToProto(init => WriteExternal(init, data, dataName, options.ExternalThresholdBytes));
+                    proto = ToProto(init => Record(init, WriteExternal(init, data, dataName, options.ExternalThresholdBytes)));
                     data.Flush(true);
                 }
             }
@@ -157,13 +168,42 @@ public sealed class OnnxModel
                 proto.WriteTo(f);
                 f.Flush(true);
             }
-            if (external) File.Move(tmpData, dataPath, overwrite: true);
+            if (external)
+            {
+                File.Move(tmpData, dataPath, overwrite: true);
+                RepointSourcesInto(dataPath, written);
+            }
             File.Move(tmpModel, full, overwrite: true);
         }
         finally
         {
             if (File.Exists(tmpData)) File.Delete(tmpData);
             if (File.Exists(tmpModel)) File.Delete(tmpModel);
+        }
+
+        TensorProto Record(Initializer init, TensorProto p) { written.Add((init, p)); return p; }
+    }
+
+    /// <summary>
+    /// The data file at <paramref name="dataPath"/> was just replaced: tensors of this model that were read lazily
+    /// from the old file would now read the wrong bytes. Point them at where this save put their data instead
+    /// (the new file's offsets, or inline where the tensor was written inline).
+    /// </summary>
+    private static void RepointSourcesInto(string dataPath, List<(Initializer Init, TensorProto Written)> written)
+    {
+        foreach (var (init, p) in written)
+        {
+            if (init.DataSource is not FileSliceSource old || !string.Equals(old.Path, dataPath, StringComparison.Ordinal)) continue;
+            if (p.DataLocation == TensorProto.Types.DataLocation.External)
+            {
+                var kv = p.ExternalData.ToDictionary(e => e.Key, e => e.Value);
+                init.DataSource = new FileSliceSource(dataPath, long.Parse(kv["offset"]), long.Parse(kv["length"]));
+            }
+            else
+            {
+                init.Proto.RawData = p.RawData;
+                init.DataSource = null;
+            }
         }
     }
 
