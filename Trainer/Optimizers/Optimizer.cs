@@ -78,7 +78,9 @@ public abstract class Optimizer
         if (ClipGradNorm is { } max && result.Count > 0)
         {
             var type = grads.Values.First().ElementType;
-            var sumSquares = result.Values.Select(x => Op.ReduceSumSquare(x, keepDims: false)).ToArray();
+            // Typed explicitly: the result is a scalar of the gradients' type, whatever the op surface's inference knows.
+            var scalarType = new TensorType(type, Shape.Scalar);
+            var sumSquares = result.Values.Select(x => g.Node("ReduceSumSquare", [x], 1, [Attr.Int("keepdims", 0)], outputTypes: [scalarType])[0]).ToArray();
             var total = Op.Sqrt(sumSquares.Length == 1 ? sumSquares[0] : Op.Sum(sumSquares));
             var coef = Op.Min(g.Scalar(max, type) / (total + g.Scalar(1e-6, type)), g.Scalar(1.0, type));
             foreach (var name in grads.Keys) result[name] = result[name] * coef;

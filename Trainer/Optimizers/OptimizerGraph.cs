@@ -18,8 +18,8 @@ public static class OptimizerGraph
         if (parameters.Count == 0) throw new ArgumentException("the optimizer graph needs at least one parameter", nameof(parameters));
         var dup = parameters.GroupBy(p => p.Name).FirstOrDefault(x => x.Count() > 1);
         if (dup is not null) throw new ArgumentException($"parameter '{dup.Key}' is listed twice", nameof(parameters));
-        if (type is not (ElementType.Float32 or ElementType.Float64 or ElementType.Float16))
-            throw new ArgumentException($"optimizer parameters must be floating point, got {type}", nameof(type));
+        if (type is not (ElementType.Float32 or ElementType.Float64))
+            throw new ArgumentException($"optimizer parameters must be float32 or float64, got {type}", nameof(type));
 
         var g = new GraphBuilder($"{opt.Name}_optimizer");
         var scalars = opt.StepScalars.ToDictionary(s => s, s => g.Input(s, ElementType.Float32));
