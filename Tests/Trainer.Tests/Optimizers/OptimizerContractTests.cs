@@ -1,0 +1,156 @@
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using OnnxKit.IR;
+using OnnxKit.Tests.Support;
+using OnnxKit.Training.Optimizers;
+
+namespace OnnxKit.Tests.Optimizers;
+
+/// <summary>The optimizer graph's interface, its constants, the host step scalars, and argument validation.</summary>
+[TestClass]
+public sealed class OptimizerContractTests
+{
+    private static readonly (string, long[])[] TwoParams = [("w", [2, 3]), ("b", [3])];
+
+    [TestMethod]
+    public void OptimizerGraphHasTheDocumentedInputsAndOutputs()
+    {
+        var opt = new Adam(amsgrad: true) { ClipGradNorm = 1.0 };
+        var model = OptimizerGraph.Build(opt, TwoParams);
+        var inputs = model.Graph.Inputs.Select(i => i.Name).ToArray();
+        CollectionAssert.AreEquivalent(new[]
+        {
+            "step_size", "bias_correction2_sqrt",
+            "w", "w.grad", "w.exp_avg", "w.exp_avg_sq", "w.max_exp_avg_sq",
+            "b", "b.grad", "b.exp_avg", "b.exp_avg_sq", "b.max_exp_avg_sq",
+        }, inputs);
+        CollectionAssert.AreEquivalent(new[]
+        {
+            "w.next", "w.exp_avg.next", "w.exp_avg_sq.next", "w.max_exp_avg_sq.next",
+            "b.next", "b.exp_avg.next", "b.exp_avg_sq.next", "b.max_exp_avg_sq.next",
+        }, model.Graph.Outputs.Select(o => o.Name).ToArray());
+        // Step scalars are rank-0 float32 inputs; parameters keep their shapes.
+        var stepSize = model.Graph.Inputs.Single(i => i.Name == "step_size").Type.TensorType;
+        Assert.AreEqual((int)ElementType.Float32, stepSize.ElemType);
+        Assert.AreEqual(0, stepSize.Shape.Dim.Count);
+        var w = model.Graph.Inputs.Single(i => i.Name == "w").Type.TensorType;
+        CollectionAssert.AreEqual(new long[] { 2, 3 }, w.Shape.Dim.Select(d => d.DimValue).ToArray());
+    }
+
+    [TestMethod]
+    [DataRow(ElementType.Float32)]
+    [DataRow(ElementType.Float64)]
+    public void GraphConstantsHaveTheParameterElementType(ElementType type)
+    {
+        foreach (var opt in new Optimizer[] { new Sgd(0.1, 0.9, weightDecay: 0.1, nesterov: true) { ClipGradNorm = 1, ClipGradValue = 0.5 }, new AdamW(), new RmsProp(centered: true, momentum: 0.5), new NAdam(), new Lion(), new Adagrad(), new Adamax() })
+        {
+            var model = OptimizerGraph.Build(opt, TwoParams, type);
+            var constantTypes = model.Graph.Nodes.Where(n => n.OpType == "Constant").Select(n => (ElementType)n.GetTensor("value")!.DataType).Distinct().ToArray();
+            CollectionAssert.AreEqual(new[] { type }, constantTypes, $"{opt.Name}: constant element types");
+            foreach (var o in model.Graph.Outputs)
+                Assert.AreEqual((int)type, o.Type.TensorType.ElemType, $"{opt.Name}: output {o.Name}");
+                Assert.IsNotNull(o.Type.TensorType.Shape, $"{opt.Name}: output {o.Name} has a shape");
+        }
+    }
+
+    [TestMethod]
+    public void OptimizerGraphPassesTheOnnxChecker()
+    {
+        Python.Require("onnx");
+        string dir = Directory.CreateTempSubdirectory("optim_check").FullName;
+        try
+        {
+            var paths = new List<string>();
+            foreach (var opt in new Optimizer[] { new Sgd(0.1, 0.9) { ClipGradNorm = 1 }, new Adam(amsgrad: true), new RmsProp(centered: true, momentum: 0.9), new NAdam(), new Lion() })
+            {
+                string path = Path.Combine(dir, $"{opt.Name}.onnx");
+                OptimizerGraph.Build(opt, TwoParams, ElementType.Float64).Save(path);
+                paths.Add(path);
+            }
+            var (code, _, err) = Python.RunCode("import onnx, sys\nfor p in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(p), full_check=True)\n".Replace("sys.argv[1:]", "[" + string.Join(",", paths.Select(p => $"'{p}'")) + "]"));
+            Assert.AreEqual(0, code, err);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
+    public void SgdMomentumGradScaleStartsTheBufferAtTheGradient()
+    {
+        var sgd = new Sgd(0.5, momentum: 0.9, dampening: 0.25);
+        CollectionAssert.AreEqual(new[] { "lr", "grad_scale" }, sgd.StepScalars.ToArray());
+        CollectionAssert.AreEqual(new[] { 0.3f, 1f }, sgd.StepScalarValues(1, 0.3));
+        CollectionAssert.AreEqual(new[] { 0.3f, 0.75f }, sgd.StepScalarValues(2, 0.3));
+        // One step by hand: buf = g, p = p − lr·g (dampening does not apply to the first step, as in PyTorch).
+        var outs = OrtRun.Run(OptimizerGraph.Build(sgd, [("p", [2])]),
+            HostTensor.F32("lr", [0.5f]), HostTensor.F32("grad_scale", sgd.StepScalarValues(1, 0.5)[1..]),
+            HostTensor.F32("p", [1f, -2f], 2), HostTensor.F32("p.grad", [0.5f, 4f], 2), HostTensor.F32("p.momentum_buffer", [0f, 0f], 2));
+        CollectionAssert.AreEqual(new[] { 0.75f, -4f }, outs["p.next"].Floats);
+        CollectionAssert.AreEqual(new[] { 0.5f, 4f }, outs["p.momentum_buffer.next"].Floats);
+    }
+
+    [TestMethod]
+    public void AdamStepScalarsAreTheBiasCorrections()
+    {
+        var adam = new Adam(beta1: 0.5, beta2: 0.75);
+        // step 2: step_size = lr / (1 − 0.25) ; sqrt(1 − 0.5625) = 0.6614378…
+        var v = adam.StepScalarValues(2, 0.3);
+        Assert.AreEqual(0.4f, v[0], 1e-7f);
+        Assert.AreEqual((float)Math.Sqrt(0.4375), v[1]);
+        var adamw = new AdamW(weightDecay: 0.1);
+        Assert.AreEqual(1 - 0.3f * 0.1f, adamw.StepScalarValues(5, 0.3)[2], 1e-7f);
+    }
+
+    [TestMethod]
+    public void MissingStepScalarIsNamed()
+    {
+        var g = new GraphBuilder("t");
+        var p = g.Input("p", ElementType.Float32, 2);
+        var adam = new Adam();
+        var e = Assert.Throws<ArgumentException>(() => adam.Update(g, p, p, [p, p], new Dictionary<string, Value>()));
+        StringAssert.Contains(e.Message, "step_size");
+        var e2 = Assert.Throws<ArgumentException>(() => adam.Update(g, p, p, [p], new Dictionary<string, Value>()));
+        StringAssert.Contains(e2.Message, "exp_avg_sq");
+    }
+
+    public static IEnumerable<object[]> BadArguments =>
+    [
+        ["lr", (Func<object>)(() => new Sgd(0))],
+        ["lr", (Func<object>)(() => new Adam(-1e-3))],
+        ["lr", (Func<object>)(() => new Lion(double.NaN))],
+        ["betas[0]", (Func<object>)(() => new Adam(beta1: 1.0))],
+        ["betas[1]", (Func<object>)(() => new AdamW(beta2: -0.1))],
+        ["betas[0]", (Func<object>)(() => new NAdam(beta1: 1.5))],
+        ["betas[1]", (Func<object>)(() => new Adamax(beta2: 1.0))],
+        ["betas[1]", (Func<object>)(() => new Lion(beta2: 1.0))],
+        ["alpha", (Func<object>)(() => new RmsProp(alpha: 1.0))],
+        ["weight_decay", (Func<object>)(() => new Sgd(0.1, weightDecay: -0.1))],
+        ["weight_decay", (Func<object>)(() => new Adam(weightDecay: -1e-4))],
+        ["weight_decay", (Func<object>)(() => new Lion(weightDecay: -1))],
+        ["weight_decay", (Func<object>)(() => new Adagrad(weightDecay: -1))],
+        ["momentum", (Func<object>)(() => new Sgd(0.1, momentum: -0.9))],
+        ["nesterov", (Func<object>)(() => new Sgd(0.1, momentum: 0.9, dampening: 0.1, nesterov: true))],
+        ["nesterov", (Func<object>)(() => new Sgd(0.1, nesterov: true))],
+        ["eps", (Func<object>)(() => new Adam(eps: -1e-8))],
+        ["initial_accumulator_value", (Func<object>)(() => new Adagrad(initialAccumulatorValue: -0.1))],
+        ["ClipGradNorm", (Func<object>)(() => new Adam { ClipGradNorm = 0 })],
+        ["ClipGradValue", (Func<object>)(() => new Adam { ClipGradValue = -1 })],
+    ];
+
+    [TestMethod]
+    [DynamicData(nameof(BadArguments))]
+    public void BadArgumentIsRejectedByName(string argument, Func<object> make)
+    {
+        var e = Assert.Throws<ArgumentException>(() => make());
+        Assert.AreEqual(argument, e.ParamName);
+        StringAssert.Contains(e.Message, argument);
+    }
+
+    [TestMethod]
+    public void BadParameterListsAreRejected()
+    {
+        Assert.Throws<ArgumentException>(() => OptimizerGraph.Build(new Sgd(0.1), []));
+        var dup = Assert.Throws<ArgumentException>(() => OptimizerGraph.Build(new Sgd(0.1), [("w", [2]), ("w", [2])]));
+        StringAssert.Contains(dup.Message, "'w'");
+        var type = Assert.Throws<ArgumentException>(() => OptimizerGraph.Build(new Sgd(0.1), [("w", [2])], ElementType.Int64));
+        StringAssert.Contains(type.Message, "float32 or float64");
+    }
+}

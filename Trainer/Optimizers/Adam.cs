@@ -1,0 +1,79 @@
+namespace OnnxKit.Training.Optimizers;
+
+/// <summary>
+/// Adam (<c>torch.optim.Adam</c>, PyTorch 1.13) with L2 weight decay added to the gradient and optional AMSGrad; also the
+/// base of <see cref="AdamW"/>, which decays the weights directly instead. The step size lr / (1 − β₁ᵗ) and √(1 − β₂ᵗ)
+/// are host-side step scalars.
+/// </summary>
+public class Adam : Optimizer
+{
+    /// <summary>Creates the optimizer; the arguments and defaults are PyTorch's (betas = (beta1, beta2)).</summary>
+    public Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false) : base(lr)
+    {
+        Beta1 = OptimizerChecks.Beta(beta1, "betas[0]");
+        Beta2 = OptimizerChecks.Beta(beta2, "betas[1]");
+        Eps = OptimizerChecks.NonNegative(eps, "eps");
+        WeightDecay = OptimizerChecks.NonNegative(weightDecay, "weight_decay");
+        AmsGrad = amsgrad;
+    }
+
+    /// <summary>Decay of the first-moment average.</summary>
+    public double Beta1 { get; }
+    /// <summary>Decay of the second-moment average.</summary>
+    public double Beta2 { get; }
+    /// <summary>Added to the denominator for stability.</summary>
+    public double Eps { get; }
+    /// <summary>Weight decay (L2 penalty for Adam, decoupled for AdamW).</summary>
+    public double WeightDecay { get; }
+    /// <summary>Uses the running maximum of the second moment (AMSGrad).</summary>
+    public bool AmsGrad { get; }
+
+    /// <summary>True when weight decay is applied to the weights directly (AdamW) rather than added to the gradient.</summary>
+    protected virtual bool DecoupledDecay => false;
+
+    /// <inheritdoc/>
+    public override string Name => "adam";
+    /// <inheritdoc/>
+    public override IReadOnlyList<SlotSpec> Slots => AmsGrad
+        ? [new("exp_avg", 0f), new("exp_avg_sq", 0f), new("max_exp_avg_sq", 0f)]
+        : [new("exp_avg", 0f), new("exp_avg_sq", 0f)];
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> StepScalars => DecoupledDecay
+        ? ["step_size", "bias_correction2_sqrt", "decay_factor"]
+        : ["step_size", "bias_correction2_sqrt"];
+
+    /// <inheritdoc/>
+    public override float[] StepScalarValues(long step, double lr)
+    {
+        double stepSize = lr / (1 - Math.Pow(Beta1, step));
+        double bc2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, step));
+        return DecoupledDecay ? F(stepSize, bc2Sqrt, 1 - lr * WeightDecay) : F(stepSize, bc2Sqrt);
+    }
+
+    /// <inheritdoc/>
+    public override ParamUpdate Update(GraphBuilder g, Value param, Value grad, IReadOnlyList<Value> state, IReadOnlyDictionary<string, Value> scalars)
+    {
+        CheckState(param, state);
+        if (DecoupledDecay) param = param * Scalar(scalars, "decay_factor", param);
+        else if (WeightDecay != 0) grad = grad + param * WeightDecay;
+        var m = state[0] * Beta1 + grad * (1 - Beta1);
+        var v = state[1] * Beta2 + grad * grad * (1 - Beta2);
+        var vUsed = AmsGrad ? Op.Max(state[2], v) : v;
+        var denom = Op.Sqrt(vUsed) / Scalar(scalars, "bias_correction2_sqrt", param) + Eps;
+        var next = param - Scalar(scalars, "step_size", param) * (m / denom);
+        return new(next, AmsGrad ? [m, v, vUsed] : [m, v]);
+    }
+}
+
+/// <summary>AdamW (<c>torch.optim.AdamW</c>, PyTorch 1.13): Adam with decoupled weight decay p ← p·(1 − lr·λ) before the step; default λ = 0.01.</summary>
+public sealed class AdamW : Adam
+{
+    /// <summary>Creates the optimizer; the arguments and defaults are PyTorch's.</summary>
+    public AdamW(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false)
+        : base(lr, beta1, beta2, eps, weightDecay, amsgrad) { }
+
+    /// <inheritdoc/>
+    protected override bool DecoupledDecay => true;
+    /// <inheritdoc/>
+    public override string Name => "adamw";
+}

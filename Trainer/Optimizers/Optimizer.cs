@@ -1,0 +1,111 @@
+using OnnxKit.IR;
+
+namespace OnnxKit.Training.Optimizers;
+
+/// <summary>A per-parameter state tensor of an optimizer (same shape and type as the parameter) and its initial fill value.</summary>
+/// <param name="Name">Slot name, e.g. <c>exp_avg</c>; graph values are named <c>&lt;param&gt;.&lt;slot&gt;</c>.</param>
+/// <param name="InitialValue">The value every element starts with (PyTorch's initial state).</param>
+public sealed record SlotSpec(string Name, float InitialValue);
+
+/// <summary>The update of one parameter: its next value and the next content of each of its slots (in <see cref="Optimizer.Slots"/> order).</summary>
+/// <param name="NewParam">The parameter after this step.</param>
+/// <param name="NewState">The slots after this step.</param>
+public sealed record ParamUpdate(Value NewParam, IReadOnlyList<Value> NewState);
+
+/// <summary>
+/// An optimizer written as ONNX nodes. The graph holds the update rule and the fixed hyper-parameters as constants;
+/// everything that changes from step to step (the scheduled learning rate, bias corrections, first-step flags) is a
+/// float32 scalar graph input whose value the host computes with <see cref="StepScalarValues"/>, so one graph serves
+/// every step and no constant is rebuilt per step.
+/// </summary>
+public abstract class Optimizer
+{
+    private readonly double? _clipNorm, _clipValue;
+
+    /// <summary>Validates and stores the base learning rate.</summary>
+    protected Optimizer(double lr)
+    {
+        LearningRate = OptimizerChecks.Positive(lr, "lr");
+    }
+
+    /// <summary>The base learning rate (a schedule scales or overrides it per step on the host).</summary>
+    public double LearningRate { get; }
+
+    /// <summary>Clips the global L2 norm of all gradients together to this value in the graph (as <c>torch.nn.utils.clip_grad_norm_</c>); null for none.</summary>
+    public double? ClipGradNorm
+    {
+        get => _clipNorm;
+        init => _clipNorm = value is null ? null : OptimizerChecks.Positive(value.Value, nameof(ClipGradNorm));
+    }
+
+    /// <summary>Clamps every gradient element to [−v, v] in the graph (as <c>torch.nn.utils.clip_grad_value_</c>); null for none. Applied before norm clipping when both are set.</summary>
+    public double? ClipGradValue
+    {
+        get => _clipValue;
+        init => _clipValue = value is null ? null : OptimizerChecks.Positive(value.Value, nameof(ClipGradValue));
+    }
+
+    /// <summary>Short name (e.g. <c>adam</c>).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The per-parameter state tensors, in the order <see cref="Update"/> reads and writes them.</summary>
+    public abstract IReadOnlyList<SlotSpec> Slots { get; }
+
+    /// <summary>Names of the float32 scalar graph inputs the update reads (e.g. <c>lr</c>, <c>step_size</c>).</summary>
+    public abstract IReadOnlyList<string> StepScalars { get; }
+
+    /// <summary>The values of <see cref="StepScalars"/> for the 1-based optimizer step <paramref name="step"/> at learning rate <paramref name="lr"/>.</summary>
+    public abstract float[] StepScalarValues(long step, double lr);
+
+    /// <summary>Emits the update of one parameter.</summary>
+    /// <param name="g">The graph under construction.</param>
+    /// <param name="param">The current parameter.</param>
+    /// <param name="grad">Its gradient (already clipped).</param>
+    /// <param name="state">Its slots, in <see cref="Slots"/> order.</param>
+    /// <param name="scalars">The step scalars by name (float32 scalars; cast to the parameter's type here where it differs).</param>
+    public abstract ParamUpdate Update(GraphBuilder g, Value param, Value grad, IReadOnlyList<Value> state, IReadOnlyDictionary<string, Value> scalars);
+
+    /// <summary>
+    /// Applies <see cref="ClipGradValue"/> then <see cref="ClipGradNorm"/> to all gradients at once (called by the trainer
+    /// before <see cref="Update"/>) and returns the clipped gradients by name; unchanged when neither is set.
+    /// Norm clipping follows PyTorch 1.13: total = ‖(‖g₁‖, ‖g₂‖, …)‖, every gradient scaled by min(1, max / (total + 1e-6)).
+    /// </summary>
+    public IReadOnlyDictionary<string, Value> ClipGradients(GraphBuilder g, IReadOnlyDictionary<string, Value> grads)
+    {
+        var result = new Dictionary<string, Value>(grads);
+        if (ClipGradValue is { } v)
+            foreach (var (name, grad) in grads) result[name] = Op.Clip(grad, -v, v);
+        if (ClipGradNorm is { } max && result.Count > 0)
+        {
+            var type = grads.Values.First().ElementType;
+            // Typed explicitly: the result is a scalar of the gradients' type, whatever the op surface's inference knows.
+            var scalarType = new TensorType(type, Shape.Scalar);
+            var sumSquares = result.Values.Select(x => g.Node("ReduceSumSquare", [x], 1, [Attr.Int("keepdims", 0)], outputTypes: [scalarType])[0]).ToArray();
+            var total = Op.Sqrt(sumSquares.Length == 1 ? sumSquares[0] : Op.Sum(sumSquares));
+            var coef = Op.Min(g.Scalar(max, type) / (total + g.Scalar(1e-6, type)), g.Scalar(1.0, type));
+            foreach (var name in grads.Keys) result[name] = result[name] * coef;
+        }
+        return result;
+    }
+
+    /// <summary>A constant of the parameter's element type.</summary>
+    protected static Value Const(Value like, double value) => like.Builder.Scalar(value, like.ElementType);
+
+    /// <summary>The step scalar <paramref name="name"/>, cast to the element type of <paramref name="like"/> where it differs.</summary>
+    protected Value Scalar(IReadOnlyDictionary<string, Value> scalars, string name, Value like)
+    {
+        if (!scalars.TryGetValue(name, out var s))
+            throw new ArgumentException($"optimizer '{Name}' needs the step scalar '{name}', which was not given (expected: {string.Join(", ", StepScalars)})", nameof(scalars));
+        return s.ElementType == like.ElementType ? s : Op.Cast(s, like.ElementType);
+    }
+
+    /// <summary>Checks that the state list has one tensor per slot.</summary>
+    protected void CheckState(Value param, IReadOnlyList<Value> state)
+    {
+        if (state.Count != Slots.Count)
+            throw new ArgumentException($"optimizer '{Name}' for parameter '{param.Name}': expected {Slots.Count} state tensors ({string.Join(", ", Slots.Select(s => s.Name))}), got {state.Count}", nameof(state));
+    }
+
+    /// <summary>Float32 view of host-computed scalars.</summary>
+    protected static float[] F(params double[] values) => values.Select(v => (float)v).ToArray();
+}

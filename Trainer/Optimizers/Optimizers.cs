@@ -1,0 +1,37 @@
+namespace OnnxKit.Training.Optimizers;
+
+/// <summary>The optimizer catalogue: one entry per optimizer, PyTorch's arguments and defaults.</summary>
+public static class Optimizers
+{
+    /// <summary>SGD with optional momentum / Nesterov / weight decay.</summary>
+    public static Sgd Sgd(double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false) =>
+        new(lr, momentum, dampening, weightDecay, nesterov);
+
+    /// <summary>Adam (L2 weight decay, optional AMSGrad).</summary>
+    public static Adam Adam(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false) =>
+        new(lr, beta1, beta2, eps, weightDecay, amsgrad);
+
+    /// <summary>AdamW (decoupled weight decay).</summary>
+    public static AdamW AdamW(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2, bool amsgrad = false) =>
+        new(lr, beta1, beta2, eps, weightDecay, amsgrad);
+
+    /// <summary>Adagrad.</summary>
+    public static Adagrad Adagrad(double lr = 1e-2, double lrDecay = 0, double weightDecay = 0, double initialAccumulatorValue = 0, double eps = 1e-10) =>
+        new(lr, lrDecay, weightDecay, initialAccumulatorValue, eps);
+
+    /// <summary>RMSprop (optionally centred, with momentum).</summary>
+    public static RmsProp RmsProp(double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double weightDecay = 0, double momentum = 0, bool centered = false) =>
+        new(lr, alpha, eps, weightDecay, momentum, centered);
+
+    /// <summary>Adamax.</summary>
+    public static Adamax Adamax(double lr = 2e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0) =>
+        new(lr, beta1, beta2, eps, weightDecay);
+
+    /// <summary>NAdam.</summary>
+    public static NAdam NAdam(double lr = 2e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, double momentumDecay = 4e-3) =>
+        new(lr, beta1, beta2, eps, weightDecay, momentumDecay);
+
+    /// <summary>Lion.</summary>
+    public static Lion Lion(double lr = 1e-4, double beta1 = 0.9, double beta2 = 0.99, double weightDecay = 0) =>
+        new(lr, beta1, beta2, weightDecay);
+}
