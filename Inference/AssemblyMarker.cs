@@ -1,1 +1,0 @@
-namespace OnnxKit.Inference; internal static class AssemblyMarker { }

@@ -1,0 +1,59 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace OnnxKit.Inference;
+
+/// <summary>Where a <see cref="Predictor"/> runs its model.</summary>
+public enum ExecutionProvider
+{
+    /// <summary>ONNX Runtime's CPU provider (always available).</summary>
+    Cpu,
+    /// <summary>NVIDIA CUDA (needs the <c>Microsoft.ML.OnnxRuntime.Gpu</c> package and CUDA/cuDNN libraries).</summary>
+    Cuda,
+}
+
+/// <summary>Session settings for a <see cref="Predictor"/>.</summary>
+public sealed class PredictorOptions
+{
+    /// <summary>Execution provider; CPU by default.</summary>
+    public ExecutionProvider ExecutionProvider { get; set; } = ExecutionProvider.Cpu;
+    /// <summary>GPU ordinal for <see cref="ExecutionProvider.Cuda"/>.</summary>
+    public int DeviceId { get; set; }
+    /// <summary>Threads used inside one operator; 0 lets ONNX Runtime choose.</summary>
+    public int IntraOpThreads { get; set; }
+    /// <summary>Threads used across independent operators; 0 lets ONNX Runtime choose.</summary>
+    public int InterOpThreads { get; set; }
+    /// <summary>Graph optimisation level; all optimisations by default.</summary>
+    public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+    /// <summary>Run the model once on zeros after loading, so the first real request does not pay for lazy initialisation.</summary>
+    public bool WarmUp { get; set; }
+    /// <summary>The name used for the model in error messages (defaults to the file name or "model").</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Builds ORT session options; throws <see cref="InvalidOperationException"/> naming what is missing when CUDA cannot be enabled.</summary>
+    internal SessionOptions ToSessionOptions(string what)
+    {
+        var o = new SessionOptions { GraphOptimizationLevel = OptimizationLevel };
+        try
+        {
+            if (IntraOpThreads > 0) o.IntraOpNumThreads = IntraOpThreads;
+            if (InterOpThreads > 0) o.InterOpNumThreads = InterOpThreads;
+            if (ExecutionProvider == ExecutionProvider.Cuda) AppendCuda(o, what);
+            return o;
+        }
+        catch { o.Dispose(); throw; }
+    }
+
+    private void AppendCuda(SessionOptions o, string what)
+    {
+        try { o.AppendExecutionProvider_CUDA(DeviceId); }
+        catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            throw new InvalidOperationException(
+                $"{what}: the CUDA execution provider (device {DeviceId}) could not be enabled: {e.Message.Trim()} " +
+                "It needs the Microsoft.ML.OnnxRuntime.Gpu package in place of Microsoft.ML.OnnxRuntime " +
+                "(libonnxruntime_providers_cuda.so / onnxruntime_providers_cuda.dll), an NVIDIA driver, the CUDA 12 runtime " +
+                "(libcudart.so.12, libcublas.so.12, libcublasLt.so.12, libcufft.so.11, libcurand.so.10) and cuDNN 9 (libcudnn.so.9) on the library path; " +
+                "or use ExecutionProvider.Cpu.", e);
+        }
+    }
+}

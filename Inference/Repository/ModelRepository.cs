@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+
+namespace OnnxKit.Inference;
+
+/// <summary>
+/// A folder of models laid out as <c>&lt;name&gt;/&lt;version&gt;/model.onnx</c> with an optional
+/// <c>&lt;name&gt;/config.json</c> (<see cref="ModelConfig"/>). <see cref="Start"/> loads it; afterwards changes are
+/// picked up from file-system notifications and a periodic rescan. A changed file is loaded beside the old one and
+/// swapped in; the old predictor is disposed once its last in-flight request is done. A file that fails to load
+/// marks only that version unavailable, with the error.
+/// </summary>
+public sealed class ModelRepository : IDisposable
+{
+    /// <summary>The model file name inside a version folder.</summary>
+    public const string ModelFileName = "model.onnx";
+
+    private readonly ModelRepositoryOptions _options;
+    private readonly ConcurrentDictionary<string, ServedModel> _models = new(StringComparer.Ordinal);
+    private readonly object _scanLock = new();
+    private FileSystemWatcher? _watcher;
+    private Timer? _periodic, _debounce;
+    private volatile bool _disposed;
+
+    /// <summary>A repository over <paramref name="root"/> (nothing is loaded until <see cref="Start"/>).</summary>
+    public ModelRepository(string root, ModelRepositoryOptions? options = null)
+    {
+        Root = Path.GetFullPath(root);
+        _options = options ?? new();
+    }
+
+    /// <summary>The repository folder.</summary>
+    public string Root { get; }
+
+    /// <summary>True once the first scan has finished.</summary>
+    public bool IsReady { get; private set; }
+
+    /// <summary>Raised after a rescan changed something.</summary>
+    public event Action? Changed;
+
+    /// <summary>The models found, by name.</summary>
+    public IReadOnlyCollection<ServedModel> Models => _models.Values.OrderBy(m => m.Name, StringComparer.Ordinal).ToArray();
+
+    /// <summary>Scans the folder, loads every model, and starts watching.</summary>
+    public void Start()
+    {
+        if (!Directory.Exists(Root)) throw new DirectoryNotFoundException($"model repository '{Root}' does not exist");
+        Rescan();
+        IsReady = true;
+        if (_options.Watch)
+        {
+            try
+            {
+                _watcher = new FileSystemWatcher(Root) { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size };
+                FileSystemEventHandler h = (_, _) => _debounce?.Change(_options.Debounce, Timeout.InfiniteTimeSpan);
+                _watcher.Changed += h; _watcher.Created += h; _watcher.Deleted += h;
+                _watcher.Renamed += (_, _) => _debounce?.Change(_options.Debounce, Timeout.InfiniteTimeSpan);
+                _debounce = new Timer(_ => SafeRescan());
+                _watcher.EnableRaisingEvents = true;
+            }
+            catch (IOException) { _watcher?.Dispose(); _watcher = null; } // e.g. inotify limits: the periodic rescan still works
+        }
+        if (_options.RescanInterval > TimeSpan.Zero)
+            _periodic = new Timer(_ => SafeRescan(), null, _options.RescanInterval, _options.RescanInterval);
+    }
+
+    /// <summary>The model named <paramref name="name"/>, or null.</summary>
+    public ServedModel? Find(string name) => _models.GetValueOrDefault(name);
+
+    /// <summary>Takes a lease on a model version (null: its highest ready version).</summary>
+    /// <exception cref="ModelNotFoundException">No such model or version.</exception>
+    /// <exception cref="ModelUnavailableException">It exists but failed to load.</exception>
+    public PredictorLease Acquire(string name, long? version = null) =>
+        (Find(name) ?? throw new ModelNotFoundException(name, version, $"no model '{name}' in the repository; models: {string.Join(", ", _models.Keys.Order())}"))
+        .Acquire(version);
+
+    /// <summary>The state of every model version.</summary>
+    public IReadOnlyList<ModelStatus> Index() => Models.SelectMany(m => m.Status()).ToArray();
+
+    private void SafeRescan()
+    {
+        if (_disposed) return;
+        try { Rescan(); } catch (Exception) when (!_disposed) { /* a transient I/O error: the next scan retries */ }
+    }
+
+    /// <summary>Scans the folder now and applies every change (synchronously).</summary>
+    public void Rescan()
+    {
+        lock (_scanLock)
+        {
+            if (_disposed) return;
+            bool changed = false;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var dir in Directory.EnumerateDirectories(Root))
+            {
+                string name = Path.GetFileName(dir);
+                if (name.StartsWith('.')) continue;
+                seen.Add(name);
+                var model = _models.GetOrAdd(name, n => new ServedModel(n, dir));
+                changed |= ScanModel(model);
+            }
+            foreach (var gone in _models.Keys.Where(k => !seen.Contains(k)).ToArray())
+                if (_models.TryRemove(gone, out var m)) { foreach (var v in m.Versions.Values) { v.Removed = true; v.Unload(); } changed = true; }
+            if (changed) Changed?.Invoke();
+        }
+    }
+
+    private bool ScanModel(ServedModel model)
+    {
+        string configPath = Path.Combine(model.Directory, ModelConfig.FileName);
+        string configFp = Fingerprint(configPath);
+        bool configChanged = configFp != model.ConfigFingerprint;
+        if (configChanged)
+        {
+            model.ConfigFingerprint = configFp;
+            try { model.Config = ModelConfig.Load(configPath); model.Error = ""; }
+            catch (InvalidDataException e) { model.Error = e.Message; }
+        }
+        if (model.Error.Length > 0 && !model.Error.StartsWith("no version", StringComparison.Ordinal))
+        {
+            // A broken config.json: nothing of this model serves until it is fixed.
+            bool had = model.Versions.Count > 0;
+            Replace(model, new Dictionary<long, ModelVersion>());
+            return had || configChanged;
+        }
+
+        var present = new Dictionary<long, string>();
+        foreach (var vdir in Directory.EnumerateDirectories(model.Directory))
+            if (long.TryParse(Path.GetFileName(vdir), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && File.Exists(Path.Combine(vdir, ModelFileName)))
+                present[n] = Path.Combine(vdir, ModelFileName);
+        model.Error = present.Count == 0 ? $"no versions: expected {model.Name}/<version>/{ModelFileName}" : "";
+
+        bool changed = false;
+        var next = new Dictionary<long, ModelVersion>();
+        foreach (var v in model.Config.VersionPolicy.Select(present.Keys))
+        {
+            string fp = Fingerprint(present[v]) + "|" + configFp;
+            var mv = model.Versions.GetValueOrDefault(v);
+            if (mv is null || mv.Fingerprint != fp)
+            {
+                mv ??= new ModelVersion(model.Name, v, present[v]);
+                Load(model, mv);
+                mv.Fingerprint = fp;
+                changed = true;
+            }
+            next[v] = mv;
+        }
+        changed |= next.Count != model.Versions.Count;
+        Replace(model, next);
+        return changed;
+    }
+
+    private static void Replace(ServedModel model, Dictionary<long, ModelVersion> next)
+    {
+        var old = model.Versions;
+        model.Versions = next; // publish the new set first, so a request that lost a race finds the new version
+        foreach (var (n, v) in old)
+            if (!next.ContainsKey(n)) { v.Removed = true; v.Unload(); }
+    }
+
+    private void Load(ServedModel model, ModelVersion mv)
+    {
+        var cfg = model.Config;
+        var opts = new PredictorOptions
+        {
+            Name = model.Name,
+            ExecutionProvider = cfg.ExecutionProvider,
+            IntraOpThreads = cfg.IntraOpThreads,
+            WarmUp = _options.WarmUp,
+        };
+        try
+        {
+            var p = Predictor.Load(mv.Path, opts);
+            var onBatch = _options.OnBatch;
+            mv.Install(new LoadedModel(p, cfg, onBatch is null ? null : rows => onBatch(model.Name, mv.Version, rows)));
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            mv.Fail($"{Path.GetRelativePath(Root, mv.Path)}: {e.Message}");
+        }
+    }
+
+    private static string Fingerprint(string path)
+    {
+        var fi = new FileInfo(path);
+        return fi.Exists ? $"{fi.Length}:{fi.LastWriteTimeUtc.Ticks}" : "none";
+    }
+
+    /// <summary>Stops watching and unloads every model (after in-flight requests finish).</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _watcher?.Dispose();
+        _periodic?.Dispose();
+        _debounce?.Dispose();
+        lock (_scanLock)
+        {
+            foreach (var m in _models.Values)
+                foreach (var v in m.Versions.Values) { v.Removed = true; v.Unload(); }
+            _models.Clear();
+        }
+    }
+}

@@ -1,0 +1,16 @@
+namespace OnnxKit.Inference;
+
+/// <summary>Settings of a <see cref="ModelRepository"/>.</summary>
+public sealed class ModelRepositoryOptions
+{
+    /// <summary>Watch the folder for changes (FileSystemWatcher); the periodic rescan runs either way.</summary>
+    public bool Watch { get; set; } = true;
+    /// <summary>How often the folder is rescanned regardless of change notifications; zero disables it.</summary>
+    public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>Delay after a change notification before rescanning, so a burst of writes is handled once.</summary>
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>Run each model once on zeros after loading.</summary>
+    public bool WarmUp { get; set; } = true;
+    /// <summary>Called after every merged batch with the model name, version and number of rows.</summary>
+    public Action<string, long, int>? OnBatch { get; set; }
+}

@@ -1,0 +1,34 @@
+namespace OnnxKit.Inference;
+
+/// <summary>
+/// A hold on one loaded model version: while it is held the model is not unloaded, even if a newer file
+/// replaces it. Dispose it when the request is done.
+/// </summary>
+public sealed class PredictorLease : IDisposable
+{
+    private LoadedModel? _model;
+
+    internal PredictorLease(ModelVersion version, LoadedModel model) { Version = version; _model = model; Predictor = model.Predictor; }
+
+    /// <summary>The version this lease holds.</summary>
+    public ModelVersion Version { get; }
+
+    /// <summary>The predictor (valid until the lease is disposed).</summary>
+    public Predictor Predictor { get; }
+
+    /// <summary>The batcher of this version, or null when the model is not batched.</summary>
+    public DynamicBatcher? Batcher => _model?.Batcher;
+
+    /// <summary>Runs one request: through the dynamic batcher when the model has one, directly otherwise.</summary>
+    public Task<Prediction> InferAsync(IReadOnlyDictionary<string, TensorValue> inputs, CancellationToken cancel = default)
+    {
+        var model = _model ?? throw new ObjectDisposedException(nameof(PredictorLease));
+        if (model.Batcher is { } b) return b.EnqueueAsync(inputs, cancel);
+        var p = model.Predictor;
+        p.Validate(inputs);
+        return Task.FromResult(p.Predict(inputs));
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Interlocked.Exchange(ref _model, null)?.Release();
+}

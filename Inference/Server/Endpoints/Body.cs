@@ -1,0 +1,38 @@
+using System.Buffers;
+using System.Globalization;
+
+namespace OnnxKit.Server;
+
+/// <summary>Reads request bodies under the size limit and splits the binary-data extension's JSON header off.</summary>
+internal static class Body
+{
+    public const string HeaderLengthHeader = "Inference-Header-Content-Length";
+
+    public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpContext ctx, long limit, CancellationToken cancel)
+    {
+        if (ctx.Request.ContentLength is long declared && declared > limit)
+            throw new ProtocolException(413, $"request body of {declared} bytes is over the limit of {limit} bytes");
+        using var ms = new MemoryStream(ctx.Request.ContentLength is long n && n > 0 ? (int)n : 4096);
+        var buf = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            int read;
+            while ((read = await ctx.Request.Body.ReadAsync(buf, cancel)) > 0)
+            {
+                if (ms.Length + read > limit) throw new ProtocolException(413, $"request body is over the limit of {limit} bytes");
+                ms.Write(buf, 0, read);
+            }
+        }
+        finally { ArrayPool<byte>.Shared.Return(buf); }
+        return ms.GetBuffer().AsMemory(0, (int)ms.Length);
+    }
+
+    /// <summary>The JSON part and the binary part (empty without the extension header).</summary>
+    public static (ReadOnlyMemory<byte> Json, ReadOnlyMemory<byte> Binary) Split(HttpContext ctx, ReadOnlyMemory<byte> body)
+    {
+        if (!ctx.Request.Headers.TryGetValue(HeaderLengthHeader, out var h)) return (body, ReadOnlyMemory<byte>.Empty);
+        if (!int.TryParse(h.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var len) || len > body.Length)
+            throw new ProtocolException(400, $"header {HeaderLengthHeader} must be the JSON part's length in bytes (≤ {body.Length}), got '{h}'");
+        return (body[..len], body[len..]);
+    }
+}
