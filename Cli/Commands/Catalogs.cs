@@ -42,3 +42,50 @@ internal static class OptimizerCatalog
         };
     }
 }
+
+/// <summary>Datasets by command-line name or path.</summary>
+internal static class DatasetCatalog
+{
+    public static DatasetSplits Load(string name)
+    {
+        try
+        {
+            return name.ToLowerInvariant() switch
+            {
+                "fashion-mnist" or "fashion_mnist" or "fashionmnist" => Datasets.FashionMnist(download: false),
+                "mnist" => Datasets.Mnist(),
+                "kmnist" => Datasets.Kmnist(),
+                "cifar10" or "cifar-10" => Datasets.Cifar10(),
+                _ when File.Exists(name) && (name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase)) =>
+                    SplitOff(Datasets.FromCsv(name)),
+                _ when Directory.Exists(name) => SplitOff(Datasets.FromImageFolder(name)),
+                _ => throw new CliException($"unknown dataset '{name}': expected fashion-mnist, mnist, kmnist, cifar10, a .csv/.tsv file or an image folder"),
+            };
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or DatasetNotFoundException or IOException or ArgumentException)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+
+    // A single file or folder has no test split: hold out 20% (seeded) as the test set.
+    private static DatasetSplits SplitOff(TensorDataset all)
+    {
+        var s = all.Split(0.8, seed: 0);
+        return new DatasetSplits(s.Train, s.Validation);
+    }
+}
+
+/// <summary>Learning-rate schedules by command-line name.</summary>
+internal static class ScheduleCatalog
+{
+    public static ILearningRateSchedule? Create(string name, double lr, int epochs, int stepsPerEpoch) => name.ToLowerInvariant() switch
+    {
+        "constant" or "none" => null,
+        "cosine" => new CosineAnnealingLR(lr, epochs),
+        "step" => new StepLR(lr, Math.Max(1, epochs / 3)),
+        "exponential" => new ExponentialLR(lr, 0.9),
+        "onecycle" => new OneCycleLR(lr, epochs * stepsPerEpoch),
+        _ => throw new CliException($"unknown schedule '{name}': expected constant, cosine, step, exponential or onecycle"),
+    };
+}

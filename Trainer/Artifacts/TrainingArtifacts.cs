@@ -50,14 +50,16 @@ public sealed class TrainingArtifacts
     public static TrainingArtifacts Create(Module model, TensorType inputType, Loss loss, Optimizer optimizer, Options? options = null)
     {
         options ??= new Options();
-        var trainable = model.Parameters().Where(p => p.Trainable).ToList();
-        if (trainable.Count == 0 && model.Parameters().Any(p => !p.IsBuffer))
-            throw new InvalidOperationException($"model '{options.Name}' has no trainable parameters: every weight is frozen");
-
         // ---- train step ----
         var g = new GraphBuilder("train_step", options.Opset) { Training = true };
         var x = g.Input(InputName, inputType);
         var y = model.Call(x);
+        // Layers size their weights from the first input they see, so the parameter list is complete only now.
+        var trainable = model.Parameters().Where(p => p.Trainable && g.Has(p.FullName)).ToList();
+        if (trainable.Count == 0)
+            throw new InvalidOperationException(model.Parameters().Any(p => !p.IsBuffer)
+                ? $"model '{options.Name}' has no trainable parameters: every weight is frozen"
+                : $"model '{options.Name}' has no parameters to train");
         var target = g.Input(TargetName, loss.TargetType(y.Type));
         var lossValue = loss.Compute(y, target);
         var grads = Gradients.Build(g, lossValue, trainable.Select(p => p.FullName));
@@ -96,7 +98,7 @@ public sealed class TrainingArtifacts
         g.Output(lossValue, "loss");
         g.Output(y, "output");
         foreach (var (v, name) in outputs) g.Output(v, name);
-        PromoteToInputs(g.Graph, state.Select(s => s.Name));
+        PromoteToInputs(g.Graph, state.Where(s => s.Kind != "optimizer").Select(s => s.Name));
         var trainStep = g.Build();
 
         // ---- eval: same forward in inference behaviour, parameters and buffers as inputs ----

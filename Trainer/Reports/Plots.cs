@@ -6,33 +6,32 @@ namespace OnnxKit.Training.Reports;
 /// <summary>Learning-curve and confusion-matrix PNGs (ScottPlot).</summary>
 public static class Plots
 {
-    /// <summary>Loss (and each metric) per epoch, training and validation, one panel per quantity stacked vertically.</summary>
+    /// <summary>Loss per epoch (left axis) and each metric (right axis), training solid and validation dashed.</summary>
     public static void LearningCurves(string path, IReadOnlyList<EpochRecord> epochs)
     {
-        var quantities = new List<string> { "loss" };
-        quantities.AddRange(epochs.SelectMany(e => e.TrainMetrics.Keys).Distinct());
-        var plot = new ScottPlot.Multiplot();
-        plot.AddPlots(quantities.Count);
-        plot.Layout = new ScottPlot.MultiplotLayouts.Rows();
+        var plot = new ScottPlot.Plot();
         double[] xs = epochs.Select(e => (double)e.Epoch).ToArray();
-        for (int q = 0; q < quantities.Count; q++)
+        var metrics = epochs.SelectMany(e => e.TrainMetrics.Keys).Distinct().ToList();
+        void Series(double[] ys, string label, bool right, bool dashed)
         {
-            var p = plot.GetPlot(q);
-            string name = quantities[q];
-            double[] train = epochs.Select(e => name == "loss" ? e.TrainLoss : e.TrainMetrics.GetValueOrDefault(name, double.NaN)).ToArray();
-            var st = p.Add.Scatter(xs, train);
-            st.LegendText = "train " + name;
-            if (epochs.Any(e => e.ValLoss is not null))
-            {
-                double[] val = epochs.Select(e => name == "loss" ? e.ValLoss ?? double.NaN : e.ValMetrics.GetValueOrDefault(name, double.NaN)).ToArray();
-                var sv = p.Add.Scatter(xs, val);
-                sv.LegendText = "validation " + name;
-            }
-            p.Title(name);
-            p.XLabel("epoch");
-            p.ShowLegend();
+            var s = plot.Add.Scatter(xs, ys);
+            s.LegendText = label;
+            if (dashed) s.LinePattern = ScottPlot.LinePattern.Dashed;
+            if (right) s.Axes.YAxis = plot.Axes.Right;
         }
-        Save(() => plot.SavePng(path, 800, 360 * quantities.Count), path);
+        Series(epochs.Select(e => e.TrainLoss).ToArray(), "train loss", false, false);
+        if (epochs.Any(e => e.ValLoss is not null)) Series(epochs.Select(e => e.ValLoss ?? double.NaN).ToArray(), "validation loss", false, true);
+        foreach (var m in metrics)
+        {
+            Series(epochs.Select(e => e.TrainMetrics.GetValueOrDefault(m, double.NaN)).ToArray(), "train " + m, true, false);
+            if (epochs.Any(e => e.ValMetrics.ContainsKey(m))) Series(epochs.Select(e => e.ValMetrics.GetValueOrDefault(m, double.NaN)).ToArray(), "validation " + m, true, true);
+        }
+        plot.Title("learning curves");
+        plot.XLabel("epoch");
+        plot.YLabel("loss");
+        if (metrics.Count > 0) plot.Axes.Right.Label.Text = string.Join(", ", metrics);
+        plot.ShowLegend();
+        Save(() => plot.SavePng(path, 900, 560), path);
     }
 
     /// <summary>A confusion matrix as a heat map with counts, classes labelled.</summary>
