@@ -39,11 +39,11 @@ public static class Plots
     {
         int n = m.Classes;
         var data = new double[n, n];
-        for (int t = 0; t < n; t++) for (int p = 0; p < n; p++) data[n - 1 - t, p] = m.Counts[t, p];
+        for (int t = 0; t < n; t++) for (int p = 0; p < n; p++) data[t, p] = m.Counts[t, p]; // row 0 is drawn at the top
         var plot = new ScottPlot.Plot();
         var hm = plot.Add.Heatmap(data);
         hm.Colormap = new ScottPlot.Colormaps.Viridis();
-        hm.Extent = new ScottPlot.CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
+        hm.Rectangle = new ScottPlot.CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5); // cell (t, p) centred on (p, n − 1 − t)
         double max = data.Cast<double>().DefaultIfEmpty(0).Max();
         for (int t = 0; t < n; t++)
             for (int p = 0; p < n; p++)

@@ -47,8 +47,10 @@ public sealed class OptimizerContractTests
             var constantTypes = model.Graph.Nodes.Where(n => n.OpType == "Constant").Select(n => (ElementType)n.GetTensor("value")!.DataType).Distinct().ToArray();
             CollectionAssert.AreEqual(new[] { type }, constantTypes, $"{opt.Name}: constant element types");
             foreach (var o in model.Graph.Outputs)
+            {
                 Assert.AreEqual((int)type, o.Type.TensorType.ElemType, $"{opt.Name}: output {o.Name}");
                 Assert.IsNotNull(o.Type.TensorType.Shape, $"{opt.Name}: output {o.Name} has a shape");
+            }
         }
     }
 
