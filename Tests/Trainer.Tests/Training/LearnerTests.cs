@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using OnnxKit.IR;
+using OnnxKit.Layers;
+using OnnxKit.Modules;
+using OnnxKit.Tests.Support;
+using OnnxKit.Training.Artifacts;
+using OnnxKit.Training.Checkpoints;
+using OnnxKit.Training.Data;
+using OnnxKit.Training.Fit;
+using OnnxKit.Training.Optimizers;
+using OnnxKit.Training.Session;
+using LossCatalog = OnnxKit.Losses.Losses;
+using MetricCatalog = OnnxKit.Training.Metrics.Metrics;
+
+namespace OnnxKit.Tests.Training;
+
+[TestClass]
+public sealed class LearnerTests
+{
+    private static DatasetSplits? _fashion;
+    private static DatasetSplits Fashion => _fashion ??= Datasets.FashionMnist(download: false);
+
+    private static TensorDataset Take(TensorDataset d, int n) => d.Subset(Enumerable.Range(0, n).ToArray());
+
+    [TestMethod]
+    public void SeedMlpLearnsFashionMnist()
+    {
+        // The seed example on a tenth of the data for two epochs: well above chance (0.1) and the loss falls.
+        var model = new Sequential(new Flatten(), new Dense(128, Activation.Relu), new Dropout(0.2), new Dense(10));
+        using var learner = new Learner(model, Optimizers.Adam(1e-3), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), [MetricCatalog.Accuracy]);
+        var history = learner.Fit(Take(Fashion.Train, 6000), new FitOptions { Epochs = 2, BatchSize = 64, Validation = Take(Fashion.Test, 2000) });
+        Assert.AreEqual(2, history.Epochs.Count);
+        Assert.IsTrue(history.Epochs[1].TrainLoss < history.Epochs[0].TrainLoss, "training loss falls");
+        Assert.IsTrue(history.Epochs[1].ValMetrics["accuracy"] > 0.70, $"validation accuracy {history.Epochs[1].ValMetrics["accuracy"]}");
+        // Evaluate agrees with an independent recomputation from Predict.
+        var test = Take(Fashion.Test, 500);
+        var ev = learner.Evaluate(test, 128);
+        var outputs = learner.Predict(test, 100);
+        int correct = 0;
+        for (int i = 0; i < test.Count; i++)
+        {
+            var row = outputs.AsSpan(i * 10, 10);
+            int best = 0; for (int j = 1; j < 10; j++) if (row[j] > row[best]) best = j;
+            if (best == test.Labels![i]) correct++;
+        }
+        Assert.AreEqual(correct / 500.0, ev.Metrics["accuracy"], 1e-12);
+        // The exported model (inference behaviour) reproduces Predict.
+        string dir = Directory.CreateTempSubdirectory("learner").FullName;
+        try
+        {
+            learner.Export(Path.Combine(dir, "model.onnx"));
+            var ort = OrtRun.RunFile(Path.Combine(dir, "model.onnx"), HostTensor.F32("input", test.Features[..(10 * 784)], 10, 28, 28));
+            Compare.Close(outputs[..100], ort["output"].Floats, 1e-5);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    private static Learner NewDeterministicLearner(int seed) =>
+        new(new Sequential(new Flatten(), new Dense(32, Activation.Tanh), new Dense(10)) { Seed = seed },
+            Optimizers.Adam(2e-3), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), [MetricCatalog.Accuracy],
+            new TrainingSessionOptions { IntraOpThreads = 1 });
+
+    [TestMethod]
+    public void ResumedRunEndsWithBitwiseTheSameWeights()
+    {
+        var data = Take(Fashion.Train, 1000);
+        string dir = Directory.CreateTempSubdirectory("resume").FullName;
+        try
+        {
+            using var straight = NewDeterministicLearner(3);
+            straight.Fit(data, new FitOptions { Epochs = 3, BatchSize = 100, Seed = 5 });
+            var expected = straight.Session!.State();
+
+            // Interrupted mid-epoch 2 (checkpoint at step 14 of 30), then resumed in a fresh learner.
+            string ckpt = Path.Combine(dir, "step.safetensors");
+            using (var first = NewDeterministicLearner(3))
+            {
+                first.Fit(data, new FitOptions { Epochs = 3, BatchSize = 100, Seed = 5, CheckpointEverySteps = 14, CheckpointPath = ckpt,
+                    Callbacks = [new StopAtStep(14)] });
+            }
+            using var resumed = NewDeterministicLearner(3);
+            resumed.Fit(data, new FitOptions { Epochs = 3, BatchSize = 100, Seed = 5, ResumeFrom = ckpt });
+            var actual = resumed.Session!.State();
+            Assert.AreEqual(30, resumed.Session.StepCount);
+            foreach (var (name, t) in expected)
+                CollectionAssert.AreEqual(t.Bytes, actual[name].Bytes, $"state '{name}' differs after resume");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    private sealed class StopAtStep(long step) : Callbacks.Callback
+    {
+        public override void OnBatchEnd(Callbacks.TrainingContext ctx, long s, float loss) { if (s >= step) ctx.StopTraining = true; }
+    }
+
+    [TestMethod]
+    public void ArtifactsRunInOnnxRuntimeNodeWithTheSameLosses()
+    {
+        string nodeDir = Path.Combine(Python.RepoRoot, "Tests", "node");
+        if (Python.Run("node", ["--version"], 30).ExitCode != 0) Assert.Inconclusive("needs 'node' on PATH");
+        if (!Directory.Exists(Path.Combine(nodeDir, "node_modules", "onnxruntime-node"))) Assert.Inconclusive($"needs onnxruntime-node: run 'npm install' in {nodeDir}");
+        const int steps = 20, batch = 32;
+        var data = Take(Fashion.Train, steps * batch);
+        var model = new Sequential(new Flatten(), new Dense(64, Activation.Relu), new Dense(10));
+        var opt = Optimizers.Adam(1e-3);
+        var artifacts = TrainingArtifacts.Create(model, new TensorType(ElementType.Float32, new Shape(Dim.Sym("batch"), 28, 28)),
+            LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), opt);
+        string dir = Directory.CreateTempSubdirectory("node_train").FullName;
+        try
+        {
+            artifacts.Save(dir);
+            using var session = TrainingSession.Open(dir, opt, new TrainingSessionOptions { IntraOpThreads = 1 });
+            var losses = new List<float>();
+            var scalars = new List<float[]>();
+            for (int s = 0; s < steps; s++)
+            {
+                var x = data.Features.AsSpan(s * batch * 784, batch * 784);
+                var y = data.Labels!.AsSpan(s * batch, batch).ToArray();
+                scalars.Add(opt.StepScalarValues(s + 1, 1e-3));
+                losses.Add(session.Step(x, y, batch, 1e-3));
+            }
+            File.WriteAllBytes(Path.Combine(dir, "x.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Features.AsSpan()).ToArray());
+            File.WriteAllBytes(Path.Combine(dir, "y.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Labels!.AsSpan()).ToArray());
+            File.WriteAllText(Path.Combine(dir, "run.json"), JsonSerializer.Serialize(new
+            {
+                steps, batch, features = Path.Combine(dir, "x.bin"), targets = Path.Combine(dir, "y.bin"), scalars,
+            }));
+            var (code, stdout, stderr) = Python.Run("node", [Path.Combine(nodeDir, "train_step.mjs"), dir, Path.Combine(dir, "run.json")], 300);
+            Assert.AreEqual(0, code, stderr);
+            var nodeLosses = JsonDocument.Parse(stdout).RootElement.GetProperty("losses").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.AreEqual(steps, nodeLosses.Length);
+            Compare.Close(losses.Select(l => (double)l).ToArray(), nodeLosses, 0, 1e-5, "node losses vs C# losses");
+            Assert.IsTrue(losses[^1] < losses[0], "the loss falls over 20 steps");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
+    public void BadInputGivesClearErrors()
+    {
+        var data = Take(Fashion.Train, 100);
+        using var learner = NewDeterministicLearner(0);
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => learner.Fit(data, new FitOptions { BatchSize = 0 }));
+        StringAssert.Contains(e.Message, "batchSize");
+        var frozen = new Sequential(new Dense(4, inFeatures: 784)).Freeze();
+        var ex = Assert.ThrowsExactly<InvalidOperationException>(() => TrainingArtifacts.Create(frozen,
+            new TensorType(ElementType.Float32, new Shape(Dim.Sym("batch"), 784)), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), Optimizers.Sgd(0.1)));
+        StringAssert.Contains(ex.Message, "frozen");
+        // A checkpoint of another model is refused naming the missing tensor.
+        string dir = Directory.CreateTempSubdirectory("badckpt").FullName;
+        try
+        {
+            string p = Path.Combine(dir, "other.safetensors");
+            SafeTensors.Write(p, [NamedTensor.FromFloats("something.else", [1f], [1])]);
+            learner.Build([28, 28]);
+            var ce = Assert.ThrowsExactly<InvalidDataException>(() => learner.RestoreCheckpoint(p));
+            StringAssert.Contains(ce.Message, "1.weight");
+            // A truncated checkpoint names the file.
+            File.WriteAllBytes(p, [1, 2, 3]);
+            var te = Assert.ThrowsExactly<InvalidDataException>(() => learner.RestoreCheckpoint(p));
+            StringAssert.Contains(te.Message, p);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
