@@ -3,7 +3,7 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.Tests.Support;
 using OnnxKit.Training.Checkpoints;
 
-namespace OnnxKit.Tests.Training;
+namespace OnnxKit.Tests.TrainingLoop;
 
 /// <summary>
 /// A training process killed with SIGKILL while it rewrites its checkpoint every step leaves the previous

@@ -11,9 +11,10 @@ using OnnxKit.Training.Fit;
 using OnnxKit.Training.Optimizers;
 using OnnxKit.Training.Session;
 using LossCatalog = OnnxKit.Losses.Losses;
+using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
 using MetricCatalog = OnnxKit.Training.Metrics.Metrics;
 
-namespace OnnxKit.Tests.Training;
+namespace OnnxKit.Tests.TrainingLoop;
 
 [TestClass]
 public sealed class LearnerTests
@@ -28,7 +29,7 @@ public sealed class LearnerTests
     {
         // The seed example on a tenth of the data for two epochs: well above chance (0.1) and the loss falls.
         var model = new Sequential(new Flatten(), new Dense(128, Activation.Relu), new Dropout(0.2), new Dense(10));
-        using var learner = new Learner(model, Optimizers.Adam(1e-3), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), [MetricCatalog.Accuracy]);
+        using var learner = new Learner(model, OptimizerCatalog.Adam(1e-3), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), [MetricCatalog.Accuracy]);
         var history = learner.Fit(Take(Fashion.Train, 6000), new FitOptions { Epochs = 2, BatchSize = 64, Validation = Take(Fashion.Test, 2000) });
         Assert.AreEqual(2, history.Epochs.Count);
         Assert.IsTrue(history.Epochs[1].TrainLoss < history.Epochs[0].TrainLoss, "training loss falls");
@@ -50,7 +51,7 @@ public sealed class LearnerTests
         try
         {
             learner.Export(Path.Combine(dir, "model.onnx"));
-            var ort = OrtRun.RunFile(Path.Combine(dir, "model.onnx"), HostTensor.F32("input", test.Features[..(10 * 784)], 10, 28, 28));
+            var ort = OrtRun.RunFile(Path.Combine(dir, "model.onnx"), HostTensor.F32("input", test.Features[..(10 * 784)], [10, .. test.SampleShape.Select(d => (long)d)]));
             Compare.Close(outputs[..100], ort["output"].Floats, 1e-5);
         }
         finally { Directory.Delete(dir, true); }
@@ -58,7 +59,7 @@ public sealed class LearnerTests
 
     private static Learner NewDeterministicLearner(int seed) =>
         new(new Sequential(new Flatten(), new Dense(32, Activation.Tanh), new Dense(10)) { Seed = seed },
-            Optimizers.Adam(2e-3), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), [MetricCatalog.Accuracy],
+            OptimizerCatalog.Adam(2e-3), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), [MetricCatalog.Accuracy],
             new TrainingSessionOptions { IntraOpThreads = 1 });
 
     [TestMethod]
@@ -89,9 +90,9 @@ public sealed class LearnerTests
         finally { Directory.Delete(dir, true); }
     }
 
-    private sealed class StopAtStep(long step) : Callbacks.Callback
+    private sealed class StopAtStep(long step) : OnnxKit.Training.Callbacks.Callback
     {
-        public override void OnBatchEnd(Callbacks.TrainingContext ctx, long s, float loss) { if (s >= step) ctx.StopTraining = true; }
+        public override void OnBatchEnd(OnnxKit.Training.Callbacks.TrainingContext ctx, long s, float loss) { if (s >= step) ctx.StopTraining = true; }
     }
 
     [TestMethod]
@@ -103,7 +104,7 @@ public sealed class LearnerTests
         const int steps = 20, batch = 32;
         var data = Take(Fashion.Train, steps * batch);
         var model = new Sequential(new Flatten(), new Dense(64, Activation.Relu), new Dense(10));
-        var opt = Optimizers.Adam(1e-3);
+        var opt = OptimizerCatalog.Adam(1e-3);
         var artifacts = TrainingArtifacts.Create(model, new TensorType(ElementType.Float32, new Shape(Dim.Sym("batch"), 28, 28)),
             LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), opt);
         string dir = Directory.CreateTempSubdirectory("node_train").FullName;
@@ -145,7 +146,7 @@ public sealed class LearnerTests
         StringAssert.Contains(e.Message, "batchSize");
         var frozen = new Sequential(new Dense(4, inFeatures: 784)).Freeze();
         var ex = Assert.ThrowsExactly<InvalidOperationException>(() => TrainingArtifacts.Create(frozen,
-            new TensorType(ElementType.Float32, new Shape(Dim.Sym("batch"), 784)), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), Optimizers.Sgd(0.1)));
+            new TensorType(ElementType.Float32, new Shape(Dim.Sym("batch"), 784)), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), OptimizerCatalog.Sgd(0.1)));
         StringAssert.Contains(ex.Message, "frozen");
         // A checkpoint of another model is refused naming the missing tensor.
         string dir = Directory.CreateTempSubdirectory("badckpt").FullName;
@@ -153,7 +154,7 @@ public sealed class LearnerTests
         {
             string p = Path.Combine(dir, "other.safetensors");
             SafeTensors.Write(p, [NamedTensor.FromFloats("something.else", [1f], [1])]);
-            learner.Build([28, 28]);
+            learner.Build(data.SampleShape);
             var ce = Assert.ThrowsExactly<InvalidDataException>(() => learner.RestoreCheckpoint(p));
             StringAssert.Contains(ce.Message, "1.weight");
             // A truncated checkpoint names the file.
