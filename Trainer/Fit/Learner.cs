@@ -270,11 +270,12 @@ public sealed class Learner : IDisposable
     }
 
     // The order of epoch e depends only on (seed, e): a resumed run replays it exactly.
-    private int[] EpochOrder(int n, int epoch, bool shuffle)
+    internal int[] EpochOrder(int n, int epoch, bool shuffle)
     {
         var order = Enumerable.Range(0, n).ToArray();
         if (!shuffle) return order;
-        var rng = new Random(HashCode.Combine(_seed, epoch) & int.MaxValue ^ (_seed * 7919 + epoch));
+        // A fixed mix of (seed, epoch): HashCode.Combine is randomised per process and would break reproducibility.
+        var rng = new Random((int)((uint)(_seed * 1_000_003 + epoch * 7919 + 17) & int.MaxValue));
         for (int i = n - 1; i > 0; i--) { int j = rng.Next(i + 1); (order[i], order[j]) = (order[j], order[i]); }
         return order;
     }
