@@ -13,7 +13,8 @@ public static partial class Op
     /// <summary>
     /// Batch normalisation in training form (opset ≥ 15): normalises with the batch statistics and returns
     /// [y, next running mean, next running var] where next = momentum·running + (1 − momentum)·batch (ONNX's convention;
-    /// PyTorch's momentum m corresponds to 1 − m here). The running variance uses the unbiased batch variance, as PyTorch.
+    /// PyTorch's momentum m corresponds to 1 − m here). Note: ONNX Runtime updates the running variance with the biased
+    /// batch variance, PyTorch with the unbiased one; the BatchNorm layers therefore compute their statistics with plain ops.
     /// </summary>
     public static Value[] BatchNormalizationTraining(Value x, Value scale, Value bias, Value runningMean, Value runningVar, float epsilon = 1e-5f, float momentum = 0.9f)
     {

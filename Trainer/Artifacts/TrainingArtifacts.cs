@@ -28,6 +28,10 @@ public sealed class TrainingArtifacts
     public required OnnxModel Eval { get; init; }
     /// <summary>Inference model (Dropout off, BatchNorm with running statistics), weights as initializers.</summary>
     public required OnnxModel Inference { get; init; }
+    /// <summary>Split mode: forward + loss + backward, parameters and buffers as inputs; outputs loss, output, <c>&lt;param&gt;.grad</c> and next buffers.</summary>
+    public required OnnxModel GradientsModel { get; init; }
+    /// <summary>Split mode: the optimizer update alone (<see cref="Optimizers.OptimizerGraph"/>).</summary>
+    public required OnnxModel OptimizerModel { get; init; }
     /// <summary>How the graphs fit together.</summary>
     public required Manifest Manifest { get; init; }
     /// <summary>Initial value of every state entry, by name.</summary>
@@ -110,6 +114,20 @@ public sealed class TrainingArtifacts
         PromoteToInputs(ge.Graph, state.Where(s => s.Kind != "optimizer" && ge.Has(s.Name)).Select(s => s.Name));
         var eval = ge.Build();
 
+        // ---- split mode: gradients alone (to accumulate or all-reduce), then the optimizer graph ----
+        var gg = new GraphBuilder("gradients", options.Opset) { Training = true };
+        var yg = model.Call(gg.Input(InputName, inputType));
+        var lg = loss.Compute(yg, gg.Input(TargetName, loss.TargetType(yg.Type)));
+        var gradsOnly = Gradients.Build(gg, lg, trainable.Select(p => p.FullName));
+        gg.Output(lg, "loss");
+        gg.Output(yg, "output");
+        foreach (var p in trainable) gg.Output(gradsOnly[p.FullName], p.FullName + ".grad");
+        foreach (var sp in state.Where(s => s.Kind == "buffer"))
+            gg.Output(gg.BufferUpdates.TryGetValue(sp.Name, out var bu) ? bu : Op.Identity(gg[sp.Name]), sp.Next);
+        PromoteToInputs(gg.Graph, state.Where(s => s.Kind != "optimizer").Select(s => s.Name));
+        var gradientsModel = gg.Build();
+        var optimizerModel = OptimizerGraph.Build(optimizer, trainable.Select(p => (p.FullName, p.Shape)).ToList());
+
         var inference = BuildInference(model, inputType, options);
 
         var manifest = new Manifest
@@ -118,13 +136,19 @@ public sealed class TrainingArtifacts
             StepScalars = optimizer.StepScalars.ToArray(),
             State = state.ToArray(),
             LossFunction = loss.Name,
+            Gradients = "gradients.onnx",
+            OptimizerGraph = "optimizer.onnx",
             Optimizer = new Dictionary<string, JsonElement>
             {
                 ["name"] = JsonSerializer.SerializeToElement(optimizer.Name),
                 ["lr"] = JsonSerializer.SerializeToElement(optimizer.LearningRate),
             },
         };
-        return new TrainingArtifacts { TrainStep = trainStep, Eval = eval, Inference = inference, Manifest = manifest, InitialState = initial };
+        return new TrainingArtifacts
+        {
+            TrainStep = trainStep, Eval = eval, Inference = inference, GradientsModel = gradientsModel, OptimizerModel = optimizerModel,
+            Manifest = manifest, InitialState = initial,
+        };
 
     }
 
@@ -148,6 +172,8 @@ public sealed class TrainingArtifacts
         TrainStep.Save(Path.Combine(directory, Manifest.TrainStep));
         Eval.Save(Path.Combine(directory, Manifest.Eval));
         Inference.Save(Path.Combine(directory, Manifest.Inference));
+        if (Manifest.Gradients is not null) GradientsModel.Save(Path.Combine(directory, Manifest.Gradients));
+        if (Manifest.OptimizerGraph is not null) OptimizerModel.Save(Path.Combine(directory, Manifest.OptimizerGraph));
         SafeTensors.Write(Path.Combine(directory, Manifest.Checkpoint), Manifest.State.Select(s => InitialState[s.Name]),
             new Dictionary<string, string> { ["step"] = "0" });
         AtomicFile.WriteAllText(Path.Combine(directory, "manifest.json"), Manifest.ToJson());
