@@ -20,11 +20,17 @@ public sealed class Dense : Module
     /// <summary>Whether there is a bias.</summary>
     public bool UseBias { get; }
     /// <summary>Weight initializer (default PyTorch's: U(±1/√fan_in)).</summary>
-    public IInitializer WeightInitializer { get; init; } = Initializers.TorchDefaultWeight;
+    public IInitializer WeightInitializer { get; }
 
     /// <summary>Creates the layer.</summary>
-    public Dense(long units, Activation activation = Activation.None, bool useBias = true, long? inFeatures = null)
+    /// <param name="units">Output size.</param>
+    /// <param name="activation">Activation applied to the output.</param>
+    /// <param name="useBias">Whether to add a bias.</param>
+    /// <param name="inFeatures">Input size; default: taken from the first input.</param>
+    /// <param name="weightInitializer">Weight initializer; default PyTorch's U(±1/√fan_in). (A constructor argument, so it applies even when the weight is sized here.)</param>
+    public Dense(long units, Activation activation = Activation.None, bool useBias = true, long? inFeatures = null, IInitializer? weightInitializer = null)
     {
+        WeightInitializer = weightInitializer ?? Initializers.TorchDefaultWeight;
         if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), units, "a Dense layer needs at least one unit");
         Units = units; Activation = activation; UseBias = useBias; _inFeatures = inFeatures;
         if (inFeatures is long f) Build(f);

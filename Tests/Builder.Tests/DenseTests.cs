@@ -29,6 +29,15 @@ public sealed class DenseTests
     }
 
     [TestMethod]
+    public void WeightInitializerAppliesWhenTheInputSizeIsGiven()
+    {
+        var d = new Dense(3, inFeatures: 2, weightInitializer: OnnxKit.Init.Initializers.Constant(0.5f));
+        CollectionAssert.AreEqual(Enumerable.Repeat(0.5f, 6).ToArray(), d.Weight!.Data);
+        // The bias keeps PyTorch's default U(±1/√2).
+        Assert.IsTrue(d.Bias!.Data.All(b => Math.Abs(b) <= 1 / Math.Sqrt(2)));
+    }
+
+    [TestMethod]
     public void DenseOnUnflattenedImageFailsNamingTheLayer()
     {
         var g = new GraphBuilder("bad");
