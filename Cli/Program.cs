@@ -17,9 +17,10 @@ internal static class Program
         root.Subcommands.Add(ServeCommand.Create());
         try
         {
-            return root.Parse(args).Invoke();
+            // Our handler, not System.CommandLine's: user errors are one line without a stack trace.
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (CliException e)
+        catch (Exception e) when (e is CliException or IR.OnnxModelException or InvalidDataException or FileNotFoundException or FormatException)
         {
             Console.Error.WriteLine($"onnxkit: {e.Message}");
             return 2;
