@@ -10,8 +10,17 @@ internal static class Body
 
     public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpContext ctx, long limit, CancellationToken cancel)
     {
+        // A client still uploading when the server answers 413 and closes sees a reset instead of the answer. So the
+        // rest of an oversized body is read and discarded, up to a bounded amount; beyond that the connection is closed.
+        long drainCap = Math.Min(Math.Max(limit * 16, 1L << 20), 256L << 20);
+        if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = drainCap;
         if (ctx.Request.ContentLength is long declared && declared > limit)
+        {
+            if (declared <= drainCap) await DrainAsync(ctx, cancel);
+            else ctx.Response.Headers.Connection = "close";
             throw new ProtocolException(413, $"request body of {declared} bytes is over the limit of {limit} bytes");
+        }
         using var ms = new MemoryStream(ctx.Request.ContentLength is long n && n > 0 ? (int)n : 4096);
         var buf = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
@@ -19,12 +28,24 @@ internal static class Body
             int read;
             while ((read = await ctx.Request.Body.ReadAsync(buf, cancel)) > 0)
             {
-                if (ms.Length + read > limit) throw new ProtocolException(413, $"request body is over the limit of {limit} bytes");
+                if (ms.Length + read > limit)
+                {
+                    try { await DrainAsync(ctx, cancel); }
+                    catch (Microsoft.AspNetCore.Http.BadHttpRequestException) { ctx.Response.Headers.Connection = "close"; }
+                    throw new ProtocolException(413, $"request body is over the limit of {limit} bytes");
+                }
                 ms.Write(buf, 0, read);
             }
         }
         finally { ArrayPool<byte>.Shared.Return(buf); }
         return ms.GetBuffer().AsMemory(0, (int)ms.Length);
+    }
+
+    private static async Task DrainAsync(HttpContext ctx, CancellationToken cancel)
+    {
+        var buf = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try { while (await ctx.Request.Body.ReadAsync(buf, cancel) > 0) { } }
+        finally { ArrayPool<byte>.Shared.Return(buf); }
     }
 
     /// <summary>The JSON part and the binary part (empty without the extension header).</summary>
