@@ -29,7 +29,8 @@ public sealed class ModelIoRoundTripTests
             OnnxModel.Load(path).Save(copy);
             AssertBytesEqual(original, File.ReadAllBytes(copy), Path.GetFileName(path) + " (Load/Save)");
             CollectionAssert.AreEqual(new[] { Path.GetFileName(path) }, Directory.GetFiles(tmp.Path).Select(Path.GetFileName).Where(f => f == Path.GetFileName(path) || f!.Contains(".tmp")).ToArray(),
-                "a plain save writes only the model file (no data file, no temporary left)");
+                "no temporary file left");
+            Assert.IsFalse(File.Exists(copy + ".data"), "a model under 2 GB is saved inline by default");
         }
     }
 
