@@ -14,15 +14,21 @@ public static class ModelZoo
     public static IReadOnlyList<string> Names { get; } = ["mlp", "cnn", "resnet-small", "transformer-small"];
 
     /// <summary>An architecture by name for samples of <paramref name="sampleShape"/> and <paramref name="classes"/> outputs.</summary>
-    public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed = 0)
+    /// <param name="name">One of <see cref="Names"/>.</param>
+    /// <param name="sampleShape">Shape of one sample.</param>
+    /// <param name="classes">Number of classes.</param>
+    /// <param name="seed">Seed of the weights.</param>
+    /// <param name="input">An optional first layer (e.g. a fitted <see cref="Normalization"/>) placed before the architecture;
+    /// it becomes child 0, so the architecture's own layers are numbered from 1.</param>
+    public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed = 0, Module? input = null)
     {
         if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, "a classifier needs at least two classes");
         Module m = name.ToLowerInvariant() switch
         {
-            "mlp" => Mlp(sampleShape, classes),
-            "cnn" => Cnn(sampleShape, classes),
-            "resnet-small" => ResNetSmall(sampleShape, classes),
-            "transformer-small" => TransformerSmall(sampleShape, classes),
+            "mlp" => Mlp(sampleShape, classes, input: input),
+            "cnn" => Cnn(sampleShape, classes, input),
+            "resnet-small" => ResNetSmall(sampleShape, classes, input),
+            "transformer-small" => TransformerSmall(sampleShape, classes, input: input),
             _ => throw new ArgumentException($"unknown architecture '{name}': expected one of {string.Join(", ", Names)}"),
         };
         m.Seed = seed;
@@ -30,14 +36,14 @@ public static class ModelZoo
     }
 
     /// <summary>The seed example: Flatten → Dense(128, relu) → Dropout(0.2) → Dense(classes).</summary>
-    public static Sequential Mlp(IReadOnlyList<int> sampleShape, int classes, int hidden = 128, double dropout = 0.2) =>
-        new(new Flatten(), new Dense(hidden, Activation.Relu), new Dropout(dropout), new Dense(classes));
+    public static Sequential Mlp(IReadOnlyList<int> sampleShape, int classes, int hidden = 128, double dropout = 0.2, Module? input = null) =>
+        Stack(input, new Flatten(), new Dense(hidden, Activation.Relu), new Dropout(dropout), new Dense(classes));
 
     /// <summary>Conv(32, 3×3) → ReLU → MaxPool 2 → Conv(64, 3×3) → ReLU → MaxPool 2 → Dropout(0.25) → Flatten → Dense(classes).</summary>
-    public static Sequential Cnn(IReadOnlyList<int> sampleShape, int classes)
+    public static Sequential Cnn(IReadOnlyList<int> sampleShape, int classes, Module? input = null)
     {
         var (c, h, w) = Chw(sampleShape);
-        return new Sequential(
+        return Stack(input,
             new Reshape(c, h, w),
             new Conv2d(c, 32, 3), new ReLU(), new MaxPool2d(2),
             new Conv2d(32, 64, 3), new ReLU(), new MaxPool2d(2),
@@ -45,10 +51,10 @@ public static class ModelZoo
     }
 
     /// <summary>A small ResNet: stem Conv(16)+BN, three residual stages (16, 32/2, 64/2), global average pooling, Dense.</summary>
-    public static Sequential ResNetSmall(IReadOnlyList<int> sampleShape, int classes)
+    public static Sequential ResNetSmall(IReadOnlyList<int> sampleShape, int classes, Module? input = null)
     {
         var (c, h, w) = Chw(sampleShape);
-        return new Sequential(
+        return Stack(input,
             new Reshape(c, h, w),
             new Conv2d(c, 16, 3, padding: 1, bias: false), new BatchNorm2d(16), new ReLU(),
             new BasicBlock(16, 16, 1), new BasicBlock(16, 32, 2), new BasicBlock(32, 64, 2),
@@ -59,12 +65,12 @@ public static class ModelZoo
     /// A small vision transformer: 4×4 patches → Dense(64) + learned position embedding → 2 encoder layers
     /// (4 heads, GELU, pre-norm) → mean over patches → LayerNorm → Dense(classes).
     /// </summary>
-    public static Sequential TransformerSmall(IReadOnlyList<int> sampleShape, int classes, int dModel = 64, int layers = 2, int heads = 4, int patch = 4)
+    public static Sequential TransformerSmall(IReadOnlyList<int> sampleShape, int classes, int dModel = 64, int layers = 2, int heads = 4, int patch = 4, Module? input = null)
     {
         var (c, h, w) = Chw(sampleShape);
         if (h % patch != 0 || w % patch != 0) throw new ArgumentException($"transformer-small needs image sides divisible by the patch size {patch}, got {h}×{w}");
         long ph = h / patch, pw = w / patch, tokens = ph * pw, patchSize = c * patch * patch;
-        var seq = new Sequential(
+        var seq = Stack(input,
             new Lambda(x => Patchify(x, c, ph, pw, patch), "patchify"),
             new Dense(dModel),
             new PositionEmbedding(tokens, dModel));
@@ -75,6 +81,9 @@ public static class ModelZoo
         _ = patchSize;
         return seq;
     }
+
+    // The optional input layer first, then the architecture.
+    private static Sequential Stack(Module? input, params Module[] layers) => input is null ? new(layers) : new([input, .. layers]);
 
     // [N, C·H·W…] → [N, tokens, C·p·p]: split H and W into patches, then move the patch grid before the pixels.
     private static Value Patchify(Value x, long c, long ph, long pw, long p)
