@@ -11,9 +11,9 @@ internal static class Zoo
 {
     public static IReadOnlyList<string> Names => ModelZoo.Names;
 
-    public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed)
+    public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed, Module? input = null)
     {
-        try { return ModelZoo.Create(name, sampleShape, classes, seed); }
+        try { return ModelZoo.Create(name, sampleShape, classes, seed, input); }
         catch (ArgumentException e) { throw new CliException(e.Message); }
     }
 }
