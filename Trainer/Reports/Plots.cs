@@ -26,6 +26,8 @@ public static class Plots
             Series(epochs.Select(e => e.TrainMetrics.GetValueOrDefault(m, double.NaN)).ToArray(), "train " + m, true, false);
             if (epochs.Any(e => e.ValMetrics.ContainsKey(m))) Series(epochs.Select(e => e.ValMetrics.GetValueOrDefault(m, double.NaN)).ToArray(), "validation " + m, true, true);
         }
+        // Whole epochs only: fractional ticks (1.1, 1.2, …) suggest measurements that do not exist.
+        if (xs.Length is > 0 and <= 30) plot.Axes.Bottom.SetTicks(xs, xs.Select(x => x.ToString("0", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
         plot.Title("learning curves");
         plot.XLabel("epoch");
         plot.YLabel("loss");
@@ -58,9 +60,10 @@ public static class Plots
         plot.Axes.Left.SetTicks(Enumerable.Range(0, n).Select(i => (double)(n - 1 - i)).ToArray(), names.ToArray());
         plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleRight;
-        plot.XLabel("predicted");
-        plot.YLabel("true");
-        plot.Title($"confusion matrix (accuracy {m.Accuracy():P2})");
+        // Room for the rotated class names under the matrix, so neither they nor the axis label are clipped.
+        // (The axis names go in the title: ScottPlot places an x-axis label over rotated tick labels.)
+        plot.Layout.Fixed(new ScottPlot.PixelPadding(110, 30, 110, 60));
+        plot.Title($"confusion matrix, accuracy {m.Accuracy():P2}\nrows: true class · columns: predicted class");
         Save(() => plot.SavePng(path, 760, 700), path);
     }
 
