@@ -138,7 +138,8 @@ public sealed class Learner : IDisposable
             {
                 int start = s * bs, count = Math.Min(bs, n - start);
                 Gather(train, order, start, count, features, targets);
-                double lr = (schedule?.LearningRate(session.StepCount, epoch - 1) ?? Optimizer.LearningRate) * ctx.LearningRateOverride;
+                // Schedules take the 1-based number of the step about to run (StepCount counts the steps already done).
+                double lr = (schedule?.LearningRate(session.StepCount + 1, epoch - 1) ?? Optimizer.LearningRate) * ctx.LearningRateOverride;
                 ctx.LearningRate = lr;
                 float loss = session.Step(features, targets, count, lr);
                 _positionInEpoch = start + count;

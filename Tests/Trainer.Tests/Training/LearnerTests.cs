@@ -164,4 +164,28 @@ public sealed class LearnerTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    private sealed class LearningRateRecorder : OnnxKit.Training.Callbacks.Callback
+    {
+        public List<(long Step, double Lr)> Seen { get; } = [];
+        public override void OnBatchEnd(OnnxKit.Training.Callbacks.TrainingContext ctx, long step, float loss) => Seen.Add((step, ctx.LearningRate));
+    }
+
+    [TestMethod]
+    public void PerStepScheduleGetsOneBasedStepsFromTheFirstBatch()
+    {
+        // 40 samples in batches of 8: 5 steps per epoch, 10 in all; one-cycle over exactly those 10 steps.
+        var data = Take(Fashion.Train, 40);
+        var schedule = new OnnxKit.Training.Schedules.OneCycleLR(0.01, 10);
+        var recorder = new LearningRateRecorder();
+        using var learner = new Learner(new Sequential(new Flatten(), new Dense(10)), OptimizerCatalog.Sgd(0.01), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true));
+        var history = learner.Fit(data, new FitOptions { Epochs = 2, BatchSize = 8, Schedule = schedule, Callbacks = [recorder] });
+        CollectionAssert.AreEqual(Enumerable.Range(1, 10).Select(i => (long)i).ToArray(), recorder.Seen.Select(x => x.Step).ToArray());
+        for (int i = 0; i < 10; i++)
+            Assert.AreEqual(schedule.LearningRate(i + 1, i / 5), recorder.Seen[i].Lr, 1e-15, $"step {i + 1}");
+        // torch.optim.lr_scheduler.OneCycleLR starts at max_lr / div_factor (25) and ends at that / final_div_factor (1e4).
+        Assert.AreEqual(0.01 / 25, recorder.Seen[0].Lr, 1e-12);
+        Assert.AreEqual(0.01 / 25 / 1e4, recorder.Seen[^1].Lr, 1e-12);
+        Assert.AreEqual(recorder.Seen[^1].Lr, history.Epochs[^1].LearningRate, 1e-15);
+    }
 }
