@@ -54,15 +54,15 @@ public sealed class ServeBenchmark : IBenchmark
         string root = RepoRoot();
         var images = TestImages(root, 128);
         Console.WriteLine($"# serve benchmark — {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}, {o.Runs} runs × {o.Duration} s per point, medians");
-        Console.WriteLine("| model | mode | body | clients | req/s | samples/s | vs in-process | p50 ms | p99 ms | client CPU share | failures |");
-        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| model | mode | body | clients | req/s | samples/s | vs in-process | p50 ms | p99 ms | server CPU µs/req | client CPU share | failures |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 
         foreach (string model in o.Models)
         {
             string modelPath = Path.Combine(root, "models", model, "1", "model.onnx");
             if (!File.Exists(modelPath)) { Console.Error.WriteLine($"no model at {modelPath}"); return 2; }
             double inProcess = Median(Enumerable.Range(0, o.Runs).Select(_ => InProcessSamplesPerSecond(modelPath, images, 64, o.Duration)));
-            Console.WriteLine($"| {model} | in-process Predictor, batch 64 | — | — | — | {inProcess:0} | 1.00 | — | — | — | — |");
+            Console.WriteLine($"| {model} | in-process Predictor, batch 64 | — | — | — | {inProcess:0} | 1.00 | — | — | — | — | — |");
 
             foreach (bool batching in new[] { true, false })
             {
@@ -89,7 +89,7 @@ public sealed class ServeBenchmark : IBenchmark
                             var (m, serverCpu) = runs.OrderBy(x => x.R.RequestsPerSecond).ElementAt(runs.Count / 2);
                             double share = m.ClientCpu.TotalSeconds / Math.Max(1e-9, m.ClientCpu.TotalSeconds + serverCpu.TotalSeconds);
                             double samples = m.RequestsPerSecond * body.Samples;
-                            Console.WriteLine($"| {model} | batching {(batching ? "on (64, 2 ms)" : "off")} | {kind} | {clients} | {m.RequestsPerSecond:0} | {samples:0} | {samples / inProcess:0.00} | {m.P50Ms:0.00} | {m.P99Ms:0.00} | {share:P0} | {runs.Sum(x => x.R.Failures)} |");
+                            Console.WriteLine($"| {model} | batching {(batching ? "on (64, 2 ms)" : "off")} | {kind} | {clients} | {m.RequestsPerSecond:0} | {samples:0} | {samples / inProcess:0.00} | {m.P50Ms:0.00} | {m.P99Ms:0.00} | {serverCpu.TotalMicroseconds / Math.Max(1, m.Requests):0} | {share:P0} | {runs.Sum(x => x.R.Failures)} |");
                         }
                 }
                 finally { try { Directory.Delete(repo, true); } catch (IOException) { } }
