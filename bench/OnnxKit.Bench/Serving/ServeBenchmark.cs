@@ -64,14 +64,16 @@ public sealed class ServeBenchmark : IBenchmark
             double inProcess = Median(Enumerable.Range(0, o.Runs).Select(_ => InProcessSamplesPerSecond(modelPath, images, 64, o.Duration)));
             Console.WriteLine($"| {model} | in-process Predictor, batch 64 | — | — | — | {inProcess:0} | 1.00 | — | — | — | — | — |");
 
-            foreach (bool batching in new[] { true, false })
+            // Batching off; on with a 2 ms window (Triton-style: a batch waits for company); on greedy (window 0: each
+            // run takes whatever queued while the previous one ran, so batches grow with load and never wait idle).
+            foreach (var (batching, windowMs) in new[] { (false, 0.0), (true, 2.0), (true, 0.0) })
             {
                 string repo = Directory.CreateTempSubdirectory("onnxkit-bench-repo-").FullName;
                 try
                 {
                     Directory.CreateDirectory(Path.Combine(repo, model, "1"));
                     File.Copy(modelPath, Path.Combine(repo, model, "1", "model.onnx"));
-                    if (batching) File.WriteAllText(Path.Combine(repo, model, "config.json"), "{\"max_batch_size\": 64, \"batch_window_ms\": 2}");
+                    if (batching) File.WriteAllText(Path.Combine(repo, model, "config.json"), $"{{\"max_batch_size\": 64, \"batch_window_ms\": {windowMs}}}");
                     using var server = await ServerProcess.StartAsync(repo);
                     var url = new Uri(server.BaseAddress, $"v2/models/{model}/infer");
                     var bodies = new List<(string Kind, RequestBody Body)> { ("JSON", JsonBody(images.AsSpan(0, 784))) };
@@ -89,7 +91,7 @@ public sealed class ServeBenchmark : IBenchmark
                             var (m, serverCpu) = runs.OrderBy(x => x.R.RequestsPerSecond).ElementAt(runs.Count / 2);
                             double share = m.ClientCpu.TotalSeconds / Math.Max(1e-9, m.ClientCpu.TotalSeconds + serverCpu.TotalSeconds);
                             double samples = m.RequestsPerSecond * body.Samples;
-                            Console.WriteLine($"| {model} | batching {(batching ? "on (64, 2 ms)" : "off")} | {kind} | {clients} | {m.RequestsPerSecond:0} | {samples:0} | {samples / inProcess:0.00} | {m.P50Ms:0.00} | {m.P99Ms:0.00} | {serverCpu.TotalMicroseconds / Math.Max(1, m.Requests):0} | {share:P0} | {runs.Sum(x => x.R.Failures)} |");
+                            Console.WriteLine($"| {model} | batching {(batching ? $"on (64, {windowMs} ms)" : "off")} | {kind} | {clients} | {m.RequestsPerSecond:0} | {samples:0} | {samples / inProcess:0.00} | {m.P50Ms:0.00} | {m.P99Ms:0.00} | {serverCpu.TotalMicroseconds / Math.Max(1, m.Requests):0} | {share:P0} | {runs.Sum(x => x.R.Failures)} |");
                         }
                 }
                 finally { try { Directory.Delete(repo, true); } catch (IOException) { } }
