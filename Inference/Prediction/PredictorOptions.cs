@@ -24,6 +24,12 @@ public sealed class PredictorOptions
     public int InterOpThreads { get; set; }
     /// <summary>Graph optimisation level; all optimisations by default.</summary>
     public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+    /// <summary>
+    /// Whether ONNX Runtime's intra-op threads spin while waiting for work (its default). Spinning shortens one
+    /// call's latency when calls come back to back from one thread, but when many requests call <c>Run</c> at once
+    /// (a server) the spinning threads burn the cores the requests need; servers turn it off.
+    /// </summary>
+    public bool AllowSpinning { get; set; } = true;
     /// <summary>Run the model once on zeros after loading, so the first real request does not pay for lazy initialisation.</summary>
     public bool WarmUp { get; set; }
     /// <summary>The name used for the model in error messages (defaults to the file name or "model").</summary>
@@ -37,6 +43,11 @@ public sealed class PredictorOptions
         {
             if (IntraOpThreads > 0) o.IntraOpNumThreads = IntraOpThreads;
             if (InterOpThreads > 0) o.InterOpNumThreads = InterOpThreads;
+            if (!AllowSpinning)
+            {
+                o.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+                o.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+            }
             if (ExecutionProvider == ExecutionProvider.Cuda) AppendCuda(o, what);
             return o;
         }

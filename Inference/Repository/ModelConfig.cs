@@ -62,6 +62,8 @@ public sealed record ModelConfig
     public ExecutionProvider ExecutionProvider { get; init; } = ExecutionProvider.Cpu;
     /// <summary>Intra-op threads (0: ONNX Runtime's default).</summary>
     public int IntraOpThreads { get; init; }
+    /// <summary>Whether ONNX Runtime's threads spin while idle (off by default: concurrent requests need the cores).</summary>
+    public bool AllowSpinning { get; init; }
     /// <summary>Whether NaN/Infinity are accepted in floating-point inputs.</summary>
     public bool AllowNan { get; init; }
 
@@ -108,7 +110,8 @@ public sealed record ModelConfig
                 } },
                 "intra_op_threads" => c with { IntraOpThreads = NonNegative(p) },
                 "allow_nan" => c with { AllowNan = p.Value.GetBoolean() },
-                _ => throw new InvalidDataException($"unknown field '{p.Name}'; known: max_batch_size, batch_window_ms, labels, version_policy, execution_provider, intra_op_threads, allow_nan"),
+                "allow_spinning" => c with { AllowSpinning = p.Value.GetBoolean() },
+                _ => throw new InvalidDataException($"unknown field '{p.Name}'; known: max_batch_size, batch_window_ms, labels, version_policy, execution_provider, intra_op_threads, allow_spinning, allow_nan"),
             };
 
     private static int NonNegative(JsonProperty p) =>

@@ -166,6 +166,7 @@ public sealed class ModelRepository : IDisposable
             Name = model.Name,
             ExecutionProvider = cfg.ExecutionProvider,
             IntraOpThreads = cfg.IntraOpThreads,
+            AllowSpinning = cfg.AllowSpinning,
             WarmUp = _options.WarmUp,
         };
         try

@@ -189,7 +189,7 @@ public sealed class RepositoryTests
     {
         var c = ModelConfig.Parse("""
             { "max_batch_size": 16, "batch_window_ms": 3.5, "labels": ["a", "b"], "version_policy": {"latest": {"num_versions": 2}},
-              "execution_provider": "cpu", "intra_op_threads": 2, "allow_nan": true }
+              "execution_provider": "cpu", "intra_op_threads": 2, "allow_spinning": true, "allow_nan": true }
             """);
         Assert.AreEqual(16, c.MaxBatchSize);
         Assert.AreEqual(3.5, c.BatchWindow.TotalMilliseconds, 1e-9);
@@ -197,6 +197,8 @@ public sealed class RepositoryTests
         Assert.AreEqual(new VersionPolicy(VersionPolicyKind.Latest, 2), c.VersionPolicy);
         Assert.AreEqual(2, c.IntraOpThreads);
         Assert.IsTrue(c.AllowNan);
+        Assert.IsTrue(c.AllowSpinning);
+        Assert.IsFalse(ModelConfig.Parse("{}").AllowSpinning, "servers do not spin by default");
         var e = Assert.ThrowsExactly<InvalidDataException>(() => ModelConfig.Parse("{\"execution_provider\": \"tpu\"}"));
         StringAssert.Contains(e.Message, "'execution_provider' must be \"cpu\" or \"cuda\", got \"tpu\"");
         var e2 = Assert.ThrowsExactly<InvalidDataException>(() => ModelConfig.Parse("{\"allow_nan\": \"yes\"}"));

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using System.Xml.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using OnnxKit.Server;
+using OnnxKit.Tests.Support;
+
+namespace OnnxKit.Tests.Inference;
+
+/// <summary>
+/// The scale-out files under deploy/ are checked for syntax and for agreement with the code: there is no
+/// container engine or cluster here, so what can be checked is that the Dockerfile's instructions are valid and
+/// point at files and options that exist, and that the Kubernetes manifest parses and wires its objects to the
+/// server's real port and health endpoints.
+/// </summary>
+[TestClass]
+public sealed class DeployFilesTests
+{
+    private static readonly string Deploy = Path.Combine(Python.RepoRoot, "deploy");
+
+    private static readonly HashSet<string> Instructions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER", "WORKDIR",
+        "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+    };
+
+    /// <summary>Dockerfile instructions with continuation lines joined and comments dropped.</summary>
+    private static List<(string Keyword, string Args, int Line)> ParseDockerfile(string path)
+    {
+        var result = new List<(string, string, int)>();
+        var lines = File.ReadAllLines(path);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            int start = i;
+            while (line.EndsWith('\\') && i + 1 < lines.Length) line = line[..^1] + " " + lines[++i].Trim();
+            int space = line.IndexOf(' ');
+            Assert.IsTrue(space > 0, $"{Path.GetFileName(path)}:{start + 1}: instruction without arguments: {line}");
+            result.Add((line[..space], line[(space + 1)..].Trim(), start + 1));
+        }
+        return result;
+    }
+
+    [TestMethod]
+    public void DockerfileIsValidAndAgreesWithTheServer()
+    {
+        var steps = ParseDockerfile(Path.Combine(Deploy, "Dockerfile"));
+        foreach (var (keyword, _, line) in steps)
+            Assert.IsTrue(Instructions.Contains(keyword), $"Dockerfile:{line}: unknown instruction '{keyword}'");
+        int firstFrom = steps.FindIndex(s => s.Keyword == "FROM");
+        Assert.IsTrue(firstFrom >= 0 && steps.Take(firstFrom).All(s => s.Keyword == "ARG"), "only ARG may come before the first FROM");
+
+        // Every COPY from the build context names something in the repository, and the .dockerignore keeps build outputs out.
+        foreach (var (_, args, line) in steps.Where(s => s.Keyword == "COPY" && !s.Args.StartsWith("--from", StringComparison.Ordinal)))
+        {
+            var parts = args.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            foreach (var source in parts[..^1])
+                Assert.IsTrue(File.Exists(Path.Combine(Python.RepoRoot, source)) || Directory.Exists(Path.Combine(Python.RepoRoot, source)),
+                    $"Dockerfile:{line}: COPY source '{source}' does not exist in the repository");
+        }
+        StringAssert.Contains(File.ReadAllText(Path.Combine(Python.RepoRoot, ".dockerignore")), "**/bin/");
+
+        // The published project exists, is an executable, and only needs what the image copies.
+        var publish = steps.Single(s => s.Keyword == "RUN" && s.Args.Contains("dotnet publish", StringComparison.Ordinal));
+        string project = publish.Args.Split(' ').Single(a => a.EndsWith(".csproj", StringComparison.Ordinal));
+        var csproj = XDocument.Load(Path.Combine(Python.RepoRoot, project));
+        string assembly = csproj.Descendants("AssemblyName").Single().Value;
+        Assert.AreEqual("Exe", csproj.Descendants("OutputType").Single().Value);
+        foreach (var reference in csproj.Descendants("ProjectReference").Select(r => r.Attribute("Include")!.Value))
+        {
+            string full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.Combine(Python.RepoRoot, project))!, reference));
+            StringAssert.StartsWith(Path.GetRelativePath(Python.RepoRoot, full), "Inference", $"the image copies only Inference/, but {project} references {reference}");
+        }
+
+        // ENTRYPOINT (exec form) runs that assembly with options the server accepts, bound to all interfaces on the exposed port.
+        var entry = JsonSerializer.Deserialize<string[]>(steps.Single(s => s.Keyword == "ENTRYPOINT").Args)!;
+        Assert.AreEqual("dotnet", entry[0]);
+        Assert.AreEqual(assembly + ".dll", entry[1]);
+        var options = ServerOptions.Parse(entry[2..]);
+        Assert.AreEqual("0.0.0.0", options.Host, "a server in a container must not bind loopback only");
+        Assert.AreEqual("/models", options.ModelRepository);
+        Assert.AreEqual(options.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), steps.Single(s => s.Keyword == "EXPOSE").Args);
+        Assert.IsTrue(steps.Any(s => s.Keyword == "USER"), "the image should not run as root");
+    }
+
+    [TestMethod]
+    public async Task KubernetesManifestParsesAndPointsAtRealEndpoints()
+    {
+        Python.Require("yaml");
+        string manifest = Path.Combine(Deploy, "kubernetes", "onnxkit-server.yaml");
+        string json = Python.RunCode($"import json, yaml; print(json.dumps(list(yaml.safe_load_all(open({JsonSerializer.Serialize(manifest)})))))", 120).Stdout;
+        var docs = JsonDocument.Parse(json).RootElement.EnumerateArray().ToDictionary(d => d.GetProperty("kind").GetString()!);
+        CollectionAssert.AreEquivalent(new[] { "Deployment", "Service", "HorizontalPodAutoscaler" }, docs.Keys.ToArray());
+        Assert.AreEqual("apps/v1", docs["Deployment"].GetProperty("apiVersion").GetString());
+        Assert.AreEqual("v1", docs["Service"].GetProperty("apiVersion").GetString());
+        Assert.AreEqual("autoscaling/v2", docs["HorizontalPodAutoscaler"].GetProperty("apiVersion").GetString());
+
+        var deployment = docs["Deployment"].GetProperty("spec");
+        var podLabels = deployment.GetProperty("template").GetProperty("metadata").GetProperty("labels");
+        foreach (var selector in new[] { deployment.GetProperty("selector").GetProperty("matchLabels"), docs["Service"].GetProperty("spec").GetProperty("selector") })
+            foreach (var label in selector.EnumerateObject())
+                Assert.AreEqual(label.Value.GetString(), podLabels.GetProperty(label.Name).GetString(), $"selector {label.Name} does not match the pod labels");
+
+        var container = deployment.GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
+        var port = container.GetProperty("ports")[0];
+        var options = ServerOptions.Parse(container.GetProperty("args").EnumerateArray().Select(a => a.GetString()!).ToArray());
+        Assert.AreEqual(options.Port, port.GetProperty("containerPort").GetInt32());
+        Assert.AreEqual("0.0.0.0", options.Host);
+        Assert.AreEqual(port.GetProperty("name").GetString(), docs["Service"].GetProperty("spec").GetProperty("ports")[0].GetProperty("targetPort").GetString());
+        Assert.IsTrue(container.GetProperty("resources").GetProperty("requests").TryGetProperty("cpu", out _), "CPU autoscaling needs a CPU request");
+
+        var hpaTarget = docs["HorizontalPodAutoscaler"].GetProperty("spec").GetProperty("scaleTargetRef");
+        Assert.AreEqual("Deployment", hpaTarget.GetProperty("kind").GetString());
+        Assert.AreEqual(docs["Deployment"].GetProperty("metadata").GetProperty("name").GetString(), hpaTarget.GetProperty("name").GetString());
+
+        // The probe paths are endpoints the real server answers with 200.
+        using var repo = new TempRepository();
+        repo.AddVersion("gemm", 1, TestModels.Gemm());
+        await using var s = await ServerFixture.StartAsync(repo);
+        foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
+        {
+            string path = container.GetProperty(probe).GetProperty("httpGet").GetProperty("path").GetString()!;
+            Assert.AreEqual(200, (await s.GetAsync(path.TrimStart('/'))).Status, $"{probe} path {path}");
+        }
+        string metricsPath = deployment.GetProperty("template").GetProperty("metadata").GetProperty("annotations").GetProperty("prometheus.io/path").GetString()!;
+        Assert.AreEqual(200, (await s.GetAsync(metricsPath.TrimStart('/'))).Status, "prometheus scrape path");
+    }
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace OnnxKit.Bench.Serving;
+
+/// <summary>
+/// The server under test in its own process (this program started again in server mode), so the load client's
+/// CPU and the server's CPU are measured apart.
+/// </summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, Uri address) { _process = process; BaseAddress = address; }
+
+    /// <summary>Where the server listens.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>CPU time the server process has used so far.</summary>
+    public TimeSpan Cpu { get { _process.Refresh(); return _process.TotalProcessorTime; } }
+
+    public static async Task<ServerProcess> StartAsync(string repository)
+    {
+        int port = FreePort();
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        // When run as `dotnet OnnxKit.Bench.dll`, ProcessPath is dotnet itself: pass the assembly first.
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(ServerProcess).Assembly.Location);
+        foreach (var a in new[] { "serve", ServeBenchmark.ServerModeArgument, repository, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--quiet" })
+            start.ArgumentList.Add(a);
+        var process = Process.Start(start)!;
+        var address = new Uri($"http://127.0.0.1:{port}/");
+        using var http = new HttpClient();
+        for (int i = 0; i < 600; i++)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"the server exited ({process.ExitCode}): {await process.StandardError.ReadToEndAsync()}");
+            try
+            {
+                using var r = await http.GetAsync(new Uri(address, "v2/health/ready"));
+                if (r.IsSuccessStatusCode) return new ServerProcess(process, address);
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        process.Kill(true);
+        throw new TimeoutException("the server did not become ready within 60 s");
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        try { if (!_process.HasExited) { _process.Kill(true); _process.WaitForExit(10_000); } } catch (InvalidOperationException) { }
+        _process.Dispose();
+    }
+}
