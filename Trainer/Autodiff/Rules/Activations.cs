@@ -8,8 +8,15 @@ internal static class Activations
     [Gradient("Sigmoid")] static void Sigmoid(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * y * (g.C(1) - y)); }
     [Gradient("Tanh")] static void Tanh(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * (g.C(1) - y * y)); }
 
-    // One Greater and one Where: the ReLU gradient is as cheap as the ReLU.
-    [Gradient("Relu")] static void Relu(GradScope g) => g.InputGrad(0, Op.Where(Op.Greater(g.Output(0), g.C(0)), g.Dy, g.C(0)));
+    // dX = dY where Y > 0. Where the incoming gradient is already zero wherever Y is (a MaxPool after this ReLU folded
+    // the mask into its own gradient), it passes through unchanged.
+    [Gradient("Relu")]
+    static void Relu(GradScope g)
+    {
+        var y = g.Output(0);
+        if (g.IsZeroWhereZero(g.Dy, y) && !AB.On("relu-nofold")) { g.InputGrad(0, g.Dy); return; }
+        g.InputGrad(0, AB.On("relu-sign") ? g.Dy * Op.Sign(y) : Op.Where(Op.Greater(y, g.C(0)), g.Dy, g.C(0)));
+    }
 
     [Gradient("LeakyRelu")]
     static void LeakyRelu(GradScope g) =>
