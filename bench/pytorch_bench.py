@@ -126,12 +126,13 @@ def infer(a, model, x):
             xb = x[:b].clone()
             for _ in range(a.warmup):
                 model(xb)
+            calls = a.steps if b == 1 else a.steps128
             rates = []
             for _ in range(a.runs):
                 t0 = time.perf_counter()
-                for _ in range(a.steps):
+                for _ in range(calls):
                     model(xb)
-                rates.append(a.steps * b / (time.perf_counter() - t0))
+                rates.append(calls * b / (time.perf_counter() - t0))
             out[f'samples_per_second_batch{b}'] = rates
     out['peak_rss_mb'] = rss_mb()
     return out
@@ -148,7 +149,8 @@ def main():
     ap.add_argument('--steps', type=int, default=0, help='window mode: time --runs windows of this many steps after --warmup')
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--warmup', type=int, default=5)
-    ap.add_argument('--infer', action='store_true', help='inference samples/s at batch 1 and 128 instead of training')
+    ap.add_argument('--infer', action='store_true', help='inference samples/s at batch 1 (--steps calls) and 128 (--steps128 calls)')
+    ap.add_argument('--steps128', type=int, default=10)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)

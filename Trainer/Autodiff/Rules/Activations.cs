@@ -8,14 +8,15 @@ internal static class Activations
     [Gradient("Sigmoid")] static void Sigmoid(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * y * (g.C(1) - y)); }
     [Gradient("Tanh")] static void Tanh(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * (g.C(1) - y * y)); }
 
-    // dX = dY where Y > 0. Where the incoming gradient is already zero wherever Y is (a MaxPool after this ReLU folded
-    // the mask into its own gradient), it passes through unchanged.
+    // dX = dY · (Y > 0), as Greater, Cast and Mul: ORT's Where with a broadcast scalar is about twice as slow as Cast + Mul
+    // (ResNet step, issue 7: 1.5–1.75 ms per [128,16,28,28] Where against ≈ 0.8 ms). Where the incoming gradient is already
+    // zero wherever Y is (a MaxPool after this ReLU folded the mask into its own gradient), it passes through unchanged.
     [Gradient("Relu")]
     static void Relu(GradScope g)
     {
         var y = g.Output(0);
-        if (g.IsZeroWhereZero(g.Dy, y) && !AB.On("relu-nofold")) { g.InputGrad(0, g.Dy); return; }
-        g.InputGrad(0, AB.On("relu-sign") ? g.Dy * Op.Sign(y) : Op.Where(Op.Greater(y, g.C(0)), g.Dy, g.C(0)));
+        if (g.IsZeroWhereZero(g.Dy, y)) { g.InputGrad(0, g.Dy); return; }
+        g.InputGrad(0, g.Dy * Op.Cast(Op.Greater(y, g.C(0)), g.ElementType));
     }
 
     [Gradient("LeakyRelu")]

@@ -25,15 +25,15 @@ internal static class Pooling
 
     // dX = (X == up(Y)) · up(dY), up = nearest-neighbour upsampling by the window (zero-padded where the floor-mode pooling
     // left a tail of the input unused). This costs elementwise passes only and lets the forward MaxPool drop its indices
-    // output. Measured on the Fashion-MNIST CNN step (issue 7): MaxPool with indices 5.2 ms + ConstantOfShape 1.2 ms +
-    // ScatterElements 4.4 ms for the first pooling, against MaxPool 1 ms + this formulation's passes (see bench/RESULTS.md).
+    // output. Measured on the Fashion-MNIST CNN step (issue 7), first pooling: MaxPool with indices 5.2 ms + ConstantOfShape
+    // 1.2 ms + ScatterElements 4.4 ms + the ReLU's Greater/Where 3.2 ms, against MaxPool 0.5 ms + Resize, Equal, Cast,
+    // Resize, Mul ≈ 3.5 ms and no ReLU mask (bench/RESULTS.md).
     // A window with several cells equal to its maximum passes the gradient to each of them (the index formulation picks
     // one), so it is used only where such ties carry no gradient: after a ReLU, ties are the zeros of windows with no
     // positive input, and the ReLU's own gradient is zero there; ties of positive values have probability zero.
     private static Value? ComparedBack(GradScope g)
     {
         var x = g.Input(0);
-        if (AB.On("legacy-pool")) return null;
         if (g.ElementType != ElementType.Float32) return null; // ORT's CPU Resize has no float64 kernel
         if (g.Graph.Graph.Producer(x.Name) is not { OpType: "Relu" }) return null;
         if (g.AttrInt("ceil_mode", 0) != 0) return null;
@@ -50,13 +50,12 @@ internal static class Pooling
             return tail.Any(t => t != 0) ? Op.Pad(up, [.. new long[n + 2], 0, 0, .. tail]) : up;
         }
         var y = g.Output(0);
-        var dy = g.Dy;
-        bool fold = !AB.On("pool-nofold");
-        // Fold the ReLU's mask in at the pooled size (4× fewer cells): max ≤ 0 means no positive input in the window.
-        if (fold) dy = dy * Op.Sign(y);
-        var eq = Op.Equal(x, Up(y));
-        var dx = AB.On("pool-where") ? Op.Where(eq, Up(dy), g.C(0)) : Op.Cast(eq, g.ElementType) * Up(dy);
-        if (fold) g.MarkZeroWhereZero(dx, x);
+        // Fold the ReLU's mask in at the pooled size (a quarter of the cells for 2×2 windows): a window whose maximum is 0 has
+        // no positive input, so nothing flows back through it. dX is then zero wherever the ReLU's output is, and the ReLU
+        // rule passes it through without a mask of its own; ties at zero no longer matter either.
+        var dy = g.Dy * Op.Sign(y);
+        var dx = Op.Cast(Op.Equal(x, Up(y)), g.ElementType) * Up(dy);
+        g.MarkZeroWhereZero(dx, x);
         return dx;
     }
 

@@ -16,4 +16,19 @@ internal static class Workloads
         "resnet-small" => 30,
         _ => 40,
     };
+
+    /// <summary>
+    /// Default steps per PyTorch window. Debian's PyTorch 1.13 multiplies matrices slowly (its MLP epoch takes seconds,
+    /// a transformer step seconds), so its windows are shorter to keep the default run within minutes; times are per step.
+    /// </summary>
+    public static int DefaultTorchSteps(string model) => model switch
+    {
+        "mlp" => 100,
+        "cnn" => 40,
+        "resnet-small" => 5,
+        _ => 3,
+    };
+
+    /// <summary>Default PyTorch warm-up steps (its first steps are much slower; the slow models get fewer).</summary>
+    public static int DefaultTorchWarmup(string model) => model is "mlp" or "cnn" ? 5 : 2;
 }
