@@ -23,8 +23,8 @@ internal static class Pooling
         g.InputGrad(0, g.ReshapeLike(flat, x));
     }
 
-    // dX = (X == up(Y)) · up(dY), up = nearest-neighbour upsampling by the window (zero-padded where the floor-mode pooling
-    // left a tail of the input unused). This costs elementwise passes only and lets the forward MaxPool drop its indices
+    // dX = (X == up(Y)) · up(dY), up = nearest-neighbour upsampling by the window (zero where the floor-mode pooling left a
+    // tail of the input unused). This costs elementwise passes only and lets the forward MaxPool drop its indices
     // output. Measured on the Fashion-MNIST CNN step (issue 7), first pooling: MaxPool with indices 5.2 ms + ConstantOfShape
     // 1.2 ms + ScatterElements 4.4 ms + the ReLU's Greater/Where 3.2 ms, against MaxPool 0.5 ms + Resize, Equal, Cast,
     // Resize, Mul ≈ 3.5 ms and no ReLU mask (bench/RESULTS.md).
@@ -43,18 +43,20 @@ internal static class Pooling
         if (x.Shape is not { } xs || xs.Rank != n + 2 || !xs.Skip(2).All(d => d.IsKnown)) return null;
         long[] tail = xs.Skip(2).Select((d, i) => d.Value!.Value % geo.Kernel[i]).ToArray();
         float[] scales = [1, 1, .. geo.Kernel.Select(k => (float)k)];
-        Value Up(Value v)
-        {
-            var up = g.Graph.Node1("Resize", [v, null, g.Graph.Constant(TensorData.FromFloats("", scales, scales.Length))],
-                Attr.String("mode", "nearest"), Attr.String("coordinate_transformation_mode", "asymmetric"), Attr.String("nearest_mode", "floor"));
-            return tail.Any(t => t != 0) ? Op.Pad(up, [.. new long[n + 2], 0, 0, .. tail]) : up;
-        }
+        Value Up(Value v) => g.Graph.Node1("Resize", [v, null, g.Graph.Constant(TensorData.FromFloats("", scales, scales.Length))],
+            Attr.String("mode", "nearest"), Attr.String("coordinate_transformation_mode", "asymmetric"), Attr.String("nearest_mode", "floor"));
         var y = g.Output(0);
+        // Floor-mode pooling leaves a tail the windows never cover: compare only the covered part, then pad the result once
+        // (one Slice + one Pad instead of padding both upsampled tensors).
+        bool hasTail = tail.Any(t => t != 0);
+        var covered = hasTail ? Op.Slice(x, new long[n], xs.Skip(2).Select((d, i) => d.Value!.Value - tail[i]).ToArray(),
+            Enumerable.Range(2, n).Select(i => (long)i).ToArray()) : x;
         // Fold the ReLU's mask in at the pooled size (a quarter of the cells for 2×2 windows): a window whose maximum is 0 has
         // no positive input, so nothing flows back through it. dX is then zero wherever the ReLU's output is, and the ReLU
         // rule passes it through without a mask of its own; ties at zero no longer matter either.
         var dy = g.Dy * Op.Sign(y);
-        var dx = Op.Cast(Op.Equal(x, Up(y)), g.ElementType) * Up(dy);
+        var dx = Op.Cast(Op.Equal(covered, Up(y)), g.ElementType) * Up(dy);
+        if (hasTail) dx = Op.Pad(dx, [.. new long[n + 2], 0, 0, .. tail]);
         g.MarkZeroWhereZero(dx, x);
         return dx;
     }
