@@ -72,18 +72,18 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
     /// Gradient of a convolution with respect to its weight [M, C/group, kernel…]: one GEMM over the unfolded input
     /// where the sizes are static and there is one group, else a convolution of the input by the output gradient.
     /// </summary>
-    public Value WeightGrad(GradScope g, Value x, Value dy) => Unfolded(g, x, dy) ?? ConvolvedWeightGrad(g, x, dy);
+    public Value WeightGrad(GradScope g, Value x, Value dy) => Unfolded(x, dy) ?? ConvolvedWeightGrad(g, x, dy);
 
     /// <summary>
     /// The weight gradient as one well-shaped GEMM (im2col): dW[M, C·k…] = dY[M, N·o…] · cols[C·k…, N·o…]ᵀ, where row
     /// (c, offset) of cols is the input channel c seen through that kernel offset at every output position of every sample.
     /// Measured on the Fashion-MNIST CNN's second convolution (issue 7): 24 ms as a Conv over transposed tensors (a
     /// skinny convolution with the batch as channels), ≈ 9 ms as this GEMM with its unfolding on the same loaded machine;
-    /// on the small ResNet the weight gradients fell from ≈ 335 ms to ≈ 120 ms per step. Per-sample GEMMs summed over the
+    /// on the small ResNet the weight gradients fell from ≈ 365 ms to ≈ 60 ms per (loaded) step. Per-sample GEMMs summed over the
     /// batch measured the same, one GEMM per kernel offset (no concatenation) slower. Needs one group and static
     /// channel and spatial sizes (they fix the slices); null otherwise, and the convolution form is used.
     /// </summary>
-    private Value? Unfolded(GradScope g, Value x, Value dy)
+    private Value? Unfolded(Value x, Value dy)
     {
         int n = Spatial;
         if (Group != 1 || x.Shape is not { } xs || dy.Shape is not { } ys || xs.Rank != n + 2 || ys.Rank != n + 2) return null;

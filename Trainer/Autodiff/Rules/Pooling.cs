@@ -35,7 +35,7 @@ internal static class Pooling
     {
         var x = g.Input(0);
         if (g.ElementType != ElementType.Float32) return null; // ORT's CPU Resize has no float64 kernel
-        if (g.Graph.Graph.Producer(x.Name) is not { OpType: "Relu" }) return null;
+        if (g.ProducerOf(x) is not { OpType: "Relu" }) return null;
         if (g.AttrInt("ceil_mode", 0) != 0) return null;
         var geo = ConvGeometry.Of(g, x, null);
         int n = geo.Spatial;
