@@ -30,6 +30,8 @@ public sealed class BenchArgs
             : throw new ArgumentException($"--{name} expects an integer, got '{s}'");
     }
 
+    public int? IntOrNull(string name) => StrOrNull(name) is null ? null : Int(name, 0);
+
     /// <summary>Throws for options nobody asked for.</summary>
     public void CheckAllRead()
     {

@@ -19,7 +19,7 @@ public sealed class TrainBenchmark : IBenchmark
         var a = new BenchArgs(argv);
         var models = a.Str("models", string.Join(",", Workloads.All)).Split(',', StringSplitOptions.RemoveEmptyEntries);
         int runs = a.Int("runs", 3), warmup = a.Int("warmup", 5), threads = a.Int("threads", 2);
-        string? steps = a.StrOrNull("steps"), torchSteps = a.StrOrNull("torch-steps");
+        int? steps = a.IntOrNull("steps"), torchSteps = a.IntOrNull("torch-steps");
         bool torch = !a.Flag("no-torch");
         string? profile = a.StrOrNull("profile");
         a.CheckAllRead();
@@ -33,14 +33,14 @@ public sealed class TrainBenchmark : IBenchmark
         var (self, prefix) = Env.Self();
         foreach (var model in models)
         {
-            int n = steps is null ? Workloads.DefaultSteps(model) : int.Parse(steps, CultureInfo.InvariantCulture);
+            int n = steps ?? Workloads.DefaultSteps(model);
             string common = $"--steps {n} --runs {runs} --warmup {warmup} --threads {threads}";
             Console.WriteLine($"- {model} …");
             List<string> args = [.. prefix, "train-one", "--model", model, .. common.Split(' ')];
             if (profile is not null) args.AddRange(["--profile", profile]);
             var ours = Env.RunJson(self, args, 1800);
             JsonObject? peer = null;
-            int tn = torchSteps is null ? Workloads.DefaultTorchSteps(model) : int.Parse(torchSteps, CultureInfo.InvariantCulture);
+            int tn = torchSteps ?? Workloads.DefaultTorchSteps(model);
             int tw = Math.Min(warmup, Workloads.DefaultTorchWarmup(model));
             if (torch)
                 peer = Env.RunJson(Env.Python, [Path.Combine(Env.RepoRoot, "bench", "pytorch_bench.py"), "--data", Env.FashionMnist, "--model", model,
