@@ -118,7 +118,8 @@ internal static class Activations
             // Training mode decided at run time: the mask is all true when it is off, and the scale must then be 1.
             scale = Op.Where(g.Input(2), scale, g.C(1));
         }
-        g.InputGrad(0, Op.Where(g.Output(1), g.Dy * scale, g.C(0)));
+        // Cast + Mul rather than Where: ORT's Where with a broadcast scalar is about twice as slow (see Relu).
+        g.InputGrad(0, g.Dy * (Op.Cast(g.Output(1), g.ElementType) * scale));
     }
 }
 
