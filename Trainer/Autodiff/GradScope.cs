@@ -13,10 +13,26 @@ public sealed class GradScope
     private readonly bool[] _needs;
     private readonly Action<int, Value> _sink;
 
-    internal GradScope(GraphBuilder graph, Node node, Value?[] outputGrads, bool[] needs, ElementType elementType, Action<int, Value> sink)
+    private readonly HashSet<(string Grad, string Value)> _zeroWhereZero;
+
+    internal GradScope(GraphBuilder graph, Node node, Value?[] outputGrads, bool[] needs, ElementType elementType, Action<int, Value> sink,
+        HashSet<(string Grad, string Value)> zeroWhereZero)
     {
-        Graph = graph; Node = node; _outputGrads = outputGrads; _needs = needs; ElementType = elementType; _sink = sink;
+        Graph = graph; Node = node; _outputGrads = outputGrads; _needs = needs; ElementType = elementType; _sink = sink; _zeroWhereZero = zeroWhereZero;
     }
+
+    /// <summary>
+    /// Records that <paramref name="grad"/> is zero wherever <paramref name="value"/> is zero, so that the rule of the node
+    /// producing <paramref name="value"/> may skip a mask it would otherwise apply (a MaxPool rule that already masked
+    /// its gradient tells the ReLU before it; see <see cref="IsZeroWhereZero"/>).
+    /// </summary>
+    public void MarkZeroWhereZero(Value grad, Value value) => _zeroWhereZero.Add((grad.Name, value.Name));
+
+    /// <summary>True when an earlier rule recorded that <paramref name="grad"/> is zero wherever <paramref name="value"/> is zero.</summary>
+    public bool IsZeroWhereZero(Value grad, Value value) => _zeroWhereZero.Contains((grad.Name, value.Name));
+
+    /// <summary>The node that computes <paramref name="v"/>, or null for graph inputs and initializers.</summary>
+    public Node? ProducerOf(Value v) => Graph.Graph.Producer(v.Name);
 
     /// <summary>The graph the gradient nodes are added to.</summary>
     public GraphBuilder Graph { get; }

@@ -47,6 +47,7 @@ public static class Gradients
         bool OnPath(string v) => v.Length > 0 && dependsOnTarget.Contains(v) && reachesLoss.Contains(v);
 
         var contributions = new Dictionary<string, List<Value>>();
+        var zeroWhereZero = new HashSet<(string, string)>();
         using var scope = g.Scope("grad");
         // Where inference could not type the loss, the trained values tell the float type.
         var lossType = loss.ElementType != ElementType.Undefined ? loss.ElementType
@@ -62,7 +63,7 @@ public static class Gradients
             var outGrads = node.Outputs.Select(o => OnPath(o) ? Total(contributions, o) : null).ToArray();
             var needs = node.Inputs.Select(i => OnPath(i)).ToArray();
             var type = GradType(g, node, outGrads, lossType);
-            var gs = new GradScope(g, node, outGrads, needs, type, (i, v) => Contribute(contributions, g[node.Inputs[i]], v));
+            var gs = new GradScope(g, node, outGrads, needs, type, (i, v) => Contribute(contributions, g[node.Inputs[i]], v), zeroWhereZero);
             try { rule(gs); }
             catch (GraphBuildException e) { throw new GradientException($"gradient of {node.Describe()} failed: {e.Message}", e); }
         }

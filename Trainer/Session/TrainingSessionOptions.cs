@@ -30,7 +30,8 @@ public sealed record TrainingSessionOptions
         };
         o.AddSessionConfigEntry("session.intra_op.allow_spinning", AllowSpinning ? "1" : "0");
         if (OptimizedModelPath is not null) o.OptimizedModelFilePath = OptimizedModelPath;
-        if (ProfilePrefix is not null) { o.EnableProfiling = true; o.ProfileOutputPathPrefix = ProfilePrefix; }
+        // The prefix must be set first: the EnableProfiling setter passes the prefix current at that moment to ORT.
+        if (ProfilePrefix is not null) { o.ProfileOutputPathPrefix = ProfilePrefix; o.EnableProfiling = true; }
         if (Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase))
         {
             int id = Device.Contains(':') ? int.Parse(Device[(Device.IndexOf(':') + 1)..]) : 0;

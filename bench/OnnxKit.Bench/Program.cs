@@ -21,4 +21,13 @@ if (suite is null)
     Console.Error.WriteLine($"unknown suite '{args[0]}'; expected one of: {string.Join(", ", suites.Select(s => s.Name))}");
     return 2;
 }
-return suite.Run(args[1..]);
+try
+{
+    return suite.Run(args[1..]);
+}
+catch (ArgumentException e)
+{
+    // Bad options: one line naming what was wrong, as the CLI does.
+    Console.Error.WriteLine($"{suite.Name}: {e.Message}");
+    return 2;
+}

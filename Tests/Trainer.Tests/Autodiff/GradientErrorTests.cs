@@ -144,7 +144,7 @@ public sealed class GradientRegistryTests
     }
 
     [TestMethod]
-    public void ReluGradientIsTwoElementwiseOps()
+    public void ReluGradientIsAMaskMultiply()
     {
         var g = new GraphBuilder("relu");
         var x = g.Input("x", ElementType.Float32, "batch", 8);
@@ -152,10 +152,61 @@ public sealed class GradientRegistryTests
         var loss = Op.MatMul(Op.Reshape(y, -1), Op.Reshape(x, -1));
         var before = g.Graph.Nodes.Count;
         Gradients.Build(g, loss, ["x"]);
-        var relu = g.Graph.Nodes.Skip(before).Where(n => n.OpType is "Greater" or "Where" or "Mul" or "Sign" or "Cast").ToList();
-        Assert.AreEqual(1, relu.Count(n => n.OpType == "Greater"));
-        Assert.AreEqual(1, relu.Count(n => n.OpType == "Where"));
-        Assert.AreEqual(0, relu.Count(n => n.OpType is "Sign" or "Cast"));
+        var added = g.Graph.Nodes.Skip(before).ToList();
+        Assert.AreEqual(1, added.Count(n => n.OpType == "Greater"));
+        Assert.AreEqual(1, added.Count(n => n.OpType == "Cast"));
+        Assert.AreEqual(0, added.Count(n => n.OpType is "Where" or "Sign"));
+    }
+
+    /// <summary>
+    /// ReLU → MaxPool with non-overlapping windows: no index scatter (the forward MaxPool keeps a single output), and the
+    /// ReLU's mask is folded into the pooling gradient, so no Greater on the full-size activation.
+    /// </summary>
+    [TestMethod]
+    public void ReluMaxPoolGradientComparesWithTheUpsampledMaximum()
+    {
+        var g = new GraphBuilder("relu_pool");
+        var x = g.Input("x", ElementType.Float32, "batch", 3, 7, 7);
+        var pooled = Op.MaxPool(Op.Relu(x), [2, 2], [2, 2]);
+        var loss = Op.ReduceSum(pooled * pooled, keepDims: false);
+        var before = g.Graph.Nodes.Count;
+        Gradients.Build(g, loss, ["x"]);
+        var added = g.Graph.Nodes.Skip(before).ToList();
+        Assert.AreEqual(0, added.Count(n => n.OpType is "ScatterElements" or "Greater" or "Where"), string.Join(", ", added.Select(n => n.OpType)));
+        Assert.AreEqual(2, added.Count(n => n.OpType == "Resize"));
+        Assert.AreEqual(1, added.Count(n => n.OpType == "Pad"), "7×7 pooled by 2 leaves a tail row and column, padded once");
+        Assert.AreEqual(1, g.Graph.Nodes.Single(n => n.OpType == "MaxPool").Outputs.Count(o => o.Length > 0));
+    }
+
+    /// <summary>A MaxPool not fed by a ReLU, or in float64, keeps the index formulation (ties go to one cell).</summary>
+    [TestMethod]
+    [DataRow(false, ElementType.Float32)]
+    [DataRow(true, ElementType.Float64)]
+    public void OtherMaxPoolsScatterThroughTheirIndices(bool relu, ElementType type)
+    {
+        var g = new GraphBuilder("pool");
+        var x = g.Input("x", type, "batch", 3, 8, 8);
+        var pooled = Op.MaxPool(relu ? Op.Relu(x) : x, [2, 2], [2, 2]);
+        var loss = Op.ReduceSum(pooled, keepDims: false);
+        Gradients.Build(g, loss, ["x"]);
+        Assert.AreEqual(1, g.Graph.Nodes.Count(n => n.OpType == "ScatterElements"));
+    }
+
+    /// <summary>A static-size, single-group convolution's weight gradient is one Gemm over the unfolded input, not a Conv.</summary>
+    [TestMethod]
+    public void ConvWeightGradientIsOneGemm()
+    {
+        var g = new GraphBuilder("conv");
+        var x = g.Input("x", ElementType.Float32, "batch", 3, 9, 9);
+        var w = g.Input("w", ElementType.Float32, 4, 3, 3, 3);
+        var y = Op.Conv(x, w, pads: [1, 1, 1, 1], strides: [2, 2]);
+        var loss = Op.ReduceSum(y * y, keepDims: false);
+        var before = g.Graph.Nodes.Count;
+        Gradients.Build(g, loss, ["w"]);
+        var added = g.Graph.Nodes.Skip(before).ToList();
+        Assert.AreEqual(1, added.Count(n => n.OpType == "Gemm"));
+        Assert.AreEqual(0, added.Count(n => n.OpType is "Conv" or "ConvTranspose"));
+        Assert.AreEqual(9, added.Count(n => n.OpType == "Slice"));
     }
 }
 

@@ -16,6 +16,13 @@ public sealed class NetworkOpGradTests
 {
     private static readonly Dim U = Dim.Unknown;
     private static readonly Func<double, double> Positive = v => Math.Abs(v) + 0.5;
+    // ±0.05, ±0.10, … in a fixed shuffled order with alternating-ish signs.
+    private static double[] SpacedValues(int n)
+    {
+        var rnd = new Random(7);
+        return Enumerable.Range(1, n).Select(k => k * 0.05 * (rnd.Next(3) == 0 ? -1 : 1)).OrderBy(_ => rnd.Next()).ToArray();
+    }
+
     private static In Labels(string name, double[] data, params Dim[] dims) => In.Of(name, dims) with { Int64 = true, Data = data };
 
     private static readonly Dictionary<string, GradCase> Cases = new()
@@ -42,6 +49,11 @@ public sealed class NetworkOpGradTests
             (g, x) => Op.ConvTranspose(x[0], x[1], strides: [2, 2], group: 2)) { Float32 = true },
 
         ["MaxPool"] = new([In.Of("x", "N", 2, 4, 4)], (g, x) => Op.MaxPool(x[0], [2, 2], [2, 2])),
+        // ReLU → MaxPool takes the compare-with-upsampled-maximum formulation (float32 only); 5×5 leaves a tail row and
+        // column. Values are distinct by 0.05 and at least 0.05 from zero, so the 1e-2 differences change no window's maximum
+        // and cross no ReLU kink.
+        ["MaxPool_after_relu_tail"] = new([In.Of("x", "N", 2, 5, 5).Feed(2, 2, 5, 5) with { Data = SpacedValues(100) }],
+            (g, x) => Op.MaxPool(Op.Relu(x[0]), [2, 2], [2, 2])) { Float32 = true },
         ["MaxPool_overlapping_pads"] = new([In.Of("x", 1, 2, 5, 5)], (g, x) => Op.MaxPool(x[0], [3, 3], [1, 1], [1, 1, 1, 1])),
         ["AveragePool_exclude_pad"] = new([In.Of("x", 1, 2, 5, 5)], (g, x) => Op.AveragePool(x[0], [3, 3], [2, 2], [1, 1, 1, 1])) { Float32 = true },
         ["AveragePool_include_pad"] = new([In.Of("x", 1, 2, 5, 5)], (g, x) => Op.AveragePool(x[0], [3, 3], [2, 2], [1, 1, 1, 1], countIncludePad: true)) { Float32 = true },
@@ -83,7 +95,7 @@ public sealed class NetworkOpGradTests
     public void Convolution(string op) => GradCheck.Check(op, Cases[op]);
 
     [TestMethod]
-    [DataRow("MaxPool")] [DataRow("MaxPool_overlapping_pads")] [DataRow("AveragePool_exclude_pad")] [DataRow("AveragePool_include_pad")]
+    [DataRow("MaxPool")] [DataRow("MaxPool_after_relu_tail")] [DataRow("MaxPool_overlapping_pads")] [DataRow("AveragePool_exclude_pad")] [DataRow("AveragePool_include_pad")]
     [DataRow("AveragePool_no_pad")] [DataRow("AveragePool_unknown_spatial")] [DataRow("GlobalAveragePool")] [DataRow("GlobalMaxPool")]
     public void Pooling(string op) => GradCheck.Check(op, Cases[op]);
 

@@ -8,8 +8,16 @@ internal static class Activations
     [Gradient("Sigmoid")] static void Sigmoid(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * y * (g.C(1) - y)); }
     [Gradient("Tanh")] static void Tanh(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * (g.C(1) - y * y)); }
 
-    // One Greater and one Where: the ReLU gradient is as cheap as the ReLU.
-    [Gradient("Relu")] static void Relu(GradScope g) => g.InputGrad(0, Op.Where(Op.Greater(g.Output(0), g.C(0)), g.Dy, g.C(0)));
+    // dX = dY · (Y > 0), as Greater, Cast and Mul: ORT's Where with a broadcast scalar is about twice as slow as Cast + Mul
+    // (ResNet step, issue 7: 1.5–1.75 ms per [128,16,28,28] Where against ≈ 0.8 ms). Where the incoming gradient is already
+    // zero wherever Y is (a MaxPool after this ReLU folded the mask into its own gradient), it passes through unchanged.
+    [Gradient("Relu")]
+    static void Relu(GradScope g)
+    {
+        var y = g.Output(0);
+        if (g.IsZeroWhereZero(g.Dy, y)) { g.InputGrad(0, g.Dy); return; }
+        g.InputGrad(0, g.Dy * Op.Cast(Op.Greater(y, g.C(0)), g.ElementType));
+    }
 
     [Gradient("LeakyRelu")]
     static void LeakyRelu(GradScope g) =>
@@ -110,7 +118,8 @@ internal static class Activations
             // Training mode decided at run time: the mask is all true when it is off, and the scale must then be 1.
             scale = Op.Where(g.Input(2), scale, g.C(1));
         }
-        g.InputGrad(0, Op.Where(g.Output(1), g.Dy * scale, g.C(0)));
+        // Cast + Mul rather than Where: ORT's Where with a broadcast scalar is about twice as slow (see Relu).
+        g.InputGrad(0, g.Dy * (Op.Cast(g.Output(1), g.ElementType) * scale));
     }
 }
 
