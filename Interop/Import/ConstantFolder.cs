@@ -21,6 +21,8 @@ public static class ConstantFolder
         "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial", "Dropout",
         "If", "Loop", "Scan", "SequenceConstruct", "SequenceEmpty", "SequenceInsert", "SequenceAt", "SplitToSequence",
         "ConcatFromSequence", "Optional", "OptionalGetElement", "OptionalHasElement", "Constant",
+        // A filled tensor is cheap to compute and would only make the file larger as a constant.
+        "ConstantOfShape",
     };
 
     /// <summary>Folds <paramref name="model"/> in place and returns how many values became constants.</summary>
@@ -73,9 +75,11 @@ public static class ConstantFolder
         try { b = GraphBuilder.Attach(model); }
         catch (GraphBuildException) { return 0; }
         var constant = new HashSet<string>(g.Nodes.Where(n => n.OpType == "Constant" && n.Domain is "" or "ai.onnx").SelectMany(n => n.Outputs));
-        // Small initializers count as constants for folding, but never large ones (weights) and never graph inputs.
+        // Small non-float initializers (shapes, axes, indices) count as constants for folding; float initializers are
+        // weights, which folding would freeze, and an initializer that is also a graph input may be overridden.
         var inputs = g.Inputs.Select(i => i.Name).ToHashSet();
-        var smallInits = g.Initializers.Where(i => !inputs.Contains(i.Name) && i.ElementCount <= MaxFoldedElements).Select(i => i.Name).ToHashSet();
+        var smallInits = g.Initializers.Where(i => !inputs.Contains(i.Name) && !i.ElementType.IsFloat() && i.ElementCount <= MaxFoldedElements)
+            .Select(i => i.Name).ToHashSet();
         constant.UnionWith(smallInits);
         var foldable = new List<Node>();
         foreach (var n in g.Nodes)
@@ -84,9 +88,6 @@ public static class ConstantFolder
             if (n.Inputs.Count == 0 || !n.Inputs.All(i => i.Length == 0 || constant.Contains(i))) continue;
             if (n.Attributes.Any(a => a.G is not null || a.Graphs.Count > 0)) continue;
             if (!n.Outputs.All(o => o.Length == 0 || b[o].Shape?.ElementCount is long c && c <= MaxFoldedElements)) continue;
-            // Only nodes reading at least one computed constant: a node on initializers alone is a layer (e.g. a weight
-            // transposed once), which folding would turn from a trainable expression into a frozen constant.
-            if (!n.Inputs.Any(i => i.Length > 0 && !smallInits.Contains(i))) continue;
             foldable.Add(n);
             foreach (var o in n.Outputs) if (o.Length > 0) constant.Add(o);
         }
