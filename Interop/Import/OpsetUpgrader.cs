@@ -51,8 +51,10 @@ public static class OpsetUpgrader
                     throw ctx.Fail($"'{node.OpType}' was removed from the standard operator set and has no replacement at opset {targetOpset}");
                 // Opset 6 removed the 'consumed_inputs' hint from every operator that had it.
                 if (from < 6) node.Remove("consumed_inputs");
+                // Rules match the operator as written: one rule may rename it (Upsample → Resize) for a form no other rule handles.
+                string op = node.OpType;
                 foreach (var (changedAt, ops, rule, _) in Rules.Value)
-                    if (from < changedAt && changedAt <= targetOpset && ops.Contains(node.OpType)) rule(ctx);
+                    if (from < changedAt && changedAt <= targetOpset && ops.Contains(op)) rule(ctx);
             }
             result.Add(node);
             result.AddRange(ctx.TakeAfter());
