@@ -195,3 +195,34 @@ public sealed class ImportBadInputTests
         StringAssert.Contains(e.Message, "removed");
     }
 }
+
+/// <summary>Valid external data (inside the model's folder) imports and runs.</summary>
+[TestClass]
+public sealed class ImportExternalDataTests
+{
+    [TestMethod]
+    public void ExternalDataInsideTheFolderImports()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "onnxkit-import-ext-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var m = new OnnxModel { IrVersion = 6 };
+            m.Opsets[""] = 11;
+            m.Graph.Name = "ext";
+            m.Graph.Inputs.Add(new ValueInfoProto { Name = "x", Type = new TensorType(ElementType.Float32, Shape.Of(2, 3)).ToProto() });
+            m.Graph.Initializers.Add(new Initializer(TensorData.FromFloats("fc.weight", [1, 2, 3, 4, 5, 6], 3, 2)));
+            m.Graph.Nodes.Add(new Node("MatMul", ["x", "fc.weight"], ["h"], name: "fc"));
+            m.Graph.Nodes.Add(new Node("Unsqueeze", ["h"], ["y"], name: "u", attributes: [Attr.Ints("axes", [0])]));
+            m.Graph.Outputs.Add(new ValueInfoProto { Name = "y", Type = new TensorType(ElementType.Float32, Shape.Of(1, 2, 2)).ToProto() });
+            string path = Path.Combine(dir, "model.onnx");
+            m.Save(path, new SaveOptions { UseExternalData = true, ExternalThresholdBytes = 0 });
+            Assert.IsTrue(File.Exists(path + ".data"));
+            var r = ModelImporter.Load(path);
+            Assert.IsNotNull(r.Model.Graph.FindInitializer("fc.weight")!.DataSource, "weights stay in the data file until needed");
+            var y = OnnxKit.Tests.Support.OrtRun.Run(r.Model, OnnxKit.Tests.Support.HostTensor.F32("x", [1, 0, 0, 0, 1, 0], 2, 3))["y"];
+            CollectionAssert.AreEqual(new long[] { 1, 2, 2 }, y.Shape);
+            CollectionAssert.AreEqual(new float[] { 1, 2, 3, 4 }, y.Floats);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+}
