@@ -37,30 +37,7 @@ public static class OpsetUpgrader
         if (from >= targetOpset) return changes;
 
         var types = TypesOf(model);
-        var names = graph.DefinedNames();
-        foreach (var n in graph.Nodes) if (n.Name.Length > 0) names.Add(n.Name);
-        foreach (var o in graph.Outputs) names.Add(o.Name);
-        var result = new List<Node>(graph.Nodes.Count);
-        var ctx = new UpgradeContext(graph, result, names, v => types.GetValueOrDefault(v), changes, from);
-        foreach (var node in graph.Nodes.ToList())
-        {
-            ctx.Node = node;
-            if (node.Domain is "" or "ai.onnx")
-            {
-                if (Removed.Contains(node.OpType))
-                    throw ctx.Fail($"'{node.OpType}' was removed from the standard operator set and has no replacement at opset {targetOpset}");
-                // Opset 6 removed the 'consumed_inputs' hint from every operator that had it.
-                if (from < 6) node.Remove("consumed_inputs");
-                // Rules match the operator as written: one rule may rename it (Upsample → Resize) for a form no other rule handles.
-                string op = node.OpType;
-                foreach (var (changedAt, ops, rule, _) in Rules.Value)
-                    if (from < changedAt && changedAt <= targetOpset && ops.Contains(op)) rule(ctx);
-            }
-            result.Add(node);
-            result.AddRange(ctx.TakeAfter());
-        }
-        graph.Nodes.Clear();
-        graph.Nodes.AddRange(result);
+        UpgradeGraph(graph, from, targetOpset, v => types.GetValueOrDefault(v), changes, graph.DefinedNames());
 
         string key = model.Opsets.ContainsKey("") || !model.Opsets.ContainsKey("ai.onnx") ? "" : "ai.onnx";
         model.Opsets[key] = targetOpset;
@@ -76,6 +53,50 @@ public static class OpsetUpgrader
         }
         changes.Insert(0, $"opset {from} → {targetOpset}");
         return changes;
+    }
+
+    // Upgrades the nodes of one graph, then of the bodies of its If/Loop/Scan nodes (which follow the model's opset too).
+    private static void UpgradeGraph(Graph graph, long from, int targetOpset, Func<string, TensorType?> typeOf, List<string> changes, HashSet<string> names)
+    {
+        foreach (var n in graph.Nodes) if (n.Name.Length > 0) names.Add(n.Name);
+        foreach (var o in graph.Outputs) names.Add(o.Name);
+        var result = new List<Node>(graph.Nodes.Count);
+        var ctx = new UpgradeContext(graph, result, names, typeOf, changes, from);
+        foreach (var node in graph.Nodes.ToList())
+        {
+            ctx.Node = node;
+            if (node.Domain is "" or "ai.onnx")
+            {
+                if (Removed.Contains(node.OpType))
+                    throw ctx.Fail($"'{node.OpType}' was removed from the standard operator set and has no replacement at opset {targetOpset}");
+                // Opset 6 removed the 'consumed_inputs' hint from every operator that had it.
+                if (from < 6) node.Remove("consumed_inputs");
+                // Rules match the operator as written: one rule may rename it (Upsample → Resize) for a form no other rule handles.
+                string op = node.OpType;
+                foreach (var (changedAt, ops, rule, _) in Rules.Value)
+                    if (from < changedAt && changedAt <= targetOpset && ops.Contains(op)) rule(ctx);
+                for (int k = 0; k < node.Attributes.Count; k++)
+                    if (node.Attributes[k].G is { } body)
+                        node.Attributes[k] = Attr.Graph(node.Attributes[k].Name, UpgradeBody(body, from, targetOpset, changes, names));
+            }
+            result.Add(node);
+            result.AddRange(ctx.TakeAfter());
+        }
+        graph.Nodes.Clear();
+        graph.Nodes.AddRange(result);
+    }
+
+    // A subgraph's own values are typed only where it declares them (inference does not enter bodies).
+    private static Schema.GraphProto UpgradeBody(Schema.GraphProto body, long from, int targetOpset, List<string> changes, HashSet<string> names)
+    {
+        var g = Graph.FromProto(body);
+        var declared = new Dictionary<string, TensorType>();
+        foreach (var v in g.Inputs.Concat(g.ValueInfo).Concat(g.Outputs))
+            if (TensorType.FromProto(v.Type) is { } t) declared[v.Name] = t;
+        foreach (var i in g.Initializers) declared[i.Name] = i.Type;
+        names.UnionWith(g.DefinedNames());
+        UpgradeGraph(g, from, targetOpset, v => declared.GetValueOrDefault(v), changes, names);
+        return g.ToProto();
     }
 
     /// <summary>The operators that have an upgrade rule, with the opset each rule upgrades to.</summary>

@@ -11,7 +11,7 @@ internal static class Normalization
         var n = c.Node;
         if (c.FromOpset < 9 && n.GetInt("spatial", 1) == 0 && (c.RankOf(n.Inputs[0]) ?? 0) > 2)
             throw c.Fail("spatial=0 (statistics per element, not per channel) has no equivalent since opset 9");
-        bool training = c.FromOpset < 7 ? n.GetInt("is_test", 0) == 0 && n.Outputs.Skip(1).Any(o => o.Length > 0) : n.Outputs.Skip(1).Any(o => o.Length > 0);
+        bool training = n.Outputs.Skip(1).Any(o => o.Length > 0);
         n.Remove("is_test"); n.Remove("spatial"); n.Remove("consumed_inputs");
         if (c.FromOpset < 14 && n.Outputs.Count > 1)
         {

@@ -21,6 +21,12 @@ public sealed class UpgradeReferenceTests
         return dir;
     });
 
+    [ClassCleanup]
+    public static void DeleteFolder()
+    {
+        if (Folder.IsValueCreated && Directory.Exists(Folder.Value)) Directory.Delete(Folder.Value, true);
+    }
+
     public static IEnumerable<object[]> Cases => new[]
     {
         "dropout7", "batchnorm9", "batchnorm6", "split11", "squeeze11", "reducesum11", "upsample9_nearest", "upsample7_linear",
