@@ -91,7 +91,9 @@ public sealed class TrainabilityReport
     public string Render()
     {
         var sb = new StringBuilder();
-        sb.AppendLine(IsTrainable
+        sb.AppendLine(TrainableInitializers.Count == 0
+            ? "trainable: nothing to train (no float initializers)"
+            : IsTrainable
             ? $"trainable: yes ({TrainableInitializers.Count} float initializers, {NodesOnTrainingPath} nodes on the training path)"
             : $"trainable: no — {Blockers.Count} node(s) on the training path have no gradient rule");
         foreach (var b in Blockers) sb.AppendLine($"  {b.OpType} node '{b.Node}': {b.Reason}");

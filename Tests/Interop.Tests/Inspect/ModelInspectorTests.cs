@@ -26,6 +26,7 @@ public sealed class ModelInspectorTests
         var text = ModelInspector.Render(r);
         StringAssert.Contains(text, "params    76 in 2 tensors groups");
         StringAssert.Contains(text, "Conv×1");
+        StringAssert.Contains(text, "trainable: yes (2 float initializers, 1 nodes on the training path)");
     }
 
     [TestMethod]
@@ -54,6 +55,7 @@ public sealed class ModelInspectorTests
         StringAssert.Contains(stdout, "import    from opset 6");
         StringAssert.Contains(stdout, "legacy broadcast (axis 1) is numpy broadcasting here");
         StringAssert.Contains(stdout, "input     0: double[2, 3]");
+        StringAssert.Contains(stdout, "trainable: nothing to train");
         var (code2, _, err2) = Python.Run("dotnet", [cli, "inspect", path + ".missing"], 300);
         Assert.AreEqual(2, code2);
         StringAssert.Contains(err2, ".missing");
