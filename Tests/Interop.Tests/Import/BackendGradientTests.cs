@@ -65,6 +65,7 @@ public sealed class BackendGradientTests
             });
         }
         bool float32 = !RunsInFloat64(model, ins);
+        Console.WriteLine($"{name}: checked in {(float32 ? "float32" : "float64")}");
         GradCheck.Check(name, new GradCase(ins.ToArray(), (g, xs) => Replay(model, g, xs, float32 ? ElementType.Float32 : ElementType.Float64))
         { Float32 = float32, Opset = (int)model.Opset });
     }
