@@ -104,7 +104,7 @@ public static class Surgery
         // Carry the current values and frozen flags (the model may have been trained already).
         foreach (var (name, p) in result.ImportedTensors)
             if (model.ImportedTensors.TryGetValue(name, out var old)) { p.Data = old.Data; p.Trainable = old.Trainable; }
-        result.Report.AddRange(model.Report);
+        result.Report.AddRange(model.Report.Except(result.Report));
         return result;
     }
 

@@ -85,7 +85,23 @@ class Encoder(nn.Module):
         return self.fc(self.encoder(self.proj(x)).mean(dim=1))
 
 
-MODELS = {"mlp": (Mlp, (20,), 5), "cnn": (Cnn, (1, 12, 12), 10), "resnet": (ResNet, (3, 8, 8), 6), "transformer": (Encoder, (6, 8), 4)}
+class FashionCnn(nn.Module):
+    """The transfer demo's network: the head (fc) is replaced in OnnxKit before fine-tuning."""
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(16)
+        self.fc = nn.Linear(16 * 7 * 7, 7)
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.bn1(self.conv1(x))), 2)
+        x = torch.max_pool2d(torch.relu(self.bn2(self.conv2(x))), 2)
+        return self.fc(torch.flatten(x, 1))
+
+
+MODELS = {"fashion": (FashionCnn, (1, 28, 28), 7), "mlp": (Mlp, (20,), 5), "cnn": (Cnn, (1, 12, 12), 10), "resnet": (ResNet, (3, 8, 8), 6), "transformer": (Encoder, (6, 8), 4)}
 
 
 def build(name):
