@@ -13,7 +13,9 @@ namespace OnnxKit.Interop.Transfer;
 public static class Surgery
 {
     /// <summary>The model as a trainable module (every float initializer a parameter, BatchNorm statistics buffers).</summary>
-    public static TrainableModel MakeTrainable(this OnnxModel model) => new(model);
+    /// <param name="model">The imported model (not modified).</param>
+    /// <param name="constantsAsParameters">Float <c>Constant</c> nodes (by output name, or "*" for all) that become parameters too.</param>
+    public static TrainableModel MakeTrainable(this OnnxModel model, IEnumerable<string>? constantsAsParameters = null) => new(model, constantsAsParameters: constantsAsParameters);
 
     /// <summary>Makes the model trainable and replaces its classifier head (see <see cref="ReplaceHead(TrainableModel, long, string?)"/>).</summary>
     public static TrainableModel ReplaceHead(this OnnxModel model, long units, string? name = null) => model.MakeTrainable().ReplaceHead(units, name);
@@ -100,7 +102,8 @@ public static class Surgery
         g.Initializers.AddRange(graph.Initializers.Where(i => needed.Contains(i.Name)).Select(i => new Initializer(i.ToInlineProto())));
         g.Outputs.Add(graph.ValueInfo.Concat(graph.Outputs).FirstOrDefault(v => v.Name == valueName)?.Clone() ?? new ValueInfoProto { Name = valueName });
         copy.Graph = g;
-        var result = new TrainableModel(copy) { Seed = model.Seed };
+        var constants = keep.Where(n => n.OpType == "Constant" && model.ImportedTensors.ContainsKey(n.Outputs[0])).Select(n => n.Outputs[0]).ToList();
+        var result = new TrainableModel(copy, constantsAsParameters: constants) { Seed = model.Seed };
         // Carry the current values and frozen flags (the model may have been trained already).
         foreach (var (name, p) in result.ImportedTensors)
             if (model.ImportedTensors.TryGetValue(name, out var old)) { p.Data = old.Data; p.Trainable = old.Trainable; }

@@ -18,7 +18,7 @@ public sealed class TrainableModel : Module
 {
     private readonly Dictionary<string, Parameter> _tensors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Initializer> _constants = new(StringComparer.Ordinal);
-    private readonly HashSet<Node> _untied = [];
+    private readonly HashSet<Node> _untied = [];   // nodes replaced by parameters (tied copies, constants)
     private readonly List<(string Name, Module Layer)> _appended = [];
 
     /// <summary>The imported graph (after surgery), read-only by convention: replayed, never run as is.</summary>
@@ -36,7 +36,11 @@ public sealed class TrainableModel : Module
     public List<string> Report { get; } = [];
 
     /// <summary>Makes <paramref name="model"/> trainable (its first graph input is the module's input, its first output the result).</summary>
-    public TrainableModel(OnnxModel model, string? outputName = null)
+    /// <param name="model">The imported model (not modified).</param>
+    /// <param name="outputName">The value the module returns (default: the first graph output).</param>
+    /// <param name="constantsAsParameters">Float <c>Constant</c> nodes, by output name, that become parameters too ("*": all of them);
+    /// by default constants stay constants.</param>
+    public TrainableModel(OnnxModel model, string? outputName = null, IEnumerable<string>? constantsAsParameters = null)
     {
         Source = model;
         var graph = model.Graph;
@@ -70,6 +74,22 @@ public sealed class TrainableModel : Module
             if (init.ElementType == ElementType.Float32) AddTensor(init.Name, init, buffers.Contains(init.Name));
             else _constants[init.Name] = init;
         }
+        var wanted = constantsAsParameters?.ToHashSet() ?? [];
+        foreach (var n in graph.Nodes.Where(n => n.OpType == "Constant" && n.Domain.Length == 0 && (wanted.Contains("*") || wanted.Contains(n.Outputs[0]))))
+        {
+            if (n.GetTensor("value") is not { } t || (ElementType)t.DataType != ElementType.Float32)
+            {
+                if (wanted.Contains(n.Outputs[0])) throw new ArgumentException($"{n.Describe()}: only a float32 tensor constant can become a parameter");
+                continue;
+            }
+            var proto = t.Clone();
+            proto.Name = n.Outputs[0];
+            _untied.Add(n);
+            AddTensor(n.Outputs[0], new Initializer(proto), buffer: false);
+            wanted.Remove(n.Outputs[0]);
+        }
+        wanted.Remove("*");
+        if (wanted.Count > 0) throw new ArgumentException($"model '{graph.Name}' has no Constant node producing {string.Join(", ", wanted.Select(w => $"'{w}'"))}");
         foreach (var name in _tensors.Keys.Where(k => k.StartsWith("onnx::", StringComparison.Ordinal)))
             Report.Add($"weight '{name}' has an exporter-generated name, not a state_dict name; it is saved under that name");
     }
