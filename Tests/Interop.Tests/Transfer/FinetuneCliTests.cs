@@ -58,6 +58,22 @@ public sealed class FinetuneCliTests
             using var check = JsonDocument.Parse(Python.RunScript(Path.Combine(Python.RepoRoot, "Tests", "scripts", "transfer_models.py"), "check", "fashion", dir, "10").Trim().Split('\n')[^1]);
             double diff = check.RootElement.GetProperty("max_abs_diff").GetDouble();
             Assert.IsTrue(diff <= 1e-4, $"PyTorch with the fine-tuned checkpoint differs from the exported model by {diff}");
+
+            // Any ORT client: the fine-tuned model in onnxruntime-node gives the same outputs (when node and the package are there).
+            string nodeDir = Path.Combine(Python.RepoRoot, "Tests", "node");
+            if (Directory.Exists(Path.Combine(nodeDir, "node_modules", "onnxruntime-node")))
+            {
+                string inputs = Path.Combine(dir, "inputs.json");
+                File.WriteAllText(inputs, JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["input"] = new { type = "float32", dims = new[] { 4, 1, 28, 28 }, data = probe },
+                }));
+                var (nc, nout, nerr) = Python.Run("node", [Path.Combine(nodeDir, "run_model.mjs"), Path.Combine(outDir, "model.onnx"), inputs], 300);
+                Assert.AreEqual(0, nc, nerr);
+                using var node = JsonDocument.Parse(nout);
+                var fromNode = node.RootElement.GetProperty("output").GetProperty("data").EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
+                Compare.Close(outputs["output"].Floats, fromNode, 1e-5);
+            }
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -93,7 +93,7 @@ public sealed class SurgeryTests
         var up = Imported().MakeTrainable().Freeze(upTo: "dropped");   // the Dropout's output: everything before the head
         CollectionAssert.AreEquivalent(new[] { "fc.weight", "fc.bias" }, up.Parameters().Where(p => p.Trainable).Select(p => p.FullName).ToList());
         var opt = new Sgd(0.5);
-        var art = TrainingArtifacts.Create(up, up.InputType, LossCatalog.CrossEntropy(), opt);
+        var art = TrainingArtifacts.Create(up, LossCatalog.CrossEntropy(), opt);   // input type from the imported graph
         using var s = new TrainingSession(art, opt);
         s.Step([1, -2, 0.5f, 3, -1, 0, 2, 1], new long[] { 0, 2 }, 2, 0.5);
         var state = s.State();
