@@ -53,6 +53,9 @@ public sealed class TrainableModel : Module
         if (graph.Producer(OutputName) is null && OutputName != InputName)
             throw new ArgumentException($"model '{graph.Name}' has no value '{OutputName}' computed by a node");
 
+        // Replayed nodes get new value names, which a subgraph's references to the outer graph would not follow.
+        if (graph.Nodes.FirstOrDefault(n => n.Attributes.Any(a => a.Type is Schema.AttributeProto.Types.AttributeType.Graph or Schema.AttributeProto.Types.AttributeType.Graphs)) is { } control)
+            throw new ArgumentException($"{control.Describe()} holds a subgraph; models with control flow (If, Loop, Scan) cannot be made trainable");
         var buffers = new HashSet<string>();
         foreach (var n in graph.Nodes.Where(n => n.OpType == "BatchNormalization"))
         {
@@ -90,6 +93,9 @@ public sealed class TrainableModel : Module
         }
         wanted.Remove("*");
         if (wanted.Count > 0) throw new ArgumentException($"model '{graph.Name}' has no Constant node producing {string.Join(", ", wanted.Select(w => $"'{w}'"))}");
+        var otherFloats = _constants.Values.Where(c => c.ElementType is ElementType.Float64 or ElementType.Float16 or ElementType.BFloat16).Select(c => c.Name).ToList();
+        if (otherFloats.Count > 0)
+            Report.Add($"{otherFloats.Count} initializers that are not float32 stay constant (not trained): {string.Join(", ", otherFloats.Take(5))}{(otherFloats.Count > 5 ? ", …" : "")}");
         foreach (var name in _tensors.Keys.Where(k => k.StartsWith("onnx::", StringComparison.Ordinal)))
             Report.Add($"weight '{name}' has an exporter-generated name, not a state_dict name; it is saved under that name");
     }

@@ -141,6 +141,25 @@ public sealed class SurgeryTests
     }
 
     [TestMethod]
+    public void ControlFlowIsRefusedWithTheNodeNamed()
+    {
+        var g = new GraphBuilder("branchy");
+        var x = g.Input("input", ElementType.Float32, "batch", 2);
+        var cond = g.Input("cond", ElementType.Bool);
+        var branch = new OnnxKit.Schema.GraphProto { Name = "then" };
+        branch.Node.Add(new OnnxKit.Schema.NodeProto { OpType = "Identity", Input = { "input" }, Output = { "t" } });
+        branch.Output.Add(new OnnxKit.Schema.ValueInfoProto { Name = "t" });
+        var y = g.Node("If", [cond], attributes: [Attr.Graph("then_branch", branch), Attr.Graph("else_branch", branch.Clone())], outputTypes: [x.Type], name: "choose")[0];
+        g.Output(y, "y");
+        var model = g.Build();
+        model.Graph.Inputs.RemoveAll(i => i.Name == "cond");   // one batch input, so the subgraph check is what fails
+        model.Graph.Initializers.Add(new Initializer(TensorData.FromInt64s("cond", [1], 1)));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => model.MakeTrainable());
+        StringAssert.Contains(e.Message, "If node 'choose'");
+        StringAssert.Contains(e.Message, "subgraph");
+    }
+
+    [TestMethod]
     public void StateDictRoundTripsThroughSafeTensors()
     {
         var m = Imported().ReplaceHead(3);
