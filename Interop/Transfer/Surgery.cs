@@ -50,7 +50,8 @@ public static class Surgery
         {
             var nodes = model.Source.Graph.Nodes;
             int last = LastNodeOf(nodes, upTo);
-            var read = nodes.Take(last + 1).SelectMany(n => n.Inputs).ToHashSet();
+            // The exporter's Identity copies of shared weights stand at the top of the graph; they are not computation.
+            var read = nodes.Take(last + 1).Where(n => !model.IsReplaced(n)).SelectMany(n => n.Inputs).ToHashSet();
             // A weight untied from a shared initializer is read under its own name.
             foreach (var p in tensors.Values.Where(p => read.Contains(p.FullName))) p.Trainable = false;
         }

@@ -107,6 +107,9 @@ public sealed class TrainableModel : Module
         _tensors[name] = p;
     }
 
+    /// <summary>True for nodes the module replaced by parameters (exporter Identity copies of shared weights, constants made trainable).</summary>
+    internal bool IsReplaced(Node node) => _untied.Contains(node);
+
     /// <summary>The input type of the imported graph with its first dimension named <c>batch</c> where it is not fixed.</summary>
     public TensorType InputType
     {

@@ -3,6 +3,9 @@
   export  NAME OUTDIR   build model NAME (seeded), export it to OUTDIR/model.onnx (opset 17, BatchNorm and
                         Dropout kept as nodes), write 10 fixed batches (x.bin float32, y.bin int64) and the
                         losses PyTorch gets training on them with SGD and with AdamW (losses.json)
+  frozen  NAME OUTDIR   after export: replace the head (fc) by a seeded nn.Linear(in, 3), freeze conv1, bn1 and layer1,
+                        train 10 steps with AdamW; write the new head (head.bin: weight then bias, float32) and
+                        the losses (losses_frozen.json)
   check   NAME OUTDIR   load OnnxKit's fine-tuned OUTDIR/finetuned.safetensors into the same module with a
                         hand-written safetensors reader, run it on OUTDIR/probe.bin and compare with OnnxKit's
                         OUTDIR/probe_out.bin; prints the max abs difference as JSON
@@ -156,6 +159,32 @@ def export(name, out):
     print(json.dumps(result))
 
 
+def frozen(name, out):
+    xs, ys = batches(name)
+    model = build(name)
+    torch.manual_seed(5)
+    model.fc = nn.Linear(model.fc.in_features, 3)
+    head = torch.cat([model.fc.weight.detach().reshape(-1), model.fc.bias.detach()])
+    head.numpy().astype("<f4").tofile(f"{out}/head.bin")
+    for key, p in model.named_parameters():
+        if key.split(".")[0] in ("conv1", "bn1", "layer1"):
+            p.requires_grad_(False)
+    ys = ys % 3
+    ys.numpy().astype("<i8").tofile(f"{out}/y3.bin")
+    model.train()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=ADAMW_LR, weight_decay=ADAMW_WD)
+    losses = []
+    for k in range(STEPS):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(xs[k]), ys[k])
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    with open(f"{out}/losses_frozen.json", "w") as f:
+        json.dump({"adamw": losses}, f)
+    print(json.dumps(losses))
+
+
 def read_safetensors(path):
     """The whole format: u64 little-endian header length, a JSON header, then raw little-endian data."""
     with open(path, "rb") as f:
@@ -194,5 +223,7 @@ if __name__ == "__main__":
     cmd, name, out = sys.argv[1:4]
     if cmd == "export":
         export(name, out)
+    elif cmd == "frozen":
+        frozen(name, out)
     else:
         check(name, out, *sys.argv[4:])
