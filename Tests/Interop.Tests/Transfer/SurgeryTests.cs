@@ -160,6 +160,21 @@ public sealed class SurgeryTests
     }
 
     [TestMethod]
+    public void ExporterGeneratedWeightNamesAreReported()
+    {
+        // torch names a weight it had to transpose for MatMul 'onnx::MatMul_12' instead of its state_dict name.
+        var g = new GraphBuilder("renamed");
+        var x = g.Input("input", ElementType.Float32, "batch", 2);
+        var w = g.Initializer(TensorData.FromFloats("onnx::MatMul_12", [1, 2, 3, 4], 2, 2));
+        g.Output(Op.MatMul(x, w), "y");
+        var m = g.Build().MakeTrainable();
+        Assert.IsTrue(m.Report.Any(r => r.Contains("'onnx::MatMul_12'") && r.Contains("state_dict")), string.Join("\n", m.Report));
+        var names = StateDict.NonStateDictNames(m);
+        Assert.AreEqual(1, names.Count);
+        StringAssert.Contains(names[0], "'onnx::MatMul_12'");
+    }
+
+    [TestMethod]
     public void StateDictRoundTripsThroughSafeTensors()
     {
         var m = Imported().ReplaceHead(3);
