@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Diagnostics;
+using OnnxKit.Interop.Transfer;
+using OnnxKit.Interop.Weights;
+using OnnxKit.IR;
+using OnnxKit.Training.Callbacks;
+using OnnxKit.Training.Fit;
+using OnnxKit.Training.Metrics;
+using OnnxKit.Training.Reports;
+using OnnxKit.Training.Session;
+
+namespace OnnxKit.Cli.Commands;
+
+/// <summary>
+/// <c>onnxkit finetune MODEL.onnx</c>: fine-tunes an imported model (e.g. exported by PyTorch) on a dataset,
+/// optionally with a new classifier head and frozen early layers; writes the fine-tuned <c>model.onnx</c> and
+/// <c>checkpoint.safetensors</c> with the PyTorch state_dict names.
+/// </summary>
+internal static class FinetuneCommand
+{
+    public static Command Create()
+    {
+        var modelPath = new Argument<string>("model") { Description = "the ONNX model to fine-tune (one input, the batch)" };
+        var dataset = CommonOptions.Dataset();
+        var head = new Option<int?>("--replace-head") { Description = "replace the final fully connected layer by a new one with this many outputs" };
+        var freezeUpTo = new Option<string?>("--freeze-up-to") { Description = "freeze the weights of every node up to this node, value or module path (e.g. layer3)" };
+        var freezePrefix = new Option<string?>("--freeze-prefix") { Description = "freeze the weights whose names start with this prefix (e.g. conv1)" };
+        var epochs = new Option<int>("--epochs") { Description = "epochs", DefaultValueFactory = _ => 1 };
+        var batch = CommonOptions.BatchSize(64);
+        var optimizer = new Option<string>("--optimizer") { Description = "adamw, adam, sgd, …", DefaultValueFactory = _ => "adamw" };
+        var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };
+        var seed = new Option<int>("--seed") { Description = "seed of new weights and data order", DefaultValueFactory = _ => 0 };
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var outDir = CommonOptions.Out("output folder (default runs/finetune-<timestamp>/)");
+        var plain = new Option<bool>("--plain") { Description = "plain progress lines even on a terminal" };
+        var cmd = new Command("finetune", "Fine-tune an imported ONNX model (transfer learning); writes model.onnx, checkpoint.safetensors (PyTorch names) and metrics.json.")
+        { modelPath, dataset, head, freezeUpTo, freezePrefix, epochs, batch, optimizer, lr, seed, device, threads, outDir, plain };
+        cmd.SetAction(pr => Run(new Request(pr.GetValue(modelPath)!, pr.GetValue(dataset)!, pr.GetValue(head), pr.GetValue(freezeUpTo), pr.GetValue(freezePrefix),
+            pr.GetValue(epochs), pr.GetValue(batch), pr.GetValue(optimizer)!, pr.GetValue(lr), pr.GetValue(seed), pr.GetValue(device)!, pr.GetValue(threads),
+            pr.GetValue(outDir) ?? Path.Combine("runs", "finetune-" + DateTime.Now.ToString("yyyyMMdd-HHmmss")), pr.GetValue(plain))));
+        return cmd;
+    }
+
+    internal sealed record Request(string Model, string Dataset, int? Head, string? FreezeUpTo, string? FreezePrefix, int Epochs, int BatchSize,
+        string Optimizer, double Lr, int Seed, string Device, int Threads, string OutDir, bool Plain);
+
+    internal static int Run(Request r)
+    {
+        if (r.Epochs < 1) throw new CliException($"--epochs must be at least 1, got {r.Epochs}");
+        if (r.BatchSize < 1) throw new CliException($"--batch-size must be at least 1, got {r.BatchSize}");
+        if (r.Head is < 1) throw new CliException($"--replace-head must be at least 1, got {r.Head}");
+        if (!File.Exists(r.Model)) throw new CliException($"model file '{r.Model}' does not exist");
+        var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
+        var splits = DatasetCatalog.Load(r.Dataset);
+        var train = splits.Train;
+
+        TrainableModel model;
+        try
+        {
+            model = OnnxModel.Load(r.Model).MakeTrainable();
+            model.Seed = r.Seed;
+            if (r.Head is int units) model = model.ReplaceHead(units);
+            if (r.FreezeUpTo is not null || r.FreezePrefix is not null) model.Freeze(prefix: r.FreezePrefix, upTo: r.FreezeUpTo);
+        }
+        catch (ArgumentException e) { throw new CliException($"{r.Model}: {e.Message}"); }
+        var expected = model.SampleShape;
+        if (!expected.SequenceEqual(train.SampleShape))
+            throw new CliException($"{r.Model}: input '{model.InputName}' takes samples of shape [{string.Join(", ", expected)}], dataset '{r.Dataset}' has [{string.Join(", ", train.SampleShape)}]");
+
+        Directory.CreateDirectory(r.OutDir);
+        bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
+        using var spectre = live ? new ConsoleOutput.SpectreProgressReporter() : null;
+        IProgressReporter progress = spectre is not null ? spectre : new PlainProgressReporter(Console.Out);
+        foreach (var line in model.Report) progress.Message(line);
+        long frozen = model.Parameters().Where(p => !p.IsBuffer && !p.Trainable).Sum(p => p.Data.LongLength);
+        progress.Message($"fine-tuning {Path.GetFileName(r.Model)} on {r.Dataset}: {train.Count} samples, {model.TrainableParameterCount} trainable weights ({frozen} frozen), "
+            + $"{r.Epochs} epochs, batch {r.BatchSize}, {optimizer.Name} lr {r.Lr}, output {r.OutDir}");
+
+        using var learner = new Learner(model, optimizer, OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
+            new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device });
+        learner.Metadata["labels"] = System.Text.Json.JsonSerializer.Serialize(train.ClassNames);
+        learner.Metadata["finetuned_from"] = Path.GetFileName(r.Model);
+        var sw = Stopwatch.StartNew();
+        var history = learner.Fit(train, new FitOptions
+        {
+            Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = splits.Test, Progress = progress,
+            Callbacks = [new TerminateOnNaN()],
+        });
+        double seconds = sw.Elapsed.TotalSeconds;
+        var test = learner.Evaluate(splits.Test);
+        learner.Export(Path.Combine(r.OutDir, "model.onnx"));
+        StateDict.Save(model, Path.Combine(r.OutDir, "checkpoint.safetensors"));
+        learner.Artifacts!.Save(Path.Combine(r.OutDir, "artifacts"));
+        var summary = new Dictionary<string, object>
+        {
+            ["model"] = r.Model, ["dataset"] = r.Dataset, ["optimizer"] = optimizer.Name, ["lr"] = r.Lr, ["batch_size"] = r.BatchSize,
+            ["test_loss"] = test.Loss, ["train_seconds"] = seconds, ["trainable_parameters"] = model.TrainableParameterCount, ["frozen_parameters"] = frozen,
+        };
+        if (r.Head is int h) summary["replaced_head"] = h;
+        foreach (var kv in test.Metrics) summary["test_" + kv.Key] = kv.Value;
+        if (history.StopReason is not null) summary["stopped"] = history.StopReason;
+        MetricsFiles.WriteJson(Path.Combine(r.OutDir, "metrics.json"), history.Epochs, summary);
+        progress.Message($"test loss {test.Loss:F4}" + string.Concat(test.Metrics.Select(kv => $"  test {kv.Key} {kv.Value:F4}")));
+        progress.Message($"wrote {Path.Combine(r.OutDir, "model.onnx")}, checkpoint.safetensors, artifacts/, metrics.json");
+        return 0;
+    }
+}
