@@ -114,8 +114,12 @@ internal static class ScoringGraph
             add.Add(new Node("Identity", [value], [column], Fresh("mlnet.output." + column)));
             g.Outputs.Add(new ValueInfoProto { Name = column, Type = new TensorType(type, shape).ToProto() });
         }
-        string zero = Fresh("mlnet.zero");
-        g.Initializers.Add(new Initializer(TensorData.FromFloats(zero, [0f], 1)));
+        string? zeroName = null;
+        string Zero()
+        {
+            if (zeroName is null) g.Initializers.Add(new Initializer(TensorData.FromFloats(zeroName = Fresh("mlnet.zero"), [0f], 1)));
+            return zeroName;
+        }
         string Row(string a, string b, string c)
         {
             Output(Node1("Concat", [a, b, c], "mlnet.row", Attr.Int("axis", 0)), RowColumn, ElementType.Float32, Shape.Of(3));
@@ -133,7 +137,7 @@ internal static class ScoringGraph
                 Output(Node1("Reshape", [scores, Const("mlnet.row_shape", [outputs], 1)], "mlnet.scores"), columns.ScoreColumnName, ElementType.Float32, Shape.Of(outputs));
                 string argmax = Node1("ArgMax", [y], "mlnet.argmax", Attr.Int("axis", 1), Attr.Int("keepdims", 0));
                 string index = Node1("Cast", [argmax], "mlnet.index", Attr.Int("to", (int)ElementType.Float32));
-                outColumns.AddRange([columns.ScoreColumnName, Row(index, zero, zero)]);
+                outColumns.AddRange([columns.ScoreColumnName, Row(index, Zero(), Zero())]);
                 break;
             }
             case ScoringTask.Binary:
@@ -154,7 +158,7 @@ internal static class ScoringGraph
             }
             default:
                 if (outputs != 1) throw new ArgumentException($"{what}: regression scoring needs one output value per sample, output '{y}' is {outType}");
-                outColumns.Add(Row(Node1("Reshape", [y, Const("mlnet.flat", [-1], 1)], "mlnet.score"), zero, zero));
+                outColumns.Add(Row(Node1("Reshape", [y, Const("mlnet.flat", [-1], 1)], "mlnet.score"), Zero(), Zero()));
                 break;
         }
         g.Nodes.AddRange(add);
