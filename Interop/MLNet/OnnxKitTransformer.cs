@@ -6,9 +6,10 @@ namespace OnnxKit.Interop.MLNet;
 
 /// <summary>
 /// An OnnxKit model in an ML.NET pipeline: ML.NET's own <c>OnnxTransformer</c> running the model (rewritten so its
-/// input is the feature column and its outputs are the score columns) followed by the key-to-label mapping, all
-/// built-in ML.NET transformers. Saving writes that chain, with the ONNX bytes inside the ML.NET model file, so
-/// <c>mlContext.Model.Load</c> needs nothing from OnnxKit to read it back. Before running, the feature column is
+/// input is the feature column and its outputs are the score columns), then <see cref="ScoreRowMapping"/> (a
+/// registered custom mapping) and ML.NET's value/key mappings for the labels. Saving writes that chain with the ONNX
+/// bytes inside the ML.NET model file; <c>mlContext.Model.Load</c> reads it back on a context on which
+/// <c>mlContext.OnnxKit()</c> has been called (which registers the mapping). Before running, the feature column is
 /// checked here so a wrong column fails with its name and the expected type and size.
 /// </summary>
 public sealed class OnnxKitTransformer : ITransformer
