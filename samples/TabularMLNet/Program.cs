@@ -1,0 +1,21 @@
+using System.Globalization;
+using OnnxKit.Samples.TabularMLNet;
+
+// Usage: TabularMLNet [path/to/wdbc.csv] [seed]  (default: data/breast-cancer/wdbc.csv found above the working directory, seed 1)
+string path = args.Length > 0 ? args[0] : FindData();
+int seed = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1;
+var results = BreastCancerComparison.Run(path, seed);
+Console.WriteLine($"Breast Cancer Wisconsin (Diagnostic), 70/30 split (seed {seed}), test set:");
+Console.WriteLine($"{"trainer",-42} {"accuracy",9} {"AUC",7} {"F1",7} {"fit s",7}");
+foreach (var r in results)
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Name,-42} {r.Accuracy,9:F4} {r.Auc,7:F4} {r.F1,7:F4} {r.Seconds,7:F2}"));
+
+static string FindData()
+{
+    for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+    {
+        string p = Path.Combine(d.FullName, BreastCancerComparison.DataFile);
+        if (File.Exists(p)) return p;
+    }
+    throw new FileNotFoundException($"cannot find {BreastCancerComparison.DataFile} above {Directory.GetCurrentDirectory()}; pass the CSV path as the first argument");
+}
