@@ -80,7 +80,10 @@ public sealed class DynamicBatcher : IDisposable
                 long remaining = deadline - Stopwatch.GetTimestamp();
                 if (batch.Count == 0 || remaining <= 0) break; // another worker took it, or the window closed
                 var more = reader.WaitToReadAsync().AsTask();
-                var delay = Task.Delay(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
+                // Task.Delay truncates to whole milliseconds: a sub-millisecond remainder would complete at once and
+                // turn this wait into a busy loop, so wait at least 1 ms.
+                double remainingMs = remaining * 1000.0 / Stopwatch.Frequency;
+                var delay = Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(remainingMs))));
                 if (await Task.WhenAny(more, delay).ConfigureAwait(false) != more || !more.Result) break;
             }
             if (batch.Count > 0) Execute(batch);
