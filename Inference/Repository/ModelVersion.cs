@@ -60,8 +60,8 @@ public sealed class ModelVersion
     internal void Unload()
     {
         var old = _loaded;
+        State = ModelState.Unavailable; Error = "unloaded"; // before _loaded is cleared, so a failed Acquire says why
         _loaded = null;
-        State = ModelState.Unavailable; Error = "unloaded";
         old?.Retire();
     }
 

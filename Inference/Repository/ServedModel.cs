@@ -39,13 +39,19 @@ public sealed class ServedModel
     /// </summary>
     public PredictorLease Acquire(long? version = null)
     {
+        // A removed version is replaced by the rescan that removed it; on a busy machine that can take longer than a
+        // few yields (a request failed in CI after 5), so retry for a bounded time instead of a bounded count.
+        long deadline = Environment.TickCount64 + 2000;
         for (int attempt = 0; ; attempt++)
         {
             ModelVersion? v = version is { } n
                 ? Versions.GetValueOrDefault(n) ?? throw new ModelNotFoundException(Name, n, $"model '{Name}' has no version {n}; served versions: {string.Join(", ", Versions.Keys.Order())}")
                 : DefaultVersion ?? throw new ModelUnavailableException(Name, null, UnavailableReason);
             try { return v.Acquire(); }
-            catch (ModelUnavailableException) when (attempt < 5 && v.Removed) { Thread.Yield(); }
+            catch (ModelUnavailableException) when (v.Removed && Environment.TickCount64 < deadline)
+            {
+                if (attempt < 10) Thread.Yield(); else Thread.Sleep(1);
+            }
         }
     }
 
