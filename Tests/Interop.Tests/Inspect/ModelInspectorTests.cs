@@ -46,17 +46,14 @@ public sealed class ModelInspectorTests
     public void CliShowsTheImportChanges()
     {
         string path = Path.Combine(BackendData.Require("pytorch-operator"), "test_operator_add_broadcast", "model.onnx");
-        string cli = Path.Combine(Python.RepoRoot, "Cli", "bin", "Debug", "net10.0", "onnxkit.dll");
-        if (!File.Exists(cli)) cli = Path.Combine(Python.RepoRoot, "Cli", "bin", "Release", "net10.0", "onnxkit.dll");
-        if (!File.Exists(cli)) Assert.Inconclusive("build the CLI first (dotnet build OnnxKit.sln)");
-        var (code, stdout, stderr) = Python.Run("dotnet", [cli, "inspect", path, "--import"], 300);
+        var (code, stdout, stderr) = OnnxkitCli.Run(["inspect", path, "--import"], 300);
         Assert.AreEqual(0, code, stdout + stderr);
         StringAssert.Contains(stdout, "opsets ai.onnx:17");
         StringAssert.Contains(stdout, "import    from opset 6");
         StringAssert.Contains(stdout, "legacy broadcast (axis 1) is numpy broadcasting here");
         StringAssert.Contains(stdout, "input     0: double[2, 3]");
         StringAssert.Contains(stdout, "trainable: nothing to train");
-        var (code2, _, err2) = Python.Run("dotnet", [cli, "inspect", path + ".missing"], 300);
+        var (code2, _, err2) = OnnxkitCli.Run(["inspect", path + ".missing"], 300);
         Assert.AreEqual(2, code2);
         StringAssert.Contains(err2, ".missing");
     }

@@ -12,21 +12,9 @@ namespace OnnxKit.Tests.Interop.Transfer;
 [TestClass]
 public sealed class FinetuneCliTests
 {
-    internal static string Cli
-    {
-        get
-        {
-            foreach (var c in new[] { "Debug", "Release" })
-            {
-                string p = Path.Combine(Python.RepoRoot, "Cli", "bin", c, "net10.0", "onnxkit.dll");
-                if (File.Exists(p)) return p;
-            }
-            Assert.Inconclusive("build the CLI first (dotnet build OnnxKit.sln)");
-            return "";
-        }
-    }
+    private static string Cli => OnnxkitCli.Dll;
 
-    private static (int Code, string Out, string Err) Onnxkit(params string[] args) => Python.Run("dotnet", [Cli, .. args], 900);
+    private static (int Code, string Out, string Err) Onnxkit(params string[] args) => OnnxkitCli.Run(args, 900);
 
     [TestMethod]
     public void ReplacedHeadCnnFromPyTorchReaches85PercentAfterOneEpoch()

@@ -15,9 +15,7 @@ public sealed class CheckpointKillTests
     [TestMethod]
     public void SigkillDuringCheckpointingLeavesAResumableCheckpoint()
     {
-        string cli = Path.Combine(Python.RepoRoot, "Cli", "bin", "Debug", "net10.0", "onnxkit.dll");
-        if (!File.Exists(cli)) cli = Path.Combine(Python.RepoRoot, "Cli", "bin", "Release", "net10.0", "onnxkit.dll");
-        if (!File.Exists(cli)) Assert.Inconclusive("build the CLI first (dotnet build OnnxKit.sln)");
+        string cli = OnnxkitCli.Dll;
         string dir = Directory.CreateTempSubdirectory("kill").FullName;
         try
         {

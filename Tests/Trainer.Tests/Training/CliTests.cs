@@ -7,21 +7,9 @@ namespace OnnxKit.Tests.TrainingLoop;
 [TestClass]
 public sealed class CliTests
 {
-    private static string Cli
-    {
-        get
-        {
-            foreach (var c in new[] { "Debug", "Release" })
-            {
-                string p = Path.Combine(Python.RepoRoot, "Cli", "bin", c, "net10.0", "onnxkit.dll");
-                if (File.Exists(p)) return p;
-            }
-            Assert.Inconclusive("build the CLI first (dotnet build OnnxKit.sln)");
-            return "";
-        }
-    }
+    private static string Cli => OnnxkitCli.Dll;
 
-    private static (int Code, string Out, string Err) Onnxkit(params string[] args) => Python.Run("dotnet", [Cli, .. args], 600);
+    private static (int Code, string Out, string Err) Onnxkit(params string[] args) => OnnxkitCli.Run(args, 600);
 
     [TestMethod]
     [DataRow(new[] { "train", "--model", "alexnet" }, "unknown architecture 'alexnet'")]
