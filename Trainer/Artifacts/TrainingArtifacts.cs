@@ -104,6 +104,7 @@ public sealed class TrainingArtifacts
         foreach (var (v, name) in outputs) g.Output(v, name);
         PromoteToInputs(g.Graph, state.Where(s => s.Kind != "optimizer").Select(s => s.Name));
         var trainStep = g.Build();
+        OutputIdentities.Remove(trainStep.Graph);
 
         // ---- eval: same forward in inference behaviour, parameters and buffers as inputs ----
         var ge = new GraphBuilder("eval", options.Opset);
@@ -126,7 +127,9 @@ public sealed class TrainingArtifacts
             gg.Output(gg.BufferUpdates.TryGetValue(sp.Name, out var bu) ? bu : Op.Identity(gg[sp.Name]), sp.Next);
         PromoteToInputs(gg.Graph, state.Where(s => s.Kind != "optimizer").Select(s => s.Name));
         var gradientsModel = gg.Build();
+        OutputIdentities.Remove(gradientsModel.Graph);
         var optimizerModel = OptimizerGraph.Build(optimizer, trainable.Select(p => (p.FullName, p.Shape)).ToList());
+        OutputIdentities.Remove(optimizerModel.Graph);
 
         var inference = BuildInference(model, inputType, options);
 

@@ -121,8 +121,7 @@ public sealed class Learner : IDisposable
         int n = train.Count, bs = options.BatchSize;
         int steps = options.DropLast ? n / bs : (n + bs - 1) / bs;
         if (steps == 0) throw new ArgumentException($"the training data has {n} samples, fewer than one batch of {bs} with drop-last");
-        var features = new float[bs * train.SampleSize];
-        Array targets = train.Labels is not null ? new long[bs] : new float[bs * train.TargetWidth];
+        float[] features; Array targets;
         int outSize = session.OutputSize;
 
         for (int epoch = _epochDone + 1; epoch <= options.Epochs && !ctx.StopTraining; epoch++)
@@ -137,11 +136,13 @@ public sealed class Learner : IDisposable
             for (int s = firstStep; s < steps && !ctx.StopTraining; s++)
             {
                 int start = s * bs, count = Math.Min(bs, n - start);
+                // Straight into the arrays the step reads (no second copy of the batch).
+                (features, targets) = session.InputBuffers(count);
                 Gather(train, order, start, count, features, targets);
                 // Schedules take the 1-based number of the step about to run (StepCount counts the steps already done).
                 double lr = (schedule?.LearningRate(session.StepCount + 1, epoch - 1) ?? Optimizer.LearningRate) * ctx.LearningRateOverride;
                 ctx.LearningRate = lr;
-                float loss = session.Step(features, targets, count, lr);
+                float loss = session.Step(count, lr);
                 _positionInEpoch = start + count;
                 lossSum += loss * count; seen += count;
                 var outputs = session.LastOutput;
@@ -284,6 +285,9 @@ public sealed class Learner : IDisposable
     private static void Gather(TensorDataset data, int[] order, int start, int count, float[] features, Array targets)
     {
         int size = data.SampleSize;
+        if (data.Labels is not null ? targets is not long[] : targets is not float[])
+            throw new ArgumentException($"{data.Source} has {(data.Labels is not null ? "class labels (int64)" : "float targets")}, " +
+                $"but the loss takes {(targets is long[] ? "int64 class labels" : "float targets")}");
         for (int i = 0; i < count; i++)
         {
             int idx = order[start + i];

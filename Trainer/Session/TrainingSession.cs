@@ -54,6 +54,11 @@ public sealed class TrainingSession : IDisposable
     private TrainingSession(byte[] trainStep, byte[] eval, Manifest manifest, IReadOnlyDictionary<string, NamedTensor> initial, Optimizer? optimizer, TrainingSessionOptions? options)
     {
         options ??= new TrainingSessionOptions();
+        // Artifacts built for another optimizer (or an older formulation of this one) take different step scalars;
+        // binding ours to them would train silently wrong.
+        if (optimizer is not null && !manifest.StepScalars.SequenceEqual(optimizer.StepScalars))
+            throw new InvalidDataException($"these artifacts were built for an optimizer with step inputs [{string.Join(", ", manifest.StepScalars)}], " +
+                $"but {optimizer.Name} supplies [{string.Join(", ", optimizer.StepScalars)}]; rebuild the artifacts with this optimizer");
         _manifest = manifest; _optimizer = optimizer;
         using (var so = options.ToSessionOptions()) _train = new InferenceSession(trainStep, so);
         using (var so = (options with { OptimizedModelPath = null, ProfilePrefix = null }).ToSessionOptions()) _eval = new InferenceSession(eval, so);
@@ -95,9 +100,27 @@ public sealed class TrainingSession : IDisposable
     /// </summary>
     public float Step(ReadOnlySpan<float> features, Array targets, int count, double lr)
     {
+        Bindings(count).Write(features, targets, count, FeatureSize, TargetSize, _targetType);
+        return Step(count, lr);
+    }
+
+    /// <summary>
+    /// The arrays that steps and evaluations of <paramref name="count"/> samples read: features [count × FeatureSize]
+    /// and targets (<c>long[count × TargetSize]</c> or <c>float[…]</c>). Filling them and calling
+    /// <see cref="Step(int, double)"/> saves the copy that <see cref="Step(ReadOnlySpan{float}, Array, int, double)"/>
+    /// makes. They stay valid until a batch of another size evicts them (at most two sizes are kept).
+    /// </summary>
+    public (float[] Features, Array Targets) InputBuffers(int count)
+    {
+        var b = Bindings(count);
+        return (b.Features, b.Targets);
+    }
+
+    /// <summary>One optimisation step on what <see cref="InputBuffers"/>(<paramref name="count"/>) holds; returns the loss.</summary>
+    public float Step(int count, double lr)
+    {
         if (_optimizer is null) throw new InvalidOperationException("this session was opened without an optimizer");
         var b = Bindings(count);
-        b.Write(features, targets, count, FeatureSize, TargetSize, _targetType);
         StepCount++;
         var values = _optimizer.StepScalarValues(StepCount, lr);
         values.CopyTo(_scalarValues, 0);
@@ -109,7 +132,7 @@ public sealed class TrainingSession : IDisposable
 
     private OrtValue? _lastOutput;
 
-    /// <summary>The model output of the last <see cref="Step"/> or <see cref="Evaluate"/> ([count, …] flattened).</summary>
+    /// <summary>The model output of the last <see cref="Step(ReadOnlySpan{float}, Array, int, double)"/> or <see cref="Evaluate"/> ([count, …] flattened).</summary>
     public ReadOnlySpan<float> LastOutput => _lastOutput is null ? [] : _lastOutput.GetTensorDataAsSpan<float>();
 
     /// <summary>Loss and outputs on a batch without updating anything (inference behaviour: Dropout off, running statistics).</summary>

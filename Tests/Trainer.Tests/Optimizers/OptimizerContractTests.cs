@@ -19,17 +19,17 @@ public sealed class OptimizerContractTests
         var inputs = model.Graph.Inputs.Select(i => i.Name).ToArray();
         CollectionAssert.AreEquivalent(new[]
         {
-            "step_size", "bias_correction2_sqrt",
-            "w", "w.grad", "w.exp_avg", "w.exp_avg_sq", "w.max_exp_avg_sq",
-            "b", "b.grad", "b.exp_avg", "b.exp_avg_sq", "b.max_exp_avg_sq",
+            "update_scale", "eps_scaled",
+            "w", "w.grad", "w.exp_avg_scaled", "w.exp_avg_sq_scaled", "w.max_exp_avg_sq_scaled",
+            "b", "b.grad", "b.exp_avg_scaled", "b.exp_avg_sq_scaled", "b.max_exp_avg_sq_scaled",
         }, inputs);
         CollectionAssert.AreEquivalent(new[]
         {
-            "w.next", "w.exp_avg.next", "w.exp_avg_sq.next", "w.max_exp_avg_sq.next",
-            "b.next", "b.exp_avg.next", "b.exp_avg_sq.next", "b.max_exp_avg_sq.next",
+            "w.next", "w.exp_avg_scaled.next", "w.exp_avg_sq_scaled.next", "w.max_exp_avg_sq_scaled.next",
+            "b.next", "b.exp_avg_scaled.next", "b.exp_avg_sq_scaled.next", "b.max_exp_avg_sq_scaled.next",
         }, model.Graph.Outputs.Select(o => o.Name).ToArray());
         // Step scalars are rank-0 float32 inputs; parameters keep their shapes.
-        var stepSize = model.Graph.Inputs.Single(i => i.Name == "step_size").Type.TensorType;
+        var stepSize = model.Graph.Inputs.Single(i => i.Name == "update_scale").Type.TensorType;
         Assert.AreEqual((int)ElementType.Float32, stepSize.ElemType);
         Assert.AreEqual(0, stepSize.Shape.Dim.Count);
         var w = model.Graph.Inputs.Single(i => i.Name == "w").Type.TensorType;
@@ -93,10 +93,12 @@ public sealed class OptimizerContractTests
     public void AdamStepScalarsAreTheBiasCorrections()
     {
         var adam = new Adam(beta1: 0.5, beta2: 0.75);
-        // step 2: step_size = lr / (1 − 0.25) ; sqrt(1 − 0.5625) = 0.6614378…
+        // step 2, lr 0.3: k = √((1 − 0.75)/(1 − 0.75²)) = √(4/7); update_scale = 0.3·(1 − 0.5)/((1 − 0.5²)·k) = √0.07;
+        // eps_scaled = 1e-8/k. Written out: PyTorch's lr/(1−β₁ᵗ) = 0.4 times (1 − β₁) = 0.5 over k.
         var v = adam.StepScalarValues(2, 0.3);
-        Assert.AreEqual(0.4f, v[0], 1e-7f);
-        Assert.AreEqual((float)Math.Sqrt(0.4375), v[1]);
+        Assert.AreEqual((float)Math.Sqrt(0.07), v[0], 1e-7f);
+        Assert.AreEqual(0.4f * 0.5f / (float)Math.Sqrt(4.0 / 7), v[0], 1e-7f);
+        Assert.AreEqual(1e-8f / (float)Math.Sqrt(4.0 / 7), v[1], 1e-15f);
         var adamw = new AdamW(weightDecay: 0.1);
         Assert.AreEqual(1 - 0.3f * 0.1f, adamw.StepScalarValues(5, 0.3)[2], 1e-7f);
     }
@@ -108,7 +110,7 @@ public sealed class OptimizerContractTests
         var p = g.Input("p", ElementType.Float32, 2);
         var adam = new Adam();
         var e = Assert.Throws<ArgumentException>(() => adam.Update(g, p, p, [p, p], new Dictionary<string, Value>()));
-        StringAssert.Contains(e.Message, "step_size");
+        StringAssert.Contains(e.Message, "eps_scaled");
         var e2 = Assert.Throws<ArgumentException>(() => adam.Update(g, p, p, [p], new Dictionary<string, Value>()));
         StringAssert.Contains(e2.Message, "exp_avg_sq");
     }

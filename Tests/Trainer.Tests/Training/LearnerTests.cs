@@ -138,6 +138,26 @@ public sealed class LearnerTests
     }
 
     [TestMethod]
+    public void ArtifactsOpenedWithAnotherOptimizerAreRefused()
+    {
+        // Adam's artifacts read update_scale and eps_scaled; SGD would feed its learning rate into them.
+        var model = new Sequential(new Flatten(), new Dense(4));
+        var artifacts = TrainingArtifacts.Create(model, new TensorType(ElementType.Float32, new Shape(Dim.Sym("batch"), 2, 3)),
+            LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), OptimizerCatalog.Adam(1e-3));
+        string dir = Directory.CreateTempSubdirectory("optimizer_mismatch").FullName;
+        try
+        {
+            artifacts.Save(dir);
+            var e = Assert.ThrowsExactly<InvalidDataException>(() => TrainingSession.Open(dir, OptimizerCatalog.Sgd(0.1)));
+            StringAssert.Contains(e.Message, "update_scale");
+            StringAssert.Contains(e.Message, "sgd");
+            using var ok = TrainingSession.Open(dir, OptimizerCatalog.Adam(1e-3));
+            Assert.AreEqual(0, ok.StepCount);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [TestMethod]
     public void BadInputGivesClearErrors()
     {
         var data = Take(Fashion.Train, 100);
