@@ -3,11 +3,14 @@ namespace OnnxKit.Inference;
 /// <summary>Concatenates requests along the first axis and splits outputs back, for batched runs.</summary>
 internal static class BatchMerge
 {
-    /// <summary>True when every input's first dimension is dynamic and the requests agree on all other dimensions.</summary>
+    /// <summary>
+    /// True when every input's first dimension is dynamic and the requests agree on all other dimensions; then
+    /// <paramref name="merged"/> holds the concatenated inputs (dispose it after the run).
+    /// </summary>
     public static bool TryMerge(ModelInfo info, IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> requests,
-        out Dictionary<string, TensorValue> merged, out long[] rows)
+        out MergedInputs merged, out long[] rows)
     {
-        merged = []; rows = new long[requests.Count];
+        merged = null!; rows = new long[requests.Count];
         if (info.Inputs.Count == 0) return false;
         foreach (var spec in info.Inputs)
             if (spec.Dimensions.Length == 0 || !spec.IsDynamic(0) || !ElementTypes.IsSupported(spec.ElementType)) return false;
@@ -23,22 +26,7 @@ internal static class BatchMerge
                 for (int d = 1; d < s.Length; d++) if (s[d] != s0[d]) return false;
             }
         }
-        long total = rows.Sum();
-        foreach (var spec in info.Inputs)
-        {
-            var first = requests[0][spec.Name].Shape;
-            var shape = (long[])first.Clone();
-            shape[0] = total;
-            var data = Array.CreateInstance(ElementTypes.ClrType(spec.ElementType), TensorValue.ShapeCount(shape));
-            long offset = 0;
-            foreach (var req in requests)
-            {
-                var src = req[spec.Name].ToHost().Data!;
-                Array.Copy(src, 0, data, offset, src.LongLength);
-                offset += src.LongLength;
-            }
-            merged[spec.Name] = TensorValue.FromArray(data, shape);
-        }
+        merged = new MergedInputs(info, requests, rows.Sum());
         return true;
     }
 

@@ -114,7 +114,8 @@ public sealed class Predictor : IDisposable
         if (requests.Count == 1) return [Run(requests[0])];
         if (BatchMerge.TryMerge(Info, requests, out var merged, out var rows))
         {
-            var whole = Run(merged);
+            Prediction whole;
+            using (merged) whole = Run(merged.Inputs);
             if (BatchMerge.TrySplit(whole, rows, out var parts)) return parts;
         }
         return requests.Select(Run).ToArray();

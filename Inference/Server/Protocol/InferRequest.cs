@@ -30,9 +30,13 @@ public sealed class InferRequest
     /// <summary>Parses the request for a model; every problem is a <see cref="ProtocolException"/> (400) naming it.</summary>
     public static InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary, string model, ModelInfo info, bool allowNan)
     {
+        FlatDataArrays.Extracted flat;
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(json); }
+        try { flat = FlatDataArrays.Extract(json); }
         catch (JsonException e) { throw new ProtocolException(400, $"malformed JSON: {e.Message}"); }
+        try { doc = JsonDocument.Parse(flat.Envelope); }
+        catch (JsonException e) { flat.Dispose(); throw new ProtocolException(400, $"malformed JSON: {e.Message}"); }
+        using (flat)
         using (doc)
         {
             var root = doc.RootElement;
@@ -40,10 +44,11 @@ public sealed class InferRequest
             if (!root.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Array)
                 throw Bad("the request needs an 'inputs' array");
             var result = new Dictionary<string, TensorValue>(StringComparer.Ordinal);
-            int binaryOffset = 0;
+            int binaryOffset = 0, position = 0;
             foreach (var input in inputs.EnumerateArray())
             {
-                var (name, tensor) = ParseInput(input, model, info, allowNan, binary, ref binaryOffset);
+                var raw = flat.Arrays.TryGetValue(position++, out var r) ? r : (ReadOnlyMemory<byte>?)null;
+                var (name, tensor) = ParseInput(input, raw, model, info, allowNan, binary, ref binaryOffset);
                 if (!result.TryAdd(name, tensor)) throw Bad($"input '{name}' is given twice");
             }
             if (binaryOffset != binary.Length)
@@ -71,7 +76,8 @@ public sealed class InferRequest
         }
     }
 
-    private static (string, TensorValue) ParseInput(JsonElement input, string model, ModelInfo info, bool allowNan, ReadOnlyMemory<byte> binary, ref int binaryOffset)
+    // flatData: the input's data array when FlatDataArrays took it out of the envelope (where "data" is now "[ ]").
+    private static (string, TensorValue) ParseInput(JsonElement input, ReadOnlyMemory<byte>? flatData, string model, ModelInfo info, bool allowNan, ReadOnlyMemory<byte> binary, ref int binaryOffset)
     {
         if (input.ValueKind != JsonValueKind.Object) throw Bad("each input must be an object with name, shape, datatype and data");
         if (!input.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String) throw Bad("an input has no 'name' string");
@@ -112,12 +118,16 @@ public sealed class InferRequest
         else
         {
             if (!input.TryGetProperty("data", out var jd)) throw Bad($"input '{name}' has no 'data'");
-            long have = CountLeaves(jd);
+            long have = flatData is { } fd ? FlatDataArrays.Count(fd.Span) : CountLeaves(jd);
             if (have != count)
                 throw Bad($"input '{name}': shape {TensorValue.ShapeText(shape)} needs {count} values, data has {have}");
             data = Array.CreateInstance(ElementTypes.ClrType(type), count);
-            int i = 0;
-            Fill(jd, data, type, name, allowNan, ref i);
+            if (flatData is { } flatBytes) FlatDataArrays.Fill(flatBytes.Span, data, type, name);
+            else
+            {
+                int i = 0;
+                Fill(jd, data, type, name, allowNan, ref i);
+            }
         }
         if (!allowNan) RejectNonFinite(data, name);
         return (name, TensorValue.FromArray(data, shape));
