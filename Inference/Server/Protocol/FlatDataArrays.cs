@@ -208,7 +208,8 @@ internal static class FlatDataArrays
         return used > 0 && Ended(t, used, out used);
     }
 
-    private static bool StoreInteger(Array data, int i, long x, string name, TensorElementType type)
+    /// <summary>Stores an integer element range-checked for the array's type (a 400 naming the element when it does not fit).</summary>
+    internal static bool StoreInteger(Array data, int i, long x, string name, TensorElementType type)
     {
         try
         {

@@ -177,22 +177,7 @@ public sealed class InferRequest
                 };
                 break;
             default:
-                long x = Integer(e, name, i);
-                try
-                {
-                    switch (data)
-                    {
-                        case long[] a: a[i] = x; break;
-                        case int[] a: a[i] = checked((int)x); break;
-                        case short[] a: a[i] = checked((short)x); break;
-                        case sbyte[] a: a[i] = checked((sbyte)x); break;
-                        case byte[] a: a[i] = checked((byte)x); break;
-                        case ushort[] a: a[i] = checked((ushort)x); break;
-                        case uint[] a: a[i] = checked((uint)x); break;
-                        case ulong[] a: a[i] = checked((ulong)x); break;
-                    }
-                }
-                catch (OverflowException) { throw Bad($"input '{name}': element {i} = {x} is out of range for {ElementTypes.ProtocolName(type)}"); }
+                FlatDataArrays.StoreInteger(data, i, Integer(e, name, i), name, type);
                 break;
         }
         i++;
