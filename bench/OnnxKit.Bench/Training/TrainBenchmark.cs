@@ -12,13 +12,14 @@ namespace OnnxKit.Bench.Training;
 public sealed class TrainBenchmark : IBenchmark
 {
     public string Name => "train";
-    public string Description => "training s/epoch, OnnxKit vs PyTorch 1.13: --models mlp,cnn,resnet-small,transformer-small --runs 3 --steps N --torch-steps N --warmup 5 --no-torch --profile DIR";
+    public string Description => "training s/epoch, OnnxKit vs PyTorch 1.13: --models mlp,cnn,resnet-small,transformer-small --runs 3 --steps N --torch-steps N --warmup N (5; MLP 469) --no-torch --profile DIR";
 
     public int Run(string[] argv)
     {
         var a = new BenchArgs(argv);
         var models = a.Str("models", string.Join(",", Workloads.All)).Split(',', StringSplitOptions.RemoveEmptyEntries);
-        int runs = a.Int("runs", 3), warmup = a.Int("warmup", 5), threads = a.Int("threads", 2);
+        int runs = a.Int("runs", 3), threads = a.Int("threads", 2);
+        int? warmupOption = a.IntOrNull("warmup");
         int? steps = a.IntOrNull("steps"), torchSteps = a.IntOrNull("torch-steps");
         bool torch = !a.Flag("no-torch");
         string? profile = a.StrOrNull("profile");
@@ -26,7 +27,7 @@ public sealed class TrainBenchmark : IBenchmark
         foreach (var m in models)
             if (!Workloads.All.Contains(m)) throw new ArgumentException($"unknown workload '{m}': expected some of {string.Join(", ", Workloads.All)}");
 
-        Console.WriteLine($"training speed: Fashion-MNIST, batch 128, Adam 1e-3, {threads} threads; {runs} windows per workload after {warmup} warm-up steps; " +
+        Console.WriteLine($"training speed: Fashion-MNIST, batch 128, Adam 1e-3, {threads} threads; {runs} windows per workload after {(warmupOption is { } w ? $"{w}" : "5 (MLP: 469)")} warm-up steps; " +
                           $"s/epoch = median s/step × {Workloads.StepsPerEpoch}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs, {Cpu()}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         var rows = new List<string[]>();
@@ -34,6 +35,7 @@ public sealed class TrainBenchmark : IBenchmark
         foreach (var model in models)
         {
             int n = steps ?? Workloads.DefaultSteps(model);
+            int warmup = warmupOption ?? Workloads.DefaultWarmup(model);
             string common = $"--steps {n} --runs {runs} --warmup {warmup} --threads {threads}";
             Console.WriteLine($"- {model} …");
             List<string> args = [.. prefix, "train-one", "--model", model, .. common.Split(' ')];
@@ -41,17 +43,18 @@ public sealed class TrainBenchmark : IBenchmark
             var ours = Env.RunJson(self, args, 1800);
             JsonObject? peer = null;
             int tn = torchSteps ?? Workloads.DefaultTorchSteps(model);
-            int tw = Math.Min(warmup, Workloads.DefaultTorchWarmup(model));
+            int tw = Math.Min(warmupOption ?? 5, Workloads.DefaultTorchWarmup(model));
             if (torch)
                 peer = Env.RunJson(Env.Python, [Path.Combine(Env.RepoRoot, "bench", "pytorch_bench.py"), "--data", Env.FashionMnist, "--model", model,
                     "--steps", $"{tn}", "--runs", $"{runs}", "--warmup", $"{tw}", "--threads", $"{threads}"], 3600);
             double o = Epoch(ours), p = Epoch(peer);
-            rows.Add([model, torch ? $"{n} / {tn}" : $"{n}", Fmt(o, "F2") + " s", Spread(ours), Fmt(p, "F2") + " s", Spread(peer),
+            double warm = ours?["warmup_seconds_per_step"] is { } ws ? ws.GetValue<double>() * Workloads.StepsPerEpoch : double.NaN;
+            rows.Add([model, torch ? $"{n} / {tn}" : $"{n}", Fmt(o, "F2") + " s", Spread(ours), Fmt(warm, "F2") + " s", Fmt(p, "F2") + " s", Spread(peer),
                       double.IsNaN(o) || double.IsNaN(p) ? "–" : $"{p / o:F2}×", Mb(ours), Mb(peer),
                       ours is null ? "–" : $"{ours["gc0_per_step"]!.GetValue<double>():F3} / {ours["alloc_bytes_per_step"]!.GetValue<double>() / 1024:F1} KiB"]);
         }
         Console.WriteLine();
-        Table.Print(["workload", "steps per window (OnnxKit / PyTorch)", "OnnxKit s/epoch", "range", "PyTorch s/epoch", "range", "speed-up", "RSS OnnxKit", "RSS PyTorch", "gen0 GCs / alloc per step"], rows);
+        Table.Print(["workload", "steps per window (OnnxKit / PyTorch)", "OnnxKit s/epoch", "range", "warm-up s/epoch", "PyTorch s/epoch", "range", "speed-up", "RSS OnnxKit", "RSS PyTorch", "gen0 GCs / alloc per step"], rows);
         return 0;
     }
 

@@ -69,6 +69,7 @@ public sealed class TrainOne : IBenchmark
             ["alloc_bytes_per_step"] = timer.AllocatedBytes / (double)(runs * steps),
             ["peak_rss_mb"] = rss,
             ["gather_seconds_per_step"] = GatherSeconds(data.Train, batch),
+            ["warmup_seconds_per_step"] = double.IsNaN(timer.WarmupSecondsPerStep) ? null : timer.WarmupSecondsPerStep,
         };
         if (testAccuracy is not null) result["test_accuracy"] = testAccuracy;
         if (prefix is not null)
@@ -107,7 +108,10 @@ public sealed class TrainOne : IBenchmark
     private sealed class WindowTimer(int warmup, int steps, int total) : Callback
     {
         private readonly Stopwatch _sw = new();
+        private readonly Stopwatch _warm = new();
         private int _seen;
+        /// <summary>Seconds per step of the warm-up steps (the first epoch's start: JIT and arena warm-up included).</summary>
+        public double WarmupSecondsPerStep => warmup > 1 ? _warm.Elapsed.TotalSeconds / (warmup - 1) : double.NaN;
         private int _gc0, _gc2;
         private long _alloc;
         public List<double> Windows { get; } = [];
@@ -118,7 +122,8 @@ public sealed class TrainOne : IBenchmark
         public override void OnBatchEnd(TrainingContext ctx, long step, float loss)
         {
             _seen++;
-            if (_seen == warmup) Start();
+            if (_seen == 1) _warm.Start(); // from the end of the first step (session start-up excluded)
+            if (_seen == warmup) { _warm.Stop(); Start(); }
             else if (_seen > warmup && (_seen - warmup) % steps == 0)
             {
                 Windows.Add(_sw.Elapsed.TotalSeconds);
