@@ -25,11 +25,11 @@ public sealed class ServeBenchmark : IBenchmark
         return RunAsync(args).GetAwaiter().GetResult();
     }
 
-    private sealed record Options(double Duration, double WarmUp, int Runs, string[] Models, int[] Concurrency);
+    private sealed record Options(double Duration, double WarmUp, int Runs, string[] Models, int[] Concurrency, int IntraOpThreads);
 
     private static Options Parse(string[] args)
     {
-        var o = new Options(4, 1, 3, ["fashion-mlp", "fashion-cnn"], [1, 16, 64]);
+        var o = new Options(4, 1, 3, ["fashion-mlp", "fashion-cnn"], [1, 16, 64], 0);
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -40,7 +40,8 @@ public sealed class ServeBenchmark : IBenchmark
                 "--runs" => o with { Runs = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--models" => o with { Models = Next().Split(',') },
                 "--concurrency" => o with { Concurrency = Next().Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() },
-                var a => throw new ArgumentException($"unknown option '{a}'; expected --duration, --warmup, --runs, --models, --concurrency"),
+                "--intra-op-threads" => o with { IntraOpThreads = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                var a => throw new ArgumentException($"unknown option '{a}'; expected --duration, --warmup, --runs, --models, --concurrency, --intra-op-threads"),
             };
         }
         return o;
@@ -73,7 +74,10 @@ public sealed class ServeBenchmark : IBenchmark
                 {
                     Directory.CreateDirectory(Path.Combine(repo, model, "1"));
                     File.Copy(modelPath, Path.Combine(repo, model, "1", "model.onnx"));
-                    if (batching) File.WriteAllText(Path.Combine(repo, model, "config.json"), $"{{\"max_batch_size\": 64, \"batch_window_ms\": {windowMs}}}");
+                    var config = new List<string>();
+                    if (batching) config.AddRange(["\"max_batch_size\": 64", $"\"batch_window_ms\": {windowMs}"]);
+                    if (o.IntraOpThreads > 0) config.Add($"\"intra_op_threads\": {o.IntraOpThreads}");
+                    if (config.Count > 0) File.WriteAllText(Path.Combine(repo, model, "config.json"), "{" + string.Join(", ", config) + "}");
                     using var server = await ServerProcess.StartAsync(repo);
                     var url = new Uri(server.BaseAddress, $"v2/models/{model}/infer");
                     var bodies = new List<(string Kind, RequestBody Body)> { ("JSON", JsonBody(images.AsSpan(0, 784))) };
