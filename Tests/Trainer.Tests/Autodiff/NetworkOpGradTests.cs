@@ -64,6 +64,9 @@ public sealed class NetworkOpGradTests
 
         ["BatchNormalization_training"] = new([In.Of("x", "N", 3, 2, 2).Feed(3, 3, 2, 2), In.Of("scale", 3), In.Of("bias", 3), In.Of("mean", 3) with { Trainable = false }, In.Of("var", 3) with { Trainable = false, Map = Positive }],
             (g, x) => Op.BatchNormalizationTraining(x[0], x[1], x[2], x[3], x[4])[0]) { Float32 = true },
+        // Momentum 0: the rule reads the batch statistics from the node's running-statistic outputs.
+        ["BatchNormalization_training_momentum0"] = new([In.Of("x", 3, 3, 2, 2), In.Of("scale", 3), In.Of("bias", 3), In.Of("mean", 3) with { Trainable = false }, In.Of("var", 3) with { Trainable = false, Map = Positive }],
+            (g, x) => Op.BatchNormalizationTraining(x[0], x[1], x[2], x[3], x[4], momentum: 0f)[0]) { Float32 = true },
         ["BatchNormalization_training_2d"] = new([In.Of("x", 4, 3), In.Of("scale", 3), In.Of("bias", 3), In.Of("mean", 3) with { Trainable = false }, In.Of("var", 3) with { Trainable = false, Map = Positive }],
             (g, x) => Op.BatchNormalizationTraining(x[0], x[1], x[2], x[3], x[4])[0]) { Float32 = true },
         ["BatchNormalization_inference"] = new([In.Of("x", 2, 3, 2, 2), In.Of("scale", 3), In.Of("bias", 3), In.Of("mean", 3), In.Of("var", 3) with { Map = Positive }],
