@@ -15,6 +15,8 @@ public static partial class Op
     /// [y, next running mean, next running var] where next = momentum·running + (1 − momentum)·batch (ONNX's convention;
     /// PyTorch's momentum m corresponds to 1 − m here). Note: ONNX Runtime updates the running variance with the biased
     /// batch variance, PyTorch with the unbiased one; the BatchNorm layers therefore compute their statistics with plain ops.
+    /// ONNX Runtime 1.31's CPU kernel was also seen to return a wrong y in some graphs (normalised with the input
+    /// statistics when graph optimisations were off), another reason the layers do not use this op (bench/RESULTS.md).
     /// </summary>
     public static Value[] BatchNormalizationTraining(Value x, Value scale, Value bias, Value runningMean, Value runningVar, float epsilon = 1e-5f, float momentum = 0.9f)
     {
