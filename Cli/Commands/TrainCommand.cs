@@ -83,26 +83,11 @@ internal static class TrainCommand
         {
             case "none": return null;
             case "standardize":
-                bool perChannel = train.SampleShape.Length == 3;
-                var fitted = Standardize.Fit(train, perChannel);
-                // Grey images [H, W] (or features) get one statistic over everything: Fit per feature, then pool.
-                if (!perChannel) fitted = PooledStatistics(train);
-                return new OnnxKit.Layers.Normalization(fitted.Mean, fitted.Std);
+                // Images [C, H, W] get one statistic per channel; grey images [H, W] and feature vectors one over everything.
+                var (mean, std) = Standardize.Moments(train, train.SampleShape.Length == 3 ? train.SampleShape[0] : 1);
+                return new OnnxKit.Layers.Normalization(mean, std);
             default: throw new CliException($"--normalize must be 'standardize' or 'none', got '{mode}'");
         }
-    }
-
-    private static Standardize PooledStatistics(TensorDataset train)
-    {
-        double sum = 0, sumSq = 0;
-        long n = 0;
-        for (int i = 0; i < train.Count; i++)
-            foreach (float v in train.Sample(i)) { sum += v; n++; }
-        double mean = sum / n;
-        for (int i = 0; i < train.Count; i++)
-            foreach (float v in train.Sample(i)) { double d = v - mean; sumSq += d * d; }
-        double std = Math.Sqrt(sumSq / n);
-        return new Standardize([(float)mean], [std > 0 ? (float)std : 1f]);
     }
 
     internal static int Run(TrainRequest r)

@@ -53,6 +53,17 @@ public sealed class TransformTests
     }
 
     [TestMethod]
+    public void StandardizeMomentsPoolAllValuesIntoOneStatistic()
+    {
+        // all eight values 0, 2, 1, 1, 4, 6, 3, 3: mean 2.5, population variance (6.25+0.25+2.25+2.25+2.25+12.25+0.25+0.25)/8 = 3.25
+        var train = new TensorDataset([0, 2, 1, 1, 4, 6, 3, 3], [2, 2], [0, 0]);
+        var (mean, std) = Standardize.Moments(train, groups: 1);
+        CollectionAssert.AreEqual(new[] { 2.5f }, mean);
+        Assert.AreEqual(Math.Sqrt(3.25), std[0], 1e-6);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Standardize.Moments(train, groups: 3));
+    }
+
+    [TestMethod]
     public void ScaleToUnitMapsTheRange()
     {
         CollectionAssert.AreEqual(new[] { 0f, 0.2f, 1f }, Apply(Transforms.ScaleToUnit(), [0, 51, 255], [3]));

@@ -26,15 +26,28 @@ public sealed class Standardize : ISampleTransform
     /// <summary>Fits the statistics on <paramref name="train"/> (in float64).</summary>
     public static Standardize Fit(TensorDataset train, bool perChannel = false)
     {
+        var (mean, std) = Moments(train, perChannel ? train.SampleShape[0] : train.SampleSize);
+        return new Standardize(mean, std, perChannel);
+    }
+
+    /// <summary>
+    /// Mean and population std (in float64, returned as float32) of each of <paramref name="groups"/> equal, consecutive
+    /// parts of every sample: the sample size for per-feature statistics, the channel count for per-channel ones, 1 for
+    /// one statistic over all values. A std of 0 (constant data) is returned as 1, so that the data is only centred.
+    /// </summary>
+    public static (float[] Mean, float[] Std) Moments(TensorDataset train, int groups)
+    {
+        ArgumentNullException.ThrowIfNull(train);
         if (train.Count == 0) throw new ArgumentException($"Standardize: cannot fit on the empty dataset {train.Source}", nameof(train));
-        int groups = perChannel ? train.SampleShape[0] : train.SampleSize;
+        if (groups < 1 || train.SampleSize % groups != 0)
+            throw new ArgumentOutOfRangeException(nameof(groups), groups, $"Standardize: {groups} groups do not divide samples of {train.SampleSize} values");
         int groupLength = train.SampleSize / groups; // values of one group within one sample
         var sum = new double[groups];
         var sumSq = new double[groups];
         for (int n = 0; n < train.Count; n++)
         {
             var s = train.Sample(n);
-            for (int i = 0; i < s.Length; i++) { double v = s[i]; int g = i / groupLength; sum[g] += v; }
+            for (int i = 0; i < s.Length; i++) sum[i / groupLength] += s[i];
         }
         double count = (double)train.Count * groupLength;
         var mean = sum.Select(x => x / count).ToArray();
@@ -44,7 +57,7 @@ public sealed class Standardize : ISampleTransform
             for (int i = 0; i < s.Length; i++) { int g = i / groupLength; double d = s[i] - mean[g]; sumSq[g] += d * d; }
         }
         var std = sumSq.Select(x => Math.Sqrt(x / count)).Select(x => x > 0 ? (float)x : 1f).ToArray();
-        return new Standardize(mean.Select(x => (float)x).ToArray(), std, perChannel);
+        return (mean.Select(x => (float)x).ToArray(), std);
     }
 
     /// <inheritdoc/>
