@@ -12,8 +12,9 @@ public static class OutputIdentities
 {
     /// <summary>
     /// Renames in place and returns how many Identity nodes were removed. An Identity stays when its input is a graph
-    /// input or initializer (there is nothing to rename), is itself a graph output, already feeds another removed
-    /// Identity, or when the graph has sub-graphs (their implicit references to outer names are not followed).
+    /// input or initializer (there is nothing to rename), is itself a graph output — which covers a value leaving under
+    /// two names: after the first rename the second Identity reads an output — or when the graph has sub-graphs (their
+    /// implicit references to outer names are not followed).
     /// </summary>
     public static int Remove(Graph graph)
     {
@@ -24,12 +25,11 @@ public static class OutputIdentities
         var external = graph.Inputs.Select(i => i.Name).Concat(graph.Initializers.Select(i => i.Name)).ToHashSet();
         var producer = new Dictionary<string, Node>();
         foreach (var n in graph.Nodes) foreach (var o in n.Outputs) if (o.Length > 0) producer[o] = n;
-        var renamed = new HashSet<string>();
         var removed = new List<Node>();
         foreach (var id in graph.Nodes.Where(n => n.OpType == "Identity" && n.Domain is "" or "ai.onnx" && n.Inputs.Count == 1 && n.Outputs.Count == 1).ToList())
         {
             string from = id.Inputs[0], to = id.Outputs[0];
-            if (!outputs.Contains(to) || outputs.Contains(from) || external.Contains(from) || renamed.Contains(from)) continue;
+            if (!outputs.Contains(to) || outputs.Contains(from) || external.Contains(from)) continue;
             if (!producer.TryGetValue(from, out var p)) continue;
             p.Outputs[p.Outputs.IndexOf(from)] = to;
             foreach (var n in graph.Nodes)
@@ -38,9 +38,6 @@ public static class OutputIdentities
             // The value now carries the output's name; its recorded type moves with it.
             graph.ValueInfo.RemoveAll(v => v.Name == to);
             foreach (var v in graph.ValueInfo.Where(v => v.Name == from)) v.Name = to;
-            renamed.Add(from);
-            producer.Remove(from);
-            producer[to] = p;
             removed.Add(id);
         }
         foreach (var n in removed) graph.Nodes.Remove(n);

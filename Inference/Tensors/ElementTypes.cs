@@ -29,6 +29,10 @@ public static class ElementTypes
     /// <summary>The .NET element type of <paramref name="type"/>.</summary>
     public static Type ClrType(TensorElementType type) => Row(type).Clr;
 
+    /// <summary>Bytes per element in host memory and on the wire (bool: one byte).</summary>
+    public static int Size(TensorElementType type) =>
+        ClrType(type) == typeof(bool) ? 1 : System.Runtime.InteropServices.Marshal.SizeOf(ClrType(type));
+
     /// <summary>The ONNX name (<c>float32</c>, <c>int64</c> …); unsupported types give their enum name.</summary>
     public static string OnnxName(TensorElementType type) =>
         Array.Find(Table, e => e.Type == type) is { Onnx: not null } r ? r.Onnx : type.ToString().ToLowerInvariant();

@@ -106,20 +106,13 @@ internal static class FlatDataArrays
             int used = 0;
             bool ok = data switch
             {
-                float[] f => Number(token) && (ShortDecimal(token, out f[i], out used) || Utf8Parser.TryParse(token, out f[i], out used)) && Ended(token, used, out used),
-                double[] d => Number(token) && Utf8Parser.TryParse(token, out d[i], out used) && Ended(token, used, out used),
+                double[] d => Number(token) && Utf8Parser.TryParse(token, out d[i], out used) && Ended(token, used),
                 bool[] b => Bool(token, out b[i], out used),
-                _ => Number(token) && Utf8Parser.TryParse(token, out long x, out used) && Ended(token, used, out used) && StoreInteger(data, i, x, name, type),
+                _ => Number(token) && Utf8Parser.TryParse(token, out long x, out used) && Ended(token, used) && StoreInteger(data, i, x, name, type),
             };
-            if (!ok) throw Bad(name, i, token, data is float[] or double[] ? "a number" : data is bool[] ? "true or false" : "an integer");
-            pos = SkipWhitespace(array, pos + used, end);
-            if (i < data.Length - 1)
-            {
-                if (pos >= end || array[pos] != (byte)',') throw new ProtocolException(400, $"malformed JSON in input '{name}': expected ',' after element {i}");
-                pos++;
-            }
+            if (!ok) throw Bad(name, i, token, data is double[] ? "a number" : data is bool[] ? "true or false" : "an integer");
+            pos = Separator(array, pos + used, end, i, data.Length, name);
         }
-        if (SkipWhitespace(array, pos, end) != end) throw new ProtocolException(400, $"malformed JSON in input '{name}': unexpected text after element {data.Length - 1}");
     }
 
     // The common case (float32 images, audio, features) in its own loop: no per-element type dispatch.
@@ -128,21 +121,27 @@ internal static class FlatDataArrays
         int pos = 1, end = array.Length - 1;
         for (int i = 0; i < data.Length; i++)
         {
-            while (pos < end && IsWhitespace(array[pos])) pos++;
+            pos = SkipWhitespace(array, pos, end);
             var token = array[pos..end];
             if (!Number(token) || !(ShortDecimal(token, out data[i], out int used) || Utf8Parser.TryParse(token, out data[i], out used))
-                || !Ended(token, used, out _))
+                || !Ended(token, used))
                 throw Bad(name, i, token, "a number");
-            pos += used;
-            while (pos < end && IsWhitespace(array[pos])) pos++;
-            if (i < data.Length - 1)
-            {
-                if (pos >= end || array[pos] != (byte)',') throw new ProtocolException(400, $"malformed JSON in input '{name}': expected ',' after element {i}");
-                pos++;
-            }
+            pos = Separator(array, pos + used, end, i, data.Length, name);
         }
-        while (pos < end && IsWhitespace(array[pos])) pos++;
-        if (pos != end) throw new ProtocolException(400, $"malformed JSON in input '{name}': unexpected text after element {data.Length - 1}");
+    }
+
+    // After element i: the ',' before the next element (returns the position after it), or only whitespace up to the
+    // closing ']' after the last one.
+    private static int Separator(ReadOnlySpan<byte> array, int pos, int end, int i, int count, string name)
+    {
+        pos = SkipWhitespace(array, pos, end);
+        if (i == count - 1)
+        {
+            if (pos != end) throw new ProtocolException(400, $"malformed JSON in input '{name}': unexpected text after element {i}");
+            return pos;
+        }
+        if (pos >= end || array[pos] != (byte)',') throw new ProtocolException(400, $"malformed JSON in input '{name}': expected ',' after element {i}");
+        return pos + 1;
     }
 
     private static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
@@ -195,17 +194,13 @@ internal static class FlatDataArrays
     private static bool Number(ReadOnlySpan<byte> t) => t.Length > 0 && (t[0] == (byte)'-' || (uint)(t[0] - '0') <= 9);
 
     // A number must end at a separator: "1x" or "1.5" read as an integer is not a number of the expected kind.
-    private static bool Ended(ReadOnlySpan<byte> t, int used, out int usedOut)
-    {
-        usedOut = used;
-        return used == t.Length || t[used] is (byte)',' or (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
-    }
+    private static bool Ended(ReadOnlySpan<byte> t, int used) => used == t.Length || t[used] == (byte)',' || IsWhitespace(t[used]);
 
     private static bool Bool(ReadOnlySpan<byte> t, out bool value, out int used)
     {
         (value, used) = t.StartsWith("true"u8) ? (true, 4) : t.StartsWith("false"u8) ? (false, 5)
             : t.StartsWith("1"u8) ? (true, 1) : t.StartsWith("0"u8) ? (false, 1) : (false, 0);
-        return used > 0 && Ended(t, used, out used);
+        return used > 0 && Ended(t, used);
     }
 
     /// <summary>Stores an integer element range-checked for the array's type (a 400 naming the element when it does not fit).</summary>

@@ -106,7 +106,7 @@ public sealed class InferRequest
             int size = bs.TryGetInt32(out var s) && s >= 0 ? s : throw Bad($"input '{name}': binary_data_size must be a non-negative integer");
             if (binaryOffset + (long)size > binary.Length)
                 throw Bad($"input '{name}': binary_data_size {size} runs past the end of the binary part ({binary.Length - binaryOffset} bytes left)");
-            int elem = Marshal.SizeOf(ElementTypes.ClrType(type) == typeof(bool) ? typeof(byte) : ElementTypes.ClrType(type));
+            int elem = ElementTypes.Size(type);
             if (size != count * elem)
                 throw Bad($"input '{name}': shape {TensorValue.ShapeText(shape)} needs {count} elements ({count * elem} bytes of {ElementTypes.ProtocolName(type)}), binary data has {size} bytes");
             data = Array.CreateInstance(ElementTypes.ClrType(type), count);
