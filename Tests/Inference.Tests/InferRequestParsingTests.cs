@@ -100,4 +100,33 @@ public sealed class InferRequestParsingTests
         // The envelope stays strictly checked: a broken structure after a flat array is still malformed JSON.
         Expect(_image, "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [1]}", "malformed JSON");
     }
+
+    [TestMethod]
+    public void EnvelopeAfterTakenArraysIsReadWholeAndErrorsPointAtTheRealByte()
+    {
+        // Properties after each taken array (and a second input) are still seen: the envelope is the request with the
+        // arrays emptied, not cut short.
+        string json = "{\"inputs\": [" +
+            "{\"name\": \"a\", \"datatype\": \"INT64\", \"shape\": [2, 2], \"data\": [1, 2, 3, 4], \"parameters\": {\"note\": \"]\"}}," +
+            "{\"data\": [ true , false,1,0 ], \"name\": \"flag\", \"datatype\": \"BOOL\", \"shape\": [2, 2]}," +
+            "{\"name\": \"d\", \"datatype\": \"FP64\", \"shape\": [2, 2], \"data\": [0.5, 1.5, 2.5, 3.5]}," +
+            "{\"name\": \"k\", \"datatype\": \"INT32\", \"shape\": [2], \"data\": []}]," +
+            " \"outputs\": [{\"name\": \"twice_a\"}]}";
+        var shortK = Assert.ThrowsExactly<ProtocolException>(() => Parse(_mixed, json));
+        StringAssert.Contains(shortK.Message, "input 'k'", "the fourth input, after three taken arrays, is still read: " + shortK.Message);
+        var r = Parse(_mixed, json.Replace("\"data\": []", "\"data\": [5, 6]")).Inputs;
+        CollectionAssert.AreEqual(new long[] { 1, 2, 3, 4 }, (long[])r["a"].Data!);
+        CollectionAssert.AreEqual(new[] { true, false, true, false }, (bool[])r["flag"].Data!);
+        CollectionAssert.AreEqual(new[] { 0.5, 1.5, 2.5, 3.5 }, (double[])r["d"].Data!);
+        CollectionAssert.AreEqual(new[] { 5, 6 }, (int[])r["k"].Data!);
+
+        // A syntax error after a long flat array: the message names the byte .NET's own parser names in the whole request.
+        string broken = Request("x", "FP32", "[1, 784]", "[" + string.Join(", ", Enumerable.Repeat("0.25", 784)) + "]", extra: ", \"parameters\": {\"a\" 1}");
+        string expected = "";
+        try { System.Text.Json.JsonDocument.Parse(broken); } catch (System.Text.Json.JsonException e) { expected = e.Message; }
+        Assert.IsTrue(expected.Contains("BytePositionInLine", StringComparison.Ordinal), expected);
+        var error = Assert.ThrowsExactly<ProtocolException>(() => Parse(_image, broken));
+        Assert.AreEqual(400, error.Status);
+        Assert.AreEqual("malformed JSON: " + expected, error.Message);
+    }
 }

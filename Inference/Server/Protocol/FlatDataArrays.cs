@@ -11,8 +11,8 @@ namespace OnnxKit.Server;
 /// The fast path of JSON infer requests. Nearly all of a request's bytes are its inputs' <c>data</c> arrays, and
 /// building a <see cref="JsonDocument"/> over them costs more than running a small model (a 784-pixel image took
 /// ≈ 60 µs). So <see cref="Extract"/> walks the request once with a <see cref="Utf8JsonReader"/>, and where an
-/// input's <c>data</c> is a flat array without strings or nested arrays, takes its bytes aside and blanks them in
-/// a copy of the request; the small remaining envelope goes through the ordinary <see cref="JsonDocument"/> path,
+/// input's <c>data</c> is a flat array without strings or nested arrays, takes its bytes aside and leaves it empty
+/// in a copy of the request; the small remaining envelope goes through the ordinary <see cref="JsonDocument"/> path,
 /// and <see cref="Fill"/> parses each flat array straight into the tensor's element type.
 /// </summary>
 internal static class FlatDataArrays
@@ -22,7 +22,7 @@ internal static class FlatDataArrays
     {
         private byte[]? _buffer;
         internal Extracted(byte[] buffer, int length, Dictionary<int, ReadOnlyMemory<byte>> arrays) { _buffer = buffer; Envelope = buffer.AsMemory(0, length); Arrays = arrays; }
-        /// <summary>The request with each taken array's contents replaced by spaces (still valid JSON: <c>[   ]</c>).</summary>
+        /// <summary>The request with each taken array emptied (<c>[]</c>): a few hundred bytes however large the tensors.</summary>
         public ReadOnlyMemory<byte> Envelope { get; }
         /// <summary>The raw bytes of each taken array, <c>[</c> to <c>]</c>, by the input's position in <c>inputs</c>.</summary>
         public Dictionary<int, ReadOnlyMemory<byte>> Arrays { get; }
@@ -30,15 +30,22 @@ internal static class FlatDataArrays
     }
 
     /// <summary>Takes out the flat <c>data</c> arrays of <c>inputs[k]</c>; a malformed envelope throws <see cref="JsonException"/>.</summary>
+    /// <remarks>
+    /// The reader never walks a taken array: at its <c>[</c> the reader is restarted from its own state at the closing
+    /// <c>]</c>, so it sees <c>[]</c> — and so does the envelope, which is copied around the arrays. Scanning the
+    /// kilobytes of an image twice as JSON whitespace cost more than parsing its numbers. Byte positions in a
+    /// <see cref="JsonException"/> after a taken array would be short by the array's length, so on a malformed
+    /// request the caller re-reads the original bytes for the exact message (see <see cref="InferRequest"/>).
+    /// </remarks>
     public static Extracted Extract(ReadOnlyMemory<byte> json)
     {
-        var copy = ArrayPool<byte>.Shared.Rent(Math.Max(1, json.Length));
-        json.Span.CopyTo(copy);
+        var source = json.Span;
+        var envelope = ArrayPool<byte>.Shared.Rent(Math.Max(1, json.Length));
+        int envelopeLength = 0, copied = 0, segment = 0; // copied: source bytes handled so far; segment: where the reader's span starts
         var arrays = new Dictionary<int, ReadOnlyMemory<byte>>();
         try
         {
-            // The reader reads from the copy lazily, so blanking bytes ahead of it makes it skip them as whitespace.
-            var reader = new Utf8JsonReader(copy.AsSpan(0, json.Length), new JsonReaderOptions { MaxDepth = 64 });
+            var reader = new Utf8JsonReader(source, new JsonReaderOptions { MaxDepth = 64 });
             bool inInputs = false, dataNext = false;
             int input = -1;
             while (reader.Read())
@@ -59,14 +66,16 @@ internal static class FlatDataArrays
                         break;
                     case JsonTokenType.StartArray when dataNext && reader.CurrentDepth == 3:
                         dataNext = false;
-                        int start = (int)reader.TokenStartIndex;
-                        var rest = copy.AsSpan(start + 1, json.Length - start - 1);
-                        int stop = rest.IndexOfAny("[]\""u8);
+                        int start = segment + (int)reader.TokenStartIndex;
+                        int stop = source[(start + 1)..].IndexOfAny("[]\""u8);
                         // Only flat arrays of literals: nested arrays and strings ("NaN") keep the general path.
-                        if (stop >= 0 && rest[stop] == (byte)']' && !arrays.ContainsKey(input))
+                        if (stop >= 0 && source[start + 1 + stop] == (byte)']' && !arrays.ContainsKey(input))
                         {
                             arrays[input] = json.Slice(start, stop + 2);
-                            rest[..stop].Fill((byte)' ');
+                            source[copied..(start + 1)].CopyTo(envelope.AsSpan(envelopeLength));
+                            envelopeLength += start + 1 - copied;
+                            copied = segment = start + 1 + stop;
+                            reader = new Utf8JsonReader(source[segment..], isFinalBlock: true, reader.CurrentState);
                         }
                         break;
                     default:
@@ -74,11 +83,12 @@ internal static class FlatDataArrays
                         break;
                 }
             }
-            return new Extracted(copy, json.Length, arrays);
+            source[copied..].CopyTo(envelope.AsSpan(envelopeLength));
+            return new Extracted(envelope, envelopeLength + source.Length - copied, arrays);
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(copy);
+            ArrayPool<byte>.Shared.Return(envelope);
             throw;
         }
     }

@@ -27,15 +27,23 @@ public sealed class InferRequest
     /// <summary>Request-level <c>parameters.binary_data_output</c>.</summary>
     public bool BinaryOutput { get; private init; }
 
+    // The envelope lacks the taken data arrays, so its byte positions can be short; the whole request gives the exact place.
+    private static ProtocolException Malformed(ReadOnlyMemory<byte> json, JsonException e)
+    {
+        try { using var _ = JsonDocument.Parse(json); }
+        catch (JsonException exact) { e = exact; }
+        return new ProtocolException(400, $"malformed JSON: {e.Message}");
+    }
+
     /// <summary>Parses the request for a model; every problem is a <see cref="ProtocolException"/> (400) naming it.</summary>
     public static InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary, string model, ModelInfo info, bool allowNan)
     {
         FlatDataArrays.Extracted flat;
         JsonDocument doc;
         try { flat = FlatDataArrays.Extract(json); }
-        catch (JsonException e) { throw new ProtocolException(400, $"malformed JSON: {e.Message}"); }
+        catch (JsonException e) { throw Malformed(json, e); }
         try { doc = JsonDocument.Parse(flat.Envelope); }
-        catch (JsonException e) { flat.Dispose(); throw new ProtocolException(400, $"malformed JSON: {e.Message}"); }
+        catch (JsonException e) { flat.Dispose(); throw Malformed(json, e); }
         using (flat)
         using (doc)
         {

@@ -17,7 +17,7 @@ public sealed class ServeBenchmark : IBenchmark
     internal const string ServerModeArgument = "--server-mode";
 
     public string Name => "serve";
-    public string Description => "server throughput and p50/p99 latency at 1/16/64 clients vs the in-process Predictor [--duration S] [--runs N] [--models fashion-mlp,fashion-cnn]";
+    public string Description => "server throughput and p50/p99 latency at 1/16/64 clients vs the in-process Predictor [--duration S] [--runs N] [--models fashion-mlp,fashion-cnn] [--concurrency 1,16,64] [--modes off,window,greedy] [--client raw|httpclient] [--intra-op-threads N]";
 
     public int Run(string[] args)
     {
@@ -25,11 +25,18 @@ public sealed class ServeBenchmark : IBenchmark
         return RunAsync(args).GetAwaiter().GetResult();
     }
 
-    private sealed record Options(double Duration, double WarmUp, int Runs, string[] Models, int[] Concurrency, int IntraOpThreads);
+    private sealed record Options(double Duration, double WarmUp, int Runs, string[] Models, int[] Concurrency, int IntraOpThreads, string[] Modes, string Client);
+
+    /// <summary>Batching off; on with a 2 ms window (Triton-style: a batch waits for company); on greedy (window 0: each
+    /// run takes whatever queued while the previous one ran, so batches grow with load and never wait idle).</summary>
+    private static readonly Dictionary<string, (bool Batching, double WindowMs)> ModeTable = new()
+    {
+        ["off"] = (false, 0.0), ["window"] = (true, 2.0), ["greedy"] = (true, 0.0),
+    };
 
     private static Options Parse(string[] args)
     {
-        var o = new Options(4, 1, 3, ["fashion-mlp", "fashion-cnn"], [1, 16, 64], 0);
+        var o = new Options(4, 1, 3, ["fashion-mlp", "fashion-cnn"], [1, 16, 64], 0, ["off", "window", "greedy"], "raw");
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -41,7 +48,9 @@ public sealed class ServeBenchmark : IBenchmark
                 "--models" => o with { Models = Next().Split(',') },
                 "--concurrency" => o with { Concurrency = Next().Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() },
                 "--intra-op-threads" => o with { IntraOpThreads = int.Parse(Next(), CultureInfo.InvariantCulture) },
-                var a => throw new ArgumentException($"unknown option '{a}'; expected --duration, --warmup, --runs, --models, --concurrency, --intra-op-threads"),
+                "--modes" => o with { Modes = Next().Split(',').Select(m => ModeTable.ContainsKey(m) ? m : throw new ArgumentException($"unknown mode '{m}'; expected off, window or greedy")).ToArray() },
+                "--client" => o with { Client = Next() is var c && c is "raw" or "httpclient" ? c : throw new ArgumentException("--client takes raw (a wrk-like socket client) or httpclient (.NET's HttpClient)") },
+                var a => throw new ArgumentException($"unknown option '{a}'; expected --duration, --warmup, --runs, --models, --concurrency, --modes, --client, --intra-op-threads"),
             };
         }
         return o;
@@ -54,7 +63,7 @@ public sealed class ServeBenchmark : IBenchmark
         catch (Exception e) when (e is ArgumentException or FormatException) { Console.Error.WriteLine(e.Message); return 2; }
         string root = RepoRoot();
         var images = TestImages(root, 128);
-        Console.WriteLine($"# serve benchmark — {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}, {o.Runs} runs × {o.Duration} s per point, medians");
+        Console.WriteLine($"# serve benchmark — {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {o.Runs} runs × {o.Duration} s per point, medians, load client: {o.Client}");
         Console.WriteLine("| model | mode | body | clients | req/s | samples/s | vs in-process | p50 ms | p99 ms | server CPU µs/req | client CPU share | failures |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 
@@ -65,9 +74,7 @@ public sealed class ServeBenchmark : IBenchmark
             double inProcess = Median(Enumerable.Range(0, o.Runs).Select(_ => InProcessSamplesPerSecond(modelPath, images, 64, o.Duration)));
             Console.WriteLine($"| {model} | in-process Predictor, batch 64 | — | — | — | {inProcess:0} | 1.00 | — | — | — | — | — |");
 
-            // Batching off; on with a 2 ms window (Triton-style: a batch waits for company); on greedy (window 0: each
-            // run takes whatever queued while the previous one ran, so batches grow with load and never wait idle).
-            foreach (var (batching, windowMs) in new[] { (false, 0.0), (true, 2.0), (true, 0.0) })
+            foreach (var (batching, windowMs) in o.Modes.Select(m => ModeTable[m]))
             {
                 string repo = Directory.CreateTempSubdirectory("onnxkit-bench-repo-").FullName;
                 try
@@ -89,7 +96,10 @@ public sealed class ServeBenchmark : IBenchmark
                             for (int r = 0; r < o.Runs; r++)
                             {
                                 var serverCpu0 = server.Cpu;
-                                var result = await LoadClient.RunAsync(url, body, clients, TimeSpan.FromSeconds(o.Duration), TimeSpan.FromSeconds(o.WarmUp));
+                                var (duration, warmUp) = (TimeSpan.FromSeconds(o.Duration), TimeSpan.FromSeconds(o.WarmUp));
+                                var result = o.Client == "raw"
+                                    ? await RawHttpLoadClient.RunAsync(url, body, clients, duration, warmUp)
+                                    : await LoadClient.RunAsync(url, body, clients, duration, warmUp);
                                 runs.Add((result, server.Cpu - serverCpu0));
                             }
                             var (m, serverCpu) = runs.OrderBy(x => x.R.RequestsPerSecond).ElementAt(runs.Count / 2);
