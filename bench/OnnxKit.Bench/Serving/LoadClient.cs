@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Headers;
 
 namespace OnnxKit.Bench.Serving;
 
@@ -13,16 +11,21 @@ internal sealed record LoadResult(int Concurrency, long Requests, long Failures,
     public double RequestsPerSecond => Requests / Seconds;
 }
 
+/// <summary>One client's way of sending the prepared request: true when the answer was a complete 200.</summary>
+internal interface ILoadConnection : IDisposable
+{
+    Task<bool> SendAsync();
+}
+
 /// <summary>
 /// A closed-loop load generator: <c>concurrency</c> clients, each sending its next request as soon as the previous
-/// answer arrives, for a fixed time. Latency is measured per request from send to the last byte of the answer.
+/// answer arrives, for a fixed time. Latency is measured per request from send to the last byte of the answer; the
+/// generator's own CPU time is measured over the same window.
 /// </summary>
 internal static class LoadClient
 {
-    public static async Task<LoadResult> RunAsync(Uri url, RequestBody body, int concurrency, TimeSpan duration, TimeSpan warmUp)
+    public static async Task<LoadResult> RunAsync(Func<ILoadConnection> connect, int concurrency, TimeSpan duration, TimeSpan warmUp)
     {
-        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
-        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
         var latencies = new List<double>[concurrency];
         long failures = 0;
         var process = Process.GetCurrentProcess();
@@ -44,15 +47,11 @@ internal static class LoadClient
             var workers = Enumerable.Range(0, concurrency).Select(async w =>
             {
                 var mine = latencies[w] = record ? new List<double>(4096) : [];
+                using var connection = connect();
                 while (DateTime.UtcNow < until)
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    using var content = new ByteArrayContent(body.Bytes);
-                    content.Headers.ContentType = new MediaTypeHeaderValue(body.ContentType);
-                    if (body.BinaryHeaderLength is int h) content.Headers.Add("Inference-Header-Content-Length", h.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    using var response = await http.PostAsync(url, content);
-                    _ = await response.Content.ReadAsByteArrayAsync();
-                    if (response.StatusCode != HttpStatusCode.OK) { Interlocked.Increment(ref failures); continue; }
+                    if (!await connection.SendAsync()) { Interlocked.Increment(ref failures); continue; }
                     if (record) mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 }
             }).ToArray();

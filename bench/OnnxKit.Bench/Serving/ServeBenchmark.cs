@@ -97,9 +97,17 @@ public sealed class ServeBenchmark : IBenchmark
                             {
                                 var serverCpu0 = server.Cpu;
                                 var (duration, warmUp) = (TimeSpan.FromSeconds(o.Duration), TimeSpan.FromSeconds(o.WarmUp));
-                                var result = o.Client == "raw"
-                                    ? await RawHttpLoadClient.RunAsync(url, body, clients, duration, warmUp)
-                                    : await LoadClient.RunAsync(url, body, clients, duration, warmUp);
+                                LoadResult result;
+                                if (o.Client == "raw")
+                                {
+                                    byte[] wire = RawHttpConnection.Serialize(url, body);
+                                    result = await LoadClient.RunAsync(() => new RawHttpConnection(url, wire), clients, duration, warmUp);
+                                }
+                                else
+                                {
+                                    using var http = HttpClientConnection.NewClient(clients);
+                                    result = await LoadClient.RunAsync(() => new HttpClientConnection(http, url, body), clients, duration, warmUp);
+                                }
                                 runs.Add((result, server.Cpu - serverCpu0));
                             }
                             var (m, serverCpu) = runs.OrderBy(x => x.R.RequestsPerSecond).ElementAt(runs.Count / 2);

@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 
@@ -7,68 +6,33 @@ namespace OnnxKit.Bench.Serving;
 
 /// <summary>
 /// A closed-loop HTTP/1.1 load generator in the manner of <c>wrk</c>: each client owns one keep-alive socket, sends a
-/// request serialised once up front, and reads the answer by its status line and <c>Content-Length</c>. It spends a
-/// fraction of <see cref="HttpClient"/>'s CPU per request, which on a 2-core machine shared with the server is CPU the
-/// server gets back. Every answer is checked: a status other than 200, a missing <c>Content-Length</c> or a closed
+/// request serialised once up front, and reads the answer by its status line and <c>Content-Length</c>. It spends
+/// less CPU per request than <see cref="HttpClient"/> (on a 2-core machine shared with the server, CPU the server gets
+/// back; most of what remains is the kernel's loopback TCP, charged to the sender). Every answer is checked: a status other than 200, a missing <c>Content-Length</c> or a closed
 /// connection counts as a failure (and a closed connection is reopened).
 /// </summary>
-internal static class RawHttpLoadClient
+internal sealed class RawHttpConnection(Uri url, byte[] request) : ILoadConnection
 {
-    public static async Task<LoadResult> RunAsync(Uri url, RequestBody body, int concurrency, TimeSpan duration, TimeSpan warmUp)
+    private readonly byte[] _buffer = new byte[64 * 1024];
+    private Socket? _socket;
+
+    public async Task<bool> SendAsync()
     {
-        byte[] request = Serialize(url, body);
-        var latencies = new List<double>[concurrency];
-        long failures = 0;
-        var process = Process.GetCurrentProcess();
-
-        await Loop(DateTime.UtcNow + warmUp, record: false);
-        var cpu0 = process.TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        await Loop(DateTime.UtcNow + duration, record: true);
-        double seconds = clock.Elapsed.TotalSeconds;
-        process.Refresh();
-        var cpu = process.TotalProcessorTime - cpu0;
-
-        var all = latencies.SelectMany(l => l).OrderBy(v => v).ToArray();
-        return new LoadResult(concurrency, all.Length, failures, seconds,
-            all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(0.50 * all.Length) - 1)],
-            all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(0.99 * all.Length) - 1)], cpu);
-
-        async Task Loop(DateTime until, bool record)
+        try
         {
-            var workers = Enumerable.Range(0, concurrency).Select(async w =>
-            {
-                var mine = latencies[w] = record ? new List<double>(4096) : [];
-                var buffer = new byte[64 * 1024];
-                Socket? socket = null;
-                try
-                {
-                    while (DateTime.UtcNow < until)
-                    {
-                        socket ??= await ConnectAsync(url);
-                        long t0 = Stopwatch.GetTimestamp();
-                        int status;
-                        try
-                        {
-                            await socket.SendAsync(request, SocketFlags.None);
-                            status = await ReadResponseAsync(socket, buffer);
-                        }
-                        catch (Exception e) when (e is SocketException or IOException or FormatException)
-                        {
-                            Interlocked.Increment(ref failures);
-                            socket.Dispose();
-                            socket = null;
-                            continue;
-                        }
-                        if (status != 200) { Interlocked.Increment(ref failures); continue; }
-                        if (record) mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                    }
-                }
-                finally { socket?.Dispose(); }
-            }).ToArray();
-            await Task.WhenAll(workers);
+            _socket ??= await ConnectAsync(url);
+            await _socket.SendAsync(request, SocketFlags.None);
+            return await ReadResponseAsync(_socket, _buffer) == 200;
+        }
+        catch (Exception e) when (e is SocketException or IOException or FormatException)
+        {
+            _socket?.Dispose();
+            _socket = null; // reconnect on the next request
+            return false;
         }
     }
+
+    public void Dispose() => _socket?.Dispose();
 
     private static async Task<Socket> ConnectAsync(Uri url)
     {
@@ -77,7 +41,8 @@ internal static class RawHttpLoadClient
         return socket;
     }
 
-    private static byte[] Serialize(Uri url, RequestBody body)
+    /// <summary>The whole request (head and body) as sent on the wire, built once.</summary>
+    public static byte[] Serialize(Uri url, RequestBody body)
     {
         var head = new StringBuilder()
             .Append("POST ").Append(url.PathAndQuery).Append(" HTTP/1.1\r\n")
