@@ -9,9 +9,10 @@ namespace OnnxKit.Layers;
 /// running statistics (one <c>BatchNormalization</c> node). In a training graph (<see cref="GraphBuilder.Training"/>)
 /// it normalises with the batch statistics (biased variance) and records in <see cref="GraphBuilder.BufferUpdates"/>
 /// the next running statistics with PyTorch's rule: running ← (1 − momentum)·running + momentum·batch, the variance
-/// entering as the unbiased batch variance. The training form is written with plain ops (ReduceMean, Sub, Mul, Div,
-/// Sqrt) rather than <c>BatchNormalization</c>'s training mode: ONNX Runtime runs that mode, but updates the running
-/// variance with the biased batch variance (as the ONNX specification writes it), which is not PyTorch's rule.
+/// entering as the unbiased batch variance. The batch statistics are computed with plain ops (ReduceMean, Sub, Mul) and
+/// fed to an inference-form <c>BatchNormalization</c>, rather than using that op's training mode: ONNX Runtime runs
+/// that mode, but updates the running variance with the biased batch variance (as the ONNX specification writes it),
+/// which is not PyTorch's rule, and its CPU kernel returned a wrong Y in some graphs (see Op.BatchNormalizationTraining).
 /// <c>num_batches_tracked</c> is not kept.
 /// </summary>
 public abstract class BatchNormNd : Module
@@ -70,20 +71,21 @@ public abstract class BatchNormNd : Module
         int rank = x.Rank ?? (AcceptedRanks.Length == 1 ? AcceptedRanks[0]
             : throw new GraphBuildException($"{GetType().Name} '{name}': input '{x.Name}' has unknown rank; the training form needs it (expected {Ranks()})"));
         long[] axes = [0, .. Enumerable.Range(2, rank - 2).Select(i => (long)i)];
-        // Per-channel tensors broadcast against x as [C, 1, …] (trailing axes of size 1).
-        long[] channelShape = [NumFeatures, .. Enumerable.Repeat(1L, rank - 2)];
         var mean = Op.ReduceMean(x, axes, keepDims: true).As(x);
         var centered = x - mean;
         var variance = Op.ReduceMean(centered * centered, axes, keepDims: true).As(x);
-        var y = centered / Op.Sqrt(variance + Eps);
-        y = y * Op.Reshape(scale, channelShape) + Op.Reshape(shift, channelShape);
+        var batchMean = Op.Reshape(mean, NumFeatures).As(x);
+        var batchVariance = Op.Reshape(variance, NumFeatures).As(x);
+        // The normalisation itself is one inference-form BatchNormalization fed with the batch statistics: one pass
+        // instead of four elementwise ones, and the autodiff recognises this pattern and gives its closed-form training
+        // gradient (OnnxKit.Training's BatchStatistics).
+        var y = Op.BatchNormalization(x, scale, shift, batchMean, batchVariance, Eps).As(x);
 
         // Unbiased variance for the running estimate: var·n/(n − 1), n = elements per channel (known or read at run time).
         Value count = x.Shape is { } known && known.Where((_, i) => i != 1).All(d => d.IsKnown)
             ? g.Scalar(known.Where((_, i) => i != 1).Aggregate(1L, (a, d) => a * d.Value!.Value))
             : Op.Cast(Op.Size(x), ElementType.Float32) / (double)NumFeatures;
-        var batchMean = Op.Reshape(mean, NumFeatures).As(x);
-        var unbiased = Op.Reshape(variance, NumFeatures).As(x) * count / (count - 1.0);
+        var unbiased = batchVariance * count / (count - 1.0);
         g.BufferUpdates[RunningMean.FullName] = runMean * (1.0 - Momentum) + batchMean * Momentum;
         g.BufferUpdates[RunningVar.FullName] = runVar * (1.0 - Momentum) + unbiased * Momentum;
         return y;

@@ -58,9 +58,12 @@ public static class Gradients
         {
             var node = nodes[n];
             if (!node.Outputs.Any(OnPath)) continue;
+            var outGrads = node.Outputs.Select(o => OnPath(o) ? Total(contributions, o) : null).ToArray();
+            // No gradient reached any output: a rule that already gave the total derivative through this node's
+            // consumers (BatchNormalization fed with its own batch statistics) left it nothing to pass on.
+            if (outGrads.All(d => d is null)) continue;
             var rule = GradientRegistry.Find(node.Domain is "" or "ai.onnx" ? node.OpType : $"{node.Domain}.{node.OpType}") ?? throw new GradientException($"no gradient rule for op '{(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType}' (node '{(node.Name.Length > 0 ? node.Name : node.Outputs[0])}'); " +
                     "it lies on the path from the trained values to the loss (freeze the values before it, or pass its output in stopGradient)");
-            var outGrads = node.Outputs.Select(o => OnPath(o) ? Total(contributions, o) : null).ToArray();
             var needs = node.Inputs.Select(i => OnPath(i)).ToArray();
             var type = GradType(g, node, outGrads, lossType);
             var gs = new GradScope(g, node, outGrads, needs, type, (i, v) => Contribute(contributions, g[node.Inputs[i]], v), zeroWhereZero);

@@ -23,6 +23,15 @@ public sealed class NetworkOpGradTests
         return Enumerable.Range(1, n).Select(k => k * 0.05 * (rnd.Next(3) == 0 ? -1 : 1)).OrderBy(_ => rnd.Next()).ToArray();
     }
 
+    // m = mean(x), v = mean((x − m)²) over `axes`, then BatchNormalization(x, γ, β, m, v) in inference form.
+    private static Value BatchStatisticsNorm(Value x, Value scale, Value bias, long[] axes)
+    {
+        var mean = Op.ReduceMean(x, axes, keepDims: true);
+        var centered = x - mean;
+        var variance = Op.ReduceMean(centered * centered, axes, keepDims: true);
+        return Op.BatchNormalization(x, scale, bias, Op.Reshape(mean, -1), Op.Reshape(variance, -1));
+    }
+
     private static In Labels(string name, double[] data, params Dim[] dims) => In.Of(name, dims) with { Int64 = true, Data = data };
 
     private static readonly Dictionary<string, GradCase> Cases = new()
@@ -69,6 +78,12 @@ public sealed class NetworkOpGradTests
             (g, x) => Op.BatchNormalizationTraining(x[0], x[1], x[2], x[3], x[4], momentum: 0f)[0]) { Float32 = true },
         ["BatchNormalization_training_2d"] = new([In.Of("x", 4, 3), In.Of("scale", 3), In.Of("bias", 3), In.Of("mean", 3) with { Trainable = false }, In.Of("var", 3) with { Trainable = false, Map = Positive }],
             (g, x) => Op.BatchNormalizationTraining(x[0], x[1], x[2], x[3], x[4])[0]) { Float32 = true },
+        // The pattern OnnxKit's BatchNorm layers train with: inference-form BatchNormalization fed with x's own batch
+        // statistics; the rule recognises it and gives the closed-form gradient (BatchStatisticsPatternIsRecognised).
+        ["BatchNormalization_batch_statistics"] = new([In.Of("x", "N", 3, 2, 2).Feed(3, 3, 2, 2), In.Of("scale", 3), In.Of("bias", 3)],
+            (g, x) => BatchStatisticsNorm(x[0], x[1], x[2], [0, 2, 3])) { Float32 = true },
+        ["BatchNormalization_batch_statistics_2d"] = new([In.Of("x", 5, 4), In.Of("scale", 4), In.Of("bias", 4)],
+            (g, x) => BatchStatisticsNorm(x[0], x[1], x[2], [0])) { Float32 = true },
         ["BatchNormalization_inference"] = new([In.Of("x", 2, 3, 2, 2), In.Of("scale", 3), In.Of("bias", 3), In.Of("mean", 3), In.Of("var", 3) with { Map = Positive }],
             (g, x) => Op.BatchNormalization(x[0], x[1], x[2], x[3], x[4])) { Float32 = true },
         ["InstanceNormalization"] = new([In.Of("x", 2, 3, 2, 3), In.Of("scale", 3), In.Of("bias", 3)], (g, x) => Op.InstanceNormalization(x[0], x[1], x[2])) { Float32 = true },
@@ -104,6 +119,7 @@ public sealed class NetworkOpGradTests
 
     [TestMethod]
     [DataRow("BatchNormalization_training")] [DataRow("BatchNormalization_training_2d")] [DataRow("BatchNormalization_inference")]
+    [DataRow("BatchNormalization_batch_statistics")] [DataRow("BatchNormalization_batch_statistics_2d")]
     [DataRow("LayerNormalization")] [DataRow("LayerNormalization_axis1")] [DataRow("InstanceNormalization")]
     public void Normalization(string op) => GradCheck.Check(op, Cases[op]);
 
@@ -134,5 +150,49 @@ public sealed class NetworkOpGradTests
         // loss = Σ dropout(x)·x, so dx = 2·x·mask/(1 − p).
         var expected = data.Select((v, i) => mask[i] ? 2 * v / 0.7f : 0f).ToArray();
         Compare.Close(expected, r["dx"].Floats, 1e-5, 1e-5, "dropout gradient");
+    }
+
+    /// <summary>
+    /// The BatchNorm layer's training graph is differentiated through the closed form (no gradient enters the statistics'
+    /// subgraph), and the gradients agree with the op-by-op ones of the same graph written without the pattern.
+    /// </summary>
+    [TestMethod]
+    public void BatchStatisticsPatternIsRecognisedInTheLayersTrainingGraph()
+    {
+        (float[] Dx, float[] DScale, int Nodes) Grads(bool layer)
+        {
+            var g = new GraphBuilder("bn") { Training = true };
+            var bn = new OnnxKit.Layers.BatchNorm2d(3);
+            // The layer reads its parameters from graph inputs of their names.
+            string scaleName = bn.Weight!.FullName, biasName = bn.Bias!.FullName;
+            var x = g.Input("x", ElementType.Float32, "N", 3, 4, 5);
+            var scale = g.Input(scaleName, ElementType.Float32, 3);
+            var bias = g.Input(biasName, ElementType.Float32, 3);
+            Value y;
+            if (layer) y = bn.Call(x);
+            else
+            {
+                // The same math, with the variance passed through Identity so the pattern is not recognised.
+                var mean = Op.ReduceMean(x, [0, 2, 3], keepDims: true);
+                var centered = x - mean;
+                var variance = Op.Identity(Op.ReduceMean(centered * centered, [0, 2, 3], keepDims: true));
+                y = Op.BatchNormalization(x, scale, bias, Op.Reshape(mean, -1), Op.Reshape(variance, -1));
+            }
+            var w = g.Constant(TensorData.FromFloats("w", Enumerable.Range(0, 120).Select(i => (float)Math.Cos(i * 0.7)).ToArray(), 2, 3, 4, 5));
+            var loss = g.Output(Op.ReduceSum(y * y * w, keepDims: false), "loss");
+            int before = g.Graph.Nodes.Count;
+            var grads = Gradients.Build(g, loss, ["x", scaleName]);
+            int added = g.Graph.Nodes.Count - before;
+            g.Output(grads["x"], "dx");
+            g.Output(grads[scaleName], "dscale");
+            var data = Enumerable.Range(0, 120).Select(i => (float)(Math.Sin(i * 1.3) * 2 + i % 3)).ToArray();
+            var r = OrtRun.Run(g.Build(), HostTensor.F32("x", data, 2, 3, 4, 5), HostTensor.F32(scaleName, [0.5f, 1.5f, -1f], 3), HostTensor.F32(biasName, [0.1f, 0f, -0.2f], 3));
+            return (r["dx"].Floats, r["dscale"].Floats, added);
+        }
+        var closed = Grads(layer: true);
+        var general = Grads(layer: false);
+        Compare.Close(general.Dx, closed.Dx, 1e-4, 1e-4, "dx");
+        Compare.Close(general.DScale, closed.DScale, 1e-4, 1e-4, "dscale");
+        Assert.IsTrue(closed.Nodes < general.Nodes, $"closed form {closed.Nodes} gradient nodes, op-by-op {general.Nodes}");
     }
 }

@@ -17,6 +17,13 @@ internal static class Normalization
         double eps = g.AttrFloat("epsilon", 1e-5f);
         bool training = g.Opset >= 14 ? g.AttrInt("training_mode", 0) != 0 : g.Node.Outputs.Count(o => o.Length > 0) > 1;
 
+        if (!training && BatchStatistics.Of(g, x0) is { } stats)
+        {
+            // Inference form fed with x's own batch statistics (how OnnxKit's BatchNorm layers train): the whole
+            // training-form gradient is given for x here, and none flows into the statistics' subgraph.
+            TrainingGrad(g, x, dy, scale, Op.Reshape(stats.Centered, 0, 0, -1), stats.Variance, eps, Back);
+            return;
+        }
         if (!training)
         {
             // Inference form: an affine map per channel with the running statistics.
@@ -37,12 +44,20 @@ internal static class Normalization
         //   dβ = S₁,  dγ = S₂/σ,  dx = (γ/σ)·dy − (γ/σ)·S₁/M − (γ/σ³)·S₂/M·(x − μ),
         // i.e. dx = a·dy + b·(x − μ) + c with per-channel a, b, c: five full-size passes in all (x − μ, dy·(x − μ), the
         // affine map of x − μ, a·dy and the sum), where differentiating the decomposed form takes about twice as many.
-        // With momentum 0 (how OnnxKit's BatchNorm layers emit the op) the node's "running" outputs are exactly the
-        // batch mean and variance, so they are read instead of recomputed.
+        // With momentum 0 the node's "running" outputs are exactly the batch mean and variance, so they are read
+        // instead of recomputed.
         bool statsOut = g.AttrFloat("momentum", 0.9f) == 0 && g.Node.Outputs.Count > 2 && g.Node.Outputs[1].Length > 0 && g.Node.Outputs[2].Length > 0;
         Value mu = statsOut ? g.Output(1) : Op.ReduceMean(x, axes, keepDims: false);
         var xc = x - PerChannel(mu);
         Value batchVariance = statsOut ? g.Output(2) : Op.ReduceMean(xc * xc, axes, keepDims: false);
+        TrainingGrad(g, x, dy, scale, xc, batchVariance, eps, Back);
+    }
+
+    // The training-form gradient of y = γ·(x − μ)/σ + β on the [N, C, L] view, given x − μ and σ² of the batch.
+    private static void TrainingGrad(GradScope g, Value x, Value dy, Value scale, Value xc, Value batchVariance, double eps, Func<Value, Value> back)
+    {
+        long[] axes = [0, 2];
+        static Value PerChannel(Value v) => Op.Unsqueeze(v, 1);
         var inv = Op.Reciprocal(Op.Sqrt(batchVariance + g.C(eps)));
         var s1 = Op.ReduceSum(dy, axes, keepDims: false);
         var s2 = Op.ReduceSum(dy * xc, axes, keepDims: false);
@@ -58,7 +73,7 @@ internal static class Normalization
             var zeros = Op.CastLike(g.Graph.Node("ConstantOfShape", [Op.Shape(scale)])[0], dy);
             var ones = zeros + g.C(1);
             var affine = g.Graph.Node("BatchNormalization", [xc, b, c, zeros, ones], 1, [Attr.Float("epsilon", 0f)])[0];
-            g.InputGrad(0, Back(dy * PerChannel(a) + affine));
+            g.InputGrad(0, back(dy * PerChannel(a) + affine));
         }
     }
 
