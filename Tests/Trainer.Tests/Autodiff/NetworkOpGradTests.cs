@@ -50,6 +50,10 @@ public sealed class NetworkOpGradTests
             (g, x) => Op.Conv(x[0], x[1], strides: [2, 2], group: 3)) { Float32 = true },
         ["Conv2d_unknown_spatial"] = new([In.Of("x", "N", 2, U, U).Feed(2, 2, 6, 6), In.Of("w", 2, 2, 3, 3)],
             (g, x) => Op.Conv(x[0], x[1], strides: [2, 2], pads: [0, 1, 0, 0])) { Float32 = true },
+        // Stride 1 on 14×16 ≥ FlippedConvolutionMinPositions: the input gradient is a convolution with the flipped,
+        // transposed kernel (a non-square kernel and uneven pads check both flips and the pad arithmetic).
+        ["Conv2d_flipped_input_grad"] = new([In.Of("x", "N", 2, 14, 16).Feed(1, 2, 14, 16), In.Of("w", 3, 2, 3, 5), In.Of("b", 3)],
+            (g, x) => Op.Conv(x[0], x[1], x[2], pads: [1, 2, 0, 1])) { Float32 = true },
         ["Conv2d_same_upper"] = new([In.Of("x", 1, 2, 5, 5), In.Of("w", 2, 2, 3, 3)],
             (g, x) => Op.Conv(x[0], x[1], strides: [2, 2], autoPad: "SAME_UPPER")) { Float32 = true },
         ["ConvTranspose_stride_pads"] = new([In.Of("x", 1, 2, 3, 3), In.Of("w", 2, 3, 3, 3), In.Of("b", 3)],
@@ -108,7 +112,7 @@ public sealed class NetworkOpGradTests
 
     [TestMethod]
     [DataRow("Conv2d_stride_pads_bias")] [DataRow("Conv2d_unreached_tail")] [DataRow("Conv1d_dilation")] [DataRow("Conv3d")] [DataRow("Conv2d_groups")]
-    [DataRow("Conv2d_depthwise_stride")] [DataRow("Conv2d_unknown_spatial")] [DataRow("Conv2d_same_upper")]
+    [DataRow("Conv2d_depthwise_stride")] [DataRow("Conv2d_unknown_spatial")] [DataRow("Conv2d_same_upper")] [DataRow("Conv2d_flipped_input_grad")]
     [DataRow("ConvTranspose_stride_pads")] [DataRow("ConvTranspose_groups")]
     public void Convolution(string op) => GradCheck.Check(op, Cases[op]);
 
