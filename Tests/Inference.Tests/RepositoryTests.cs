@@ -134,9 +134,11 @@ public sealed class RepositoryTests
         var seen = new ConcurrentDictionary<float, int>();
         var failures = new ConcurrentQueue<Exception>();
         using var stop = new CancellationTokenSource();
+        // Requests run until the reloads are seen (not for a fixed count, which a fast machine finished before the first
+        // reload); each worker pauses briefly now and then so that on two loaded cores the watcher still gets to run.
         var workers = Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
         {
-            for (int i = 0; i < 200_000 && !stop.IsCancellationRequested; i++)
+            for (long i = 0; !stop.IsCancellationRequested; i++)
             {
                 try
                 {
@@ -144,20 +146,27 @@ public sealed class RepositoryTests
                     seen.AddOrUpdate(MathF.Round(Scale(lease), 3), 1, (_, n) => n + 1);
                 }
                 catch (Exception e) { failures.Enqueue(e); }
+                if (i % 256 == 255) Thread.Sleep(1);
             }
         })).ToArray();
         bool Wait(Func<bool> condition)
         {
-            for (int i = 0; i < 300 && !condition(); i++) Thread.Sleep(50); // at most 15 s
+            for (int i = 0; i < 600 && !condition(); i++) Thread.Sleep(50); // at most 30 s
             return condition();
         }
-        Assert.IsTrue(Wait(() => seen.ContainsKey(1f)), "requests never ran on version 1");
-        t.AddVersion("gemm", 2, TestModels.Gemm(2));          // a new version: latest policy swaps to it
-        Assert.IsTrue(Wait(() => seen.ContainsKey(2f)), "version 2 was never picked up");
-        t.ReplaceVersion("gemm", 2, TestModels.Gemm(3));      // the same version rewritten in place
-        Assert.IsTrue(Wait(() => seen.ContainsKey(3f)), "the rewritten version 2 was never picked up");
-        stop.Cancel();
-        Task.WaitAll(workers);
+        try
+        {
+            Assert.IsTrue(Wait(() => seen.ContainsKey(1f)), "requests never ran on version 1");
+            t.AddVersion("gemm", 2, TestModels.Gemm(2));          // a new version: latest policy swaps to it
+            Assert.IsTrue(Wait(() => seen.ContainsKey(2f)), "version 2 was never picked up");
+            t.ReplaceVersion("gemm", 2, TestModels.Gemm(3));      // the same version rewritten in place
+            Assert.IsTrue(Wait(() => seen.ContainsKey(3f)), "the rewritten version 2 was never picked up");
+        }
+        finally
+        {
+            stop.Cancel();
+            Task.WaitAll(workers);
+        }
         Assert.IsTrue(failures.IsEmpty, $"{failures.Count} requests failed during reload, first: {failures.FirstOrDefault()}");
         CollectionAssert.IsSubsetOf(seen.Keys.ToArray(), new[] { 1f, 2f, 3f });
     }

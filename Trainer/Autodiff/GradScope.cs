@@ -14,12 +14,21 @@ public sealed class GradScope
     private readonly Action<int, Value> _sink;
 
     private readonly HashSet<(string Grad, string Value)> _zeroWhereZero;
+    private readonly List<(string Original, string Replacement)> _forwardReplacements;
 
     internal GradScope(GraphBuilder graph, Node node, Value?[] outputGrads, bool[] needs, ElementType elementType, Action<int, Value> sink,
-        HashSet<(string Grad, string Value)> zeroWhereZero)
+        HashSet<(string Grad, string Value)> zeroWhereZero, List<(string Original, string Replacement)> forwardReplacements)
     {
         Graph = graph; Node = node; _outputGrads = outputGrads; _needs = needs; ElementType = elementType; _sink = sink; _zeroWhereZero = zeroWhereZero;
+        _forwardReplacements = forwardReplacements;
     }
+
+    /// <summary>
+    /// Asks for forward output <paramref name="output"/> of this node to be computed as <paramref name="replacement"/>
+    /// (an equivalent value built from the node's inputs and values the gradient needs anyway). Applied once the whole
+    /// gradient is built: the replacement's nodes take the forward node's place and name (see <see cref="ForwardRewrite"/>).
+    /// </summary>
+    public void ReplaceForward(int output, Value replacement) => _forwardReplacements.Add((Node.Outputs[output], replacement.Name));
 
     /// <summary>
     /// Records that <paramref name="grad"/> is zero wherever <paramref name="value"/> is zero, so that the rule of the node

@@ -48,6 +48,7 @@ public static class Gradients
 
         var contributions = new Dictionary<string, List<Value>>();
         var zeroWhereZero = new HashSet<(string, string)>();
+        var forwardReplacements = new List<(string, string)>();
         using var scope = g.Scope("grad");
         // Where inference could not type the loss, the trained values tell the float type.
         var lossType = loss.ElementType != ElementType.Undefined ? loss.ElementType
@@ -66,7 +67,7 @@ public static class Gradients
                     "it lies on the path from the trained values to the loss (freeze the values before it, or pass its output in stopGradient)");
             var needs = node.Inputs.Select(i => OnPath(i)).ToArray();
             var type = GradType(g, node, outGrads, lossType);
-            var gs = new GradScope(g, node, outGrads, needs, type, (i, v) => Contribute(contributions, g[node.Inputs[i]], v), zeroWhereZero);
+            var gs = new GradScope(g, node, outGrads, needs, type, (i, v) => Contribute(contributions, g[node.Inputs[i]], v), zeroWhereZero, forwardReplacements);
             try { rule(gs); }
             catch (GraphBuildException e) { throw new GradientException($"gradient of {node.Describe()} failed: {e.Message}", e); }
         }
@@ -74,6 +75,7 @@ public static class Gradients
         var result = new Dictionary<string, Value>();
         foreach (var name in targets)
             result[name] = Total(contributions, name) ?? Op.ConstantOfShape(Op.Shape(g[name]), 0, g[name].ElementType);
+        ForwardRewrite.Apply(g.Graph, forwardReplacements);
         return result;
     }
 

@@ -67,6 +67,9 @@ internal static class GradCheck
         using var opts = new SessionOptions { IntraOpNumThreads = 1 };
         using var session = new InferenceSession(lossModel.ToBytes(), opts);
         double Loss(Dictionary<string, double[]> d) => Run(session, c, d, type, weights)["fd_loss"].Doubles[0];
+        // Rules may recompute a forward value in the gradient graph (ForwardRewrite): its loss must be the plain graph's.
+        double plain = Loss(data), rewritten = analytic["fd_loss"].Doubles[0];
+        Assert.AreEqual(plain, rewritten, (f32 ? 1e-5 : 1e-12) * Math.Max(1, Math.Abs(plain)), $"{name}: the gradient graph's forward pass computes another loss");
         foreach (var t in trainables)
         {
             var grad = analytic["fd_grad_" + t].Doubles;

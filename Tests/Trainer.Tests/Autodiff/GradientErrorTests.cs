@@ -196,17 +196,22 @@ public sealed class GradientRegistryTests
     [TestMethod]
     public void ConvWeightGradientIsOneGemm()
     {
-        var g = new GraphBuilder("conv");
-        var x = g.Input("x", ElementType.Float32, "batch", 3, 9, 9);
-        var w = g.Input("w", ElementType.Float32, 4, 3, 3, 3);
-        var y = Op.Conv(x, w, pads: [1, 1, 1, 1], strides: [2, 2]);
-        var loss = Op.ReduceSum(y * y, keepDims: false);
-        var before = g.Graph.Nodes.Count;
-        Gradients.Build(g, loss, ["w"]);
-        var added = g.Graph.Nodes.Skip(before).ToList();
-        Assert.AreEqual(1, added.Count(n => n.OpType == "Gemm"));
-        Assert.AreEqual(0, added.Count(n => n.OpType is "Conv" or "ConvTranspose"));
-        Assert.AreEqual(9, added.Count(n => n.OpType == "Slice"));
+        // 9×9 input, stride 2: a 5×5 output, small enough (≤ BatchGemmMaxPositions) for the forward convolution to
+        // become a GEMM over the weight gradient's unfold; 20×20 at stride 1 keeps its Conv.
+        foreach (var (size, stride, forwardGemm) in new[] { (9L, 2L, true), (20L, 1L, false) })
+        {
+            var g = new GraphBuilder("conv");
+            var x = g.Input("x", ElementType.Float32, "batch", 3, size, size);
+            var w = g.Input("w", ElementType.Float32, 4, 3, 3, 3);
+            var y = Op.Conv(x, w, pads: [1, 1, 1, 1], strides: [stride, stride]);
+            var loss = Op.ReduceSum(y * y, keepDims: false);
+            Gradients.Build(g, loss, ["w"]);
+            var nodes = g.Graph.Nodes;
+            Assert.AreEqual(forwardGemm ? 2 : 1, nodes.Count(n => n.OpType == "Gemm"), $"{size}×{size}: GEMMs");
+            Assert.AreEqual(forwardGemm ? 0 : 1, nodes.Count(n => n.OpType is "Conv" or "ConvTranspose"), $"{size}×{size}: convolutions");
+            Assert.AreEqual(9, nodes.Count(n => n.OpType == "Slice"), $"{size}×{size}: one unfold, shared");
+            g.Graph.Validate();
+        }
     }
 }
 

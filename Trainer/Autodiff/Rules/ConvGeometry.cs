@@ -97,7 +97,7 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
     /// Gradient of a convolution with respect to its weight [M, C/group, kernel…]: one GEMM over the unfolded input
     /// where the sizes are static and there is one group, else a convolution of the input by the output gradient.
     /// </summary>
-    public Value WeightGrad(GradScope g, Value x, Value dy) => Unfolded(x, dy) ?? ConvolvedWeightGrad(g, x, dy);
+    public Value WeightGrad(GradScope g, Value x, Value dy) => Unfold(x, dy) is { } cols ? GemmWeightGrad(cols, dy) : ConvolvedWeightGrad(g, x, dy);
 
     /// <summary>
     /// The weight gradient as one well-shaped GEMM (im2col): dW[M, C·k…] = dY[M, N·o…] · cols[C·k…, N·o…]ᵀ, where row
@@ -105,19 +105,56 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
     /// Measured on the Fashion-MNIST CNN's second convolution (issue 7): 24 ms as a Conv over transposed tensors (a
     /// skinny convolution with the batch as channels), ≈ 9 ms as this GEMM with its unfolding on the same loaded machine;
     /// on the small ResNet the weight gradients fell from ≈ 365 ms to ≈ 60 ms per (loaded) step. Per-sample GEMMs summed over the
-    /// batch measured the same, one GEMM per kernel offset (no concatenation) slower. Needs one group and static
-    /// channel and spatial sizes (they fix the slices); null otherwise, and the convolution form is used.
+    /// batch measured the same, one GEMM per kernel offset (no concatenation) slower.
     /// </summary>
-    private Value? Unfolded(Value x, Value dy)
+    public Value GemmWeightGrad(Value cols, Value dy)
+    {
+        long outChannels = dy.Shape![1].Value!.Value;
+        var dyFlat = Op.Reshape(Op.Transpose(dy, Swap01), outChannels, -1);
+        var dw = Op.Gemm(dyFlat, cols, transB: true);
+        return Op.Reshape(dw, [outChannels, -1, .. Kernel]);
+    }
+
+    /// <summary>Largest output (spatial positions per channel) whose forward convolution is recomputed as one batch-wide GEMM.</summary>
+    internal const long BatchGemmMaxPositions = 64;
+
+    /// <summary>
+    /// True when the forward convolution producing <paramref name="dy"/>'s shape is better run as one GEMM over the
+    /// unfolded input than by ONNX Runtime's Conv. The CPU Conv multiplies one image at a time, so a small output gives
+    /// GEMMs of few columns: on the small ResNet, 64 channels at 7×7 took 8.0 ms as Conv and 1.8 ms as the batch-wide
+    /// GEMM [64, 576]·[576, 128·49] (3.7 → 1.0 ms for the strided 32→64 one). At 11×11 (the Fashion-MNIST CNN's second
+    /// convolution, 2.7 ms either way) the GEMM only lost ONNX Runtime's Conv+ReLU fusion, hence the bound of 8×8.
+    /// The unfold is the weight gradient's, so the forward pass only adds the GEMM and a transpose of the output.
+    /// </summary>
+    public bool ForwardAsGemm(Value dy) => StaticSpatial(dy).Aggregate(1L, (a, d) => a * d) <= BatchGemmMaxPositions;
+
+    /// <summary>y[N, M, o…] = W[M, C·k…] · cols[C·k…, N·o…] (+ b), reshaped and moved batch-first: the convolution itself.</summary>
+    public Value GemmForward(Value cols, Value weight, Value? bias, Value dy)
+    {
+        long[] outSize = StaticSpatial(dy);
+        long outChannels = dy.Shape![1].Value!.Value;
+        var product = Op.Gemm(Op.Reshape(weight, outChannels, -1), cols, bias is null ? null : Op.Reshape(bias, outChannels, 1));
+        return Op.Transpose(Op.Reshape(product, [outChannels, -1, .. outSize]), Swap01);
+    }
+
+    private long[] Swap01 => [1, 0, .. Enumerable.Range(2, Spatial).Select(i => (long)i)];
+
+    private static long[] StaticSpatial(Value v) => v.Shape!.Skip(2).Select(d => d.Value!.Value).ToArray();
+
+    /// <summary>
+    /// The im2col matrix cols[C·k…, N·o…] of the input for this geometry, built from one transpose, a pad, a slice per
+    /// kernel offset and one concatenation. Needs one group and static channel and spatial sizes (they fix the slices);
+    /// null otherwise.
+    /// </summary>
+    public Value? Unfold(Value x, Value dy)
     {
         int n = Spatial;
         if (Group != 1 || x.Shape is not { } xs || dy.Shape is not { } ys || xs.Rank != n + 2 || ys.Rank != n + 2) return null;
         if (!xs.Skip(1).All(d => d.IsKnown) || !ys.Skip(1).All(d => d.IsKnown)) return null;
-        long channels = xs[1].Value!.Value, outChannels = ys[1].Value!.Value;
-        long[] outSize = ys.Skip(2).Select(d => d.Value!.Value).ToArray();
-        long[] swap01 = [1, 0, .. Enumerable.Range(2, n).Select(i => (long)i)];
+        long channels = xs[1].Value!.Value;
+        long[] outSize = StaticSpatial(dy);
         // [N, C, s…] → [C, N, s…] (small: the input, not the unfolded copy), then zero padding.
-        var xt = Op.Transpose(x, swap01);
+        var xt = Op.Transpose(x, Swap01);
         if (Pads.Any(p => p != 0)) xt = Op.Pad(xt, [0, 0, .. Pads[..n], 0, 0, .. Pads[n..]]);
         long[] padded = xs.Skip(2).Select((d, i) => d.Value!.Value + Pads[i] + Pads[i + n]).ToArray();
         long[] axes = Enumerable.Range(2, n).Select(i => (long)i).ToArray();
@@ -136,10 +173,7 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
         }
         long window = Kernel.Aggregate(1L, (a, k) => a * k);
         // Concatenating [C, N, o…] slices on axis 1 gives [C, K·N, o…]: row-major that is [C·K, N·o…], rows in W's order.
-        var cols = Op.Reshape(slices.Count == 1 ? slices[0] : Op.Concat(1, [.. slices]), channels * window, -1);
-        var dyFlat = Op.Reshape(Op.Transpose(dy, swap01), outChannels, -1);
-        var dw = Op.Gemm(dyFlat, cols, transB: true);
-        return Op.Reshape(dw, [outChannels, channels, .. Kernel]);
+        return Op.Reshape(slices.Count == 1 ? slices[0] : Op.Concat(1, [.. slices]), channels * window, -1);
     }
 
     // Every kernel offset, last axis fastest (the order of W's trailing axes).
@@ -161,9 +195,8 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
     private Value ConvolvedWeightGrad(GradScope g, Value x, Value dy)
     {
         int n = Spatial;
-        long[] swap01 = [1, 0, .. Enumerable.Range(2, n).Select(i => (long)i)];
         Value xt;
-        if (Group == 1) xt = Op.Transpose(x, swap01);
+        if (Group == 1) xt = Op.Transpose(x, Swap01);
         else
         {
             // [N, C, s…] → [N, G, C/G, s…] → [C/G, G, N, s…] → [C/G, G·N, s…]
@@ -172,9 +205,9 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
             var moved = Op.Transpose(grouped, [2, 1, 0, .. Enumerable.Range(3, n).Select(i => (long)i)]);
             xt = Op.Reshape(moved, Op.Concat(0, g.Ints(0, -1), spatial));
         }
-        var kernel = Op.Transpose(dy, swap01); // [M, N, o…]
+        var kernel = Op.Transpose(dy, Swap01); // [M, N, o…]
         var r = Op.Conv(xt, kernel, strides: Dilations, pads: Pads, dilations: Strides, group: Group); // [C/G, M, k'…]
-        r = Op.Transpose(r, swap01);
+        r = Op.Transpose(r, Swap01);
         // k' ≥ k: positions past the kernel only arise from the input's unused tail; drop them.
         return Op.Slice(r, new long[n], Kernel, Enumerable.Range(2, n).Select(i => (long)i).ToArray());
     }

@@ -9,7 +9,16 @@ internal static class Convolution
         Value x = g.Input(0), w = g.Input(1), dy = g.Dy;
         var geo = ConvGeometry.Of(g, x, w);
         if (g.NeedsGrad(0)) g.InputGrad(0, geo.InputGrad(g, dy, w, x));
-        if (g.NeedsGrad(1)) g.InputGrad(1, geo.WeightGrad(g, x, dy));
+        if (g.NeedsGrad(1))
+        {
+            if (geo.Unfold(x, dy) is { } cols)
+            {
+                g.InputGrad(1, geo.GemmWeightGrad(cols, dy));
+                // With the unfolded input at hand, a small convolution is cheaper as one GEMM in the forward pass too.
+                if (geo.ForwardAsGemm(dy)) g.ReplaceForward(0, geo.GemmForward(cols, w, g.HasInput(2) ? g.Input(2) : null, dy));
+            }
+            else g.InputGrad(1, geo.WeightGrad(g, x, dy));
+        }
         if (g.HasInput(2) && g.NeedsGrad(2)) g.InputGrad(2, geo.BiasGrad(dy));
     }
 
