@@ -25,7 +25,7 @@ internal static class Workloads
     {
         "mlp" => 100,
         "cnn" => 40,
-        "resnet-small" => 5,
+        "resnet-small" => 10,
         _ => 3,
     };
 
