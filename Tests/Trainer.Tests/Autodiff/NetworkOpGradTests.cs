@@ -54,6 +54,10 @@ public sealed class NetworkOpGradTests
         // transposed kernel (a non-square kernel and uneven pads check both flips and the pad arithmetic).
         ["Conv2d_flipped_input_grad"] = new([In.Of("x", "N", 2, 14, 16).Feed(1, 2, 14, 16), In.Of("w", 3, 2, 3, 5), In.Of("b", 3)],
             (g, x) => Op.Conv(x[0], x[1], x[2], pads: [1, 2, 0, 1])) { Float32 = true },
+        // Stride 1 on 6×7 ≤ BatchGemmMaxPositions: the forward and the input gradient (the flipped convolution) both run as
+        // one GEMM over an unfold.
+        ["Conv2d_small_stride1"] = new([In.Of("x", "N", 3, 6, 7).Feed(2, 3, 6, 7), In.Of("w", 4, 3, 3, 2), In.Of("b", 4)],
+            (g, x) => Op.Conv(x[0], x[1], x[2], pads: [1, 0, 1, 1])) { Float32 = true },
         ["Conv2d_same_upper"] = new([In.Of("x", 1, 2, 5, 5), In.Of("w", 2, 2, 3, 3)],
             (g, x) => Op.Conv(x[0], x[1], strides: [2, 2], autoPad: "SAME_UPPER")) { Float32 = true },
         ["ConvTranspose_stride_pads"] = new([In.Of("x", 1, 2, 3, 3), In.Of("w", 2, 3, 3, 3), In.Of("b", 3)],
@@ -113,6 +117,7 @@ public sealed class NetworkOpGradTests
     [TestMethod]
     [DataRow("Conv2d_stride_pads_bias")] [DataRow("Conv2d_unreached_tail")] [DataRow("Conv1d_dilation")] [DataRow("Conv3d")] [DataRow("Conv2d_groups")]
     [DataRow("Conv2d_depthwise_stride")] [DataRow("Conv2d_unknown_spatial")] [DataRow("Conv2d_same_upper")] [DataRow("Conv2d_flipped_input_grad")]
+    [DataRow("Conv2d_small_stride1")]
     [DataRow("ConvTranspose_stride_pads")] [DataRow("ConvTranspose_groups")]
     public void Convolution(string op) => GradCheck.Check(op, Cases[op]);
 
