@@ -21,6 +21,9 @@ public static class Gradients
     /// <remarks>
     /// Only nodes on a path from a <paramref name="wrt"/> value to the loss are differentiated, so frozen parts of a
     /// network cost nothing. Gradients from several consumers of one value are summed with one <c>Sum</c> node.
+    /// A rule may also recompute a forward value from what its gradient needs anyway (a small convolution as a GEMM
+    /// over the weight gradient's im2col matrix): the forward node is then replaced in place, every value keeping its
+    /// name and meaning.
     /// </remarks>
     public static IReadOnlyDictionary<string, Value> Build(GraphBuilder g, Value loss, IEnumerable<string> wrt, IEnumerable<string>? stopGradient = null)
     {

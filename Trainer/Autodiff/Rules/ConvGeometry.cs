@@ -96,7 +96,7 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
         long[] pads = Enumerable.Range(0, 2 * n).Select(i => Kernel[i % n] - 1 - Pads[i]).ToArray();
         if (!small) return Op.Conv(dy, flipped, pads: pads, kernelShape: Kernel);
         var adjoint = this with { Pads = pads };
-        return xs[1].IsKnown && adjoint.Unfold(dy, x) is { } cols ? adjoint.GemmForward(cols, flipped, null, x) : null;
+        return adjoint.Unfold(dy, x) is { } cols ? adjoint.GemmForward(cols, flipped, null, x) : null;
     }
 
     /// <summary>
@@ -106,7 +106,7 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
     public Value WeightGrad(GradScope g, Value x, Value dy) => Unfold(x, dy) is { } cols ? GemmWeightGrad(cols, dy) : ConvolvedWeightGrad(g, x, dy);
 
     /// <summary>
-    /// The weight gradient as one well-shaped GEMM (im2col): dW[M, C·k…] = dY[M, N·o…] · cols[C·k…, N·o…]ᵀ, where row
+    /// The weight gradient as one well-shaped GEMM (im2col): dW[M, C·k…] = dY[M, o…·N] · cols[C·k…, o…·N]ᵀ, where row
     /// (c, offset) of cols is the input channel c seen through that kernel offset at every output position of every sample.
     /// Measured on the Fashion-MNIST CNN's second convolution (issue 7): 24 ms as a Conv over transposed tensors (a
     /// skinny convolution with the batch as channels), ≈ 9 ms as this GEMM with its unfolding on the same loaded machine;
