@@ -47,6 +47,13 @@ public abstract class BatchNormNd : Module
         RunningVar = AddBuffer("running_var", [numFeatures], Initializers.Ones);
     }
 
+    /// <summary>
+    /// Values one sample gives each channel (the product of the axes after the channel axis: 1 for [N, C]), as seen when
+    /// the layer last built a training graph; null before that or where those axes are not static. A training batch
+    /// needs more than one value per channel: with one, the batch variance is 0/0 for the running estimate.
+    /// </summary>
+    public long? ValuesPerChannelPerSample { get; private set; }
+
     /// <summary>The input ranks the layer accepts.</summary>
     protected abstract int[] AcceptedRanks { get; }
 
@@ -71,6 +78,8 @@ public abstract class BatchNormNd : Module
         int rank = x.Rank ?? (AcceptedRanks.Length == 1 ? AcceptedRanks[0]
             : throw new GraphBuildException($"{GetType().Name} '{name}': input '{x.Name}' has unknown rank; the training form needs it (expected {Ranks()})"));
         long[] axes = [0, .. Enumerable.Range(2, rank - 2).Select(i => (long)i)];
+        ValuesPerChannelPerSample = x.Shape is { } inputShape && inputShape.Skip(2).All(d => d.IsKnown)
+            ? inputShape.Skip(2).Aggregate(1L, (a, d) => a * d.Value!.Value) : null;
         var mean = Op.ReduceMean(x, axes, keepDims: true).As(x);
         var centered = x - mean;
         var variance = Op.ReduceMean(centered * centered, axes, keepDims: true).As(x);

@@ -95,6 +95,21 @@ public sealed class Learner : IDisposable
         Session = new TrainingSession(Artifacts, Optimizer, _sessionOptions);
     }
 
+    // PyTorch refuses a training batch that gives a BatchNorm one value per channel; the running variance would take
+    // var·n/(n − 1) = 0/0 and turn NaN for the rest of training, so the same batches are refused here, before any step.
+    private void CheckBatchNormBatches(int n, int bs, bool dropLast)
+    {
+        int smallest = Math.Min(bs, n);
+        if (!dropLast && n % bs != 0) smallest = Math.Min(smallest, n % bs);
+        if (smallest > 1) return;
+        if (AllModules(Model).OfType<OnnxKit.Layers.BatchNormNd>().FirstOrDefault(b => b.ValuesPerChannelPerSample == 1) is not { } bn) return;
+        string name = bn.Prefix.TrimEnd('.') is { Length: > 0 } p ? $"'{p}'" : "(the model)";
+        throw new ArgumentException($"{bn.GetType().Name} {name} needs more than one value per channel in training, but a batch would hold 1 sample " +
+            $"({n} samples in batches of {bs}{(dropLast ? ", drop-last" : "")}); set FitOptions.DropLast = true or choose another batch size");
+    }
+
+    private static IEnumerable<Module> AllModules(Module m) => m.Children.SelectMany(c => AllModules(c.Module)).Prepend(m);
+
     /// <summary>Trains (Keras' fit). Returns the per-epoch history.</summary>
     public History Fit(TensorDataset train, FitOptions? options = null)
     {
@@ -121,6 +136,7 @@ public sealed class Learner : IDisposable
         int n = train.Count, bs = options.BatchSize;
         int steps = options.DropLast ? n / bs : (n + bs - 1) / bs;
         if (steps == 0) throw new ArgumentException($"the training data has {n} samples, fewer than one batch of {bs} with drop-last");
+        CheckBatchNormBatches(n, bs, options.DropLast);
         float[] features; Array targets;
         int outSize = session.OutputSize;
 

@@ -185,6 +185,35 @@ public sealed class LearnerTests
         finally { Directory.Delete(dir, true); }
     }
 
+    /// <summary>
+    /// A batch of one sample gives BatchNorm1d one value per channel: PyTorch raises; here the running variance turned
+    /// NaN silently (var·n/(n − 1) = 0/0). Fit now refuses such batches before any step, and trains with drop-last; a
+    /// BatchNorm2d (many values per channel per sample) is unaffected.
+    /// </summary>
+    [TestMethod]
+    public void BatchOfOneSampleIsRefusedForBatchNormOverFeatures()
+    {
+        var rnd = new Random(1);
+        var data = new TensorDataset(Enumerable.Range(0, 129 * 4).Select(_ => (float)rnd.NextDouble()).ToArray(), [4],
+            Enumerable.Range(0, 129).Select(i => (long)(i % 3)).ToArray());
+        using (var learner = new Learner(new Sequential(new Dense(8), new BatchNorm1d(8), new Dense(3)), OptimizerCatalog.Sgd(0.01), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true)))
+        {
+            var e = Assert.ThrowsExactly<ArgumentException>(() => learner.Fit(data, new FitOptions { Epochs = 1, BatchSize = 128 }));
+            StringAssert.Contains(e.Message, "BatchNorm1d '1' needs more than one value per channel");
+            StringAssert.Contains(e.Message, "129 samples in batches of 128");
+            learner.Fit(data, new FitOptions { Epochs = 1, BatchSize = 128, DropLast = true });
+            foreach (var (name, t) in learner.Session!.State())
+                Assert.IsTrue(t.ToFloats().All(float.IsFinite), $"state '{name}' is finite after training with drop-last");
+        }
+        var images = new TensorDataset(Enumerable.Range(0, 5 * 16).Select(_ => (float)rnd.NextDouble()).ToArray(), [1, 4, 4],
+            Enumerable.Range(0, 5).Select(i => (long)(i % 2)).ToArray());
+        using var conv = new Learner(new Sequential(new Conv2d(1, 2, 3, padding: 1), new BatchNorm2d(2), new Flatten(), new Dense(2)),
+            OptimizerCatalog.Sgd(0.01), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true));
+        conv.Fit(images, new FitOptions { Epochs = 1, BatchSize = 4 }); // last batch of 1 image: 16 values per channel
+        foreach (var (name, t) in conv.Session!.State())
+            Assert.IsTrue(t.ToFloats().All(float.IsFinite), $"state '{name}' is finite");
+    }
+
     private sealed class LearningRateRecorder : OnnxKit.Training.Callbacks.Callback
     {
         public List<(long Step, double Lr)> Seen { get; } = [];
