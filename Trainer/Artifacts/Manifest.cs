@@ -70,6 +70,11 @@ public sealed record Manifest
     [JsonPropertyName("optimizer")] public Dictionary<string, JsonElement> Optimizer { get; init; } = [];
     /// <summary>Loss name.</summary>
     [JsonPropertyName("loss_function")] public string? LossFunction { get; init; }
+    /// <summary>
+    /// Fewest samples a training batch may hold: 2 when a BatchNorm layer gets one value per channel per sample (with one
+    /// sample its batch variance is 0/0 for the running estimate, which PyTorch refuses as well), else 1.
+    /// </summary>
+    [JsonPropertyName("min_training_batch")] public int MinTrainingBatch { get; init; } = 1;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 

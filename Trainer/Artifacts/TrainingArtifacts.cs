@@ -139,6 +139,7 @@ public sealed class TrainingArtifacts
             StepScalars = optimizer.StepScalars.ToArray(),
             State = state.ToArray(),
             LossFunction = loss.Name,
+            MinTrainingBatch = ModulesOf(model).OfType<OnnxKit.Layers.BatchNormNd>().Any(b => b.ValuesPerChannelPerSample == 1) ? 2 : 1,
             Gradients = "gradients.onnx",
             OptimizerGraph = "optimizer.onnx",
             Optimizer = new Dictionary<string, JsonElement>
@@ -204,6 +205,9 @@ public sealed class TrainingArtifacts
         Type = t.ElementType.OnnxName(),
         Shape = (t.Shape ?? Shape.Scalar).Select(d => d.IsKnown ? JsonSerializer.SerializeToElement(d.Value!.Value) : JsonSerializer.SerializeToElement(d.Symbol ?? "?")).ToArray(),
     };
+
+    /// <summary>The module and all its descendants.</summary>
+    internal static IEnumerable<Module> ModulesOf(Module m) => m.Children.SelectMany(c => ModulesOf(c.Module)).Prepend(m);
 }
 
 /// <summary>Write-then-rename file writing, so readers never see a half-written file.</summary>

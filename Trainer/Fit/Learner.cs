@@ -102,13 +102,11 @@ public sealed class Learner : IDisposable
         int smallest = Math.Min(bs, n);
         if (!dropLast && n % bs != 0) smallest = Math.Min(smallest, n % bs);
         if (smallest > 1) return;
-        if (AllModules(Model).OfType<OnnxKit.Layers.BatchNormNd>().FirstOrDefault(b => b.ValuesPerChannelPerSample == 1) is not { } bn) return;
+        if (TrainingArtifacts.ModulesOf(Model).OfType<OnnxKit.Layers.BatchNormNd>().FirstOrDefault(b => b.ValuesPerChannelPerSample == 1) is not { } bn) return;
         string name = bn.Prefix.TrimEnd('.') is { Length: > 0 } p ? $"'{p}'" : "(the model)";
         throw new ArgumentException($"{bn.GetType().Name} {name} needs more than one value per channel in training, but a batch would hold 1 sample " +
             $"({n} samples in batches of {bs}{(dropLast ? ", drop-last" : "")}); set FitOptions.DropLast = true or choose another batch size");
     }
-
-    private static IEnumerable<Module> AllModules(Module m) => m.Children.SelectMany(c => AllModules(c.Module)).Prepend(m);
 
     /// <summary>Trains (Keras' fit). Returns the per-epoch history.</summary>
     public History Fit(TensorDataset train, FitOptions? options = null)

@@ -120,6 +120,9 @@ public sealed class TrainingSession : IDisposable
     public float Step(int count, double lr)
     {
         if (_optimizer is null) throw new InvalidOperationException("this session was opened without an optimizer");
+        if (count < _manifest.MinTrainingBatch)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"this model trains on batches of at least {_manifest.MinTrainingBatch} samples " +
+                "(a BatchNorm layer gets one value per channel per sample; with one sample its running variance would become NaN)");
         var b = Bindings(count);
         StepCount++;
         var values = _optimizer.StepScalarValues(StepCount, lr);

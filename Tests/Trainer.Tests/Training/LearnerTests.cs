@@ -204,12 +204,19 @@ public sealed class LearnerTests
             learner.Fit(data, new FitOptions { Epochs = 1, BatchSize = 128, DropLast = true });
             foreach (var (name, t) in learner.Session!.State())
                 Assert.IsTrue(t.ToFloats().All(float.IsFinite), $"state '{name}' is finite after training with drop-last");
+            // A hand-written loop gets the same guard from the manifest.
+            Assert.AreEqual(2, learner.Artifacts!.Manifest.MinTrainingBatch);
+            var (features, targets) = learner.Session.InputBuffers(1);
+            features.AsSpan().Fill(0.5f);
+            var se = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => learner.Session.Step(1, 0.01));
+            StringAssert.Contains(se.Message, "batches of at least 2 samples");
         }
         var images = new TensorDataset(Enumerable.Range(0, 5 * 16).Select(_ => (float)rnd.NextDouble()).ToArray(), [1, 4, 4],
             Enumerable.Range(0, 5).Select(i => (long)(i % 2)).ToArray());
         using var conv = new Learner(new Sequential(new Conv2d(1, 2, 3, padding: 1), new BatchNorm2d(2), new Flatten(), new Dense(2)),
             OptimizerCatalog.Sgd(0.01), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true));
         conv.Fit(images, new FitOptions { Epochs = 1, BatchSize = 4 }); // last batch of 1 image: 16 values per channel
+        Assert.AreEqual(1, conv.Artifacts!.Manifest.MinTrainingBatch);
         foreach (var (name, t) in conv.Session!.State())
             Assert.IsTrue(t.ToFloats().All(float.IsFinite), $"state '{name}' is finite");
     }
