@@ -139,7 +139,7 @@ public sealed class TrainingArtifacts
             StepScalars = optimizer.StepScalars.ToArray(),
             State = state.ToArray(),
             LossFunction = loss.Name,
-            MinTrainingBatch = ModulesOf(model).OfType<OnnxKit.Layers.BatchNormNd>().Any(b => b.ValuesPerChannelPerSample == 1) ? 2 : 1,
+            MinTrainingBatch = BatchNormOverSingleValues(model) is null ? 1 : 2,
             Gradients = "gradients.onnx",
             OptimizerGraph = "optimizer.onnx",
             Optimizer = new Dictionary<string, JsonElement>
@@ -206,8 +206,14 @@ public sealed class TrainingArtifacts
         Shape = (t.Shape ?? Shape.Scalar).Select(d => d.IsKnown ? JsonSerializer.SerializeToElement(d.Value!.Value) : JsonSerializer.SerializeToElement(d.Symbol ?? "?")).ToArray(),
     };
 
-    /// <summary>The module and all its descendants.</summary>
-    internal static IEnumerable<Module> ModulesOf(Module m) => m.Children.SelectMany(c => ModulesOf(c.Module)).Prepend(m);
+    /// <summary>
+    /// The first BatchNorm layer of <paramref name="model"/> (itself or a descendant) that gets one value per channel
+    /// from each sample, as built into the last training graph; such a layer needs training batches of two or more.
+    /// </summary>
+    internal static OnnxKit.Layers.BatchNormNd? BatchNormOverSingleValues(Module model) =>
+        ModulesOf(model).OfType<OnnxKit.Layers.BatchNormNd>().FirstOrDefault(b => b.ValuesPerChannelPerSample == 1);
+
+    private static IEnumerable<Module> ModulesOf(Module m) => m.Children.SelectMany(c => ModulesOf(c.Module)).Prepend(m);
 }
 
 /// <summary>Write-then-rename file writing, so readers never see a half-written file.</summary>

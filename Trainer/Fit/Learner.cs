@@ -96,15 +96,16 @@ public sealed class Learner : IDisposable
     }
 
     // PyTorch refuses a training batch that gives a BatchNorm one value per channel; the running variance would take
-    // var·n/(n − 1) = 0/0 and turn NaN for the rest of training, so the same batches are refused here, before any step.
+    // var·n/(n − 1) = 0/0 and turn NaN for the rest of training. TrainingSession.Step refuses such a batch by the
+    // manifest's bound; here it is refused before the first step, naming the layer.
     private void CheckBatchNormBatches(int n, int bs, bool dropLast)
     {
         int smallest = Math.Min(bs, n);
         if (!dropLast && n % bs != 0) smallest = Math.Min(smallest, n % bs);
-        if (smallest > 1) return;
-        if (TrainingArtifacts.ModulesOf(Model).OfType<OnnxKit.Layers.BatchNormNd>().FirstOrDefault(b => b.ValuesPerChannelPerSample == 1) is not { } bn) return;
-        string name = bn.Prefix.TrimEnd('.') is { Length: > 0 } p ? $"'{p}'" : "(the model)";
-        throw new ArgumentException($"{bn.GetType().Name} {name} needs more than one value per channel in training, but a batch would hold 1 sample " +
+        if (smallest >= Session!.Manifest.MinTrainingBatch) return;
+        var bn = TrainingArtifacts.BatchNormOverSingleValues(Model);
+        string layer = bn is null ? "a BatchNorm layer" : $"{bn.GetType().Name} {(bn.Prefix.TrimEnd('.') is { Length: > 0 } p ? $"'{p}'" : "(the model)")}";
+        throw new ArgumentException($"{layer} needs more than one value per channel in training, but a batch would hold {smallest} sample " +
             $"({n} samples in batches of {bs}{(dropLast ? ", drop-last" : "")}); set FitOptions.DropLast = true or choose another batch size");
     }
 

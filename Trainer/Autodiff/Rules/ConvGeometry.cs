@@ -91,9 +91,8 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
         long positions = xs.Skip(2).Aggregate(1L, (a, d) => a * d.Value!.Value);
         bool small = positions <= BatchGemmMaxPositions;
         if (!small && positions < FlippedConvolutionMinPositions) return null;
-        long[] spatialAxes = Enumerable.Range(2, n).Select(i => (long)i).ToArray();
-        var swapped = Op.Transpose(weight, [1, 0, .. spatialAxes]);
-        var flipped = Op.Slice(swapped, Enumerable.Repeat(-1L, n).ToArray(), Enumerable.Repeat(long.MinValue, n).ToArray(), spatialAxes, Enumerable.Repeat(-1L, n).ToArray());
+        var swapped = Op.Transpose(weight, Swap01);
+        var flipped = Op.Slice(swapped, Enumerable.Repeat(-1L, n).ToArray(), Enumerable.Repeat(long.MinValue, n).ToArray(), SpatialAxes, Enumerable.Repeat(-1L, n).ToArray());
         long[] pads = Enumerable.Range(0, 2 * n).Select(i => Kernel[i % n] - 1 - Pads[i]).ToArray();
         if (!small) return Op.Conv(dy, flipped, pads: pads, kernelShape: Kernel);
         var adjoint = this with { Pads = pads };
@@ -141,13 +140,17 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
         long[] outSize = StaticSpatial(dy);
         long outChannels = dy.Shape![1].Value!.Value;
         var product = Op.Gemm(Op.Reshape(weight, outChannels, -1), cols, bias is null ? null : Op.Reshape(bias, outChannels, 1));
-        return Op.Transpose(Op.Reshape(product, [outChannels, .. outSize, -1]), [Spatial + 1, 0, .. Enumerable.Range(1, Spatial).Select(i => (long)i)]);
+        // [M, o…, N] → [N, M, o…]
+        return Op.Transpose(Op.Reshape(product, [outChannels, .. outSize, -1]), [Spatial + 1, 0, .. SpatialAxes.Select(a => a - 1)]);
     }
 
-    // [N, C, s…] → [C, s…, N]: channels first, then positions, the batch innermost.
-    private long[] ChannelsFirstBatchLast => [1, .. Enumerable.Range(2, Spatial).Select(i => (long)i), 0];
+    // Axes 2 … 1 + Spatial of an [N, C, s…] tensor.
+    private long[] SpatialAxes => Enumerable.Range(2, Spatial).Select(i => (long)i).ToArray();
 
-    private long[] Swap01 => [1, 0, .. Enumerable.Range(2, Spatial).Select(i => (long)i)];
+    // [N, C, s…] → [C, s…, N]: channels first, then positions, the batch innermost.
+    private long[] ChannelsFirstBatchLast => [1, .. SpatialAxes, 0];
+
+    private long[] Swap01 => [1, 0, .. SpatialAxes];
 
     private static long[] StaticSpatial(Value v) => v.Shape!.Skip(2).Select(d => d.Value!.Value).ToArray();
 
@@ -213,10 +216,13 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
         }
     }
 
-    // The weight gradient as a convolution of the input, with batch and channels swapped, by the output gradient used
-    // as the kernel (strides and dilations exchange roles). For groups the input channels are regrouped so that group j
-    // of the input meets group j of the output gradient. Any group count, run-time sizes.
-    private Value ConvolvedWeightGrad(GradScope g, Value x, Value dy)
+    /// <summary>
+    /// The weight gradient as a convolution of the input, with batch and channels swapped, by the output gradient used
+    /// as the kernel (strides and dilations exchange roles). For groups the input channels are regrouped so that group j
+    /// of the input meets group j of the output gradient. Any group count, run-time sizes: the form where
+    /// <see cref="Unfold"/> does not apply.
+    /// </summary>
+    public Value ConvolvedWeightGrad(GradScope g, Value x, Value dy)
     {
         int n = Spatial;
         Value xt;
@@ -233,9 +239,9 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
         var r = Op.Conv(xt, kernel, strides: Dilations, pads: Pads, dilations: Strides, group: Group); // [C/G, M, k'…]
         r = Op.Transpose(r, Swap01);
         // k' ≥ k: positions past the kernel only arise from the input's unused tail; drop them.
-        return Op.Slice(r, new long[n], Kernel, Enumerable.Range(2, n).Select(i => (long)i).ToArray());
+        return Op.Slice(r, new long[n], Kernel, SpatialAxes);
     }
 
     /// <summary>Sum of the output gradient over every axis but the channel axis (the bias gradient).</summary>
-    public Value BiasGrad(Value dy) => Op.ReduceSum(dy, [0, .. Enumerable.Range(2, Spatial).Select(i => (long)i)], keepDims: false);
+    public Value BiasGrad(Value dy) => Op.ReduceSum(dy, [0, .. SpatialAxes], keepDims: false);
 }

@@ -17,7 +17,7 @@ internal static class Convolution
                 // With the unfolded input at hand, a small convolution is cheaper as one GEMM in the forward pass too.
                 if (geo.ForwardAsGemm(dy)) g.ReplaceForward(0, geo.GemmForward(cols, w, g.HasInput(2) ? g.Input(2) : null, dy));
             }
-            else g.InputGrad(1, geo.WeightGrad(g, x, dy));
+            else g.InputGrad(1, geo.ConvolvedWeightGrad(g, x, dy));
         }
         if (g.HasInput(2) && g.NeedsGrad(2)) g.InputGrad(2, geo.BiasGrad(dy));
     }

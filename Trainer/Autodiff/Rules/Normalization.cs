@@ -5,14 +5,18 @@ namespace OnnxKit.Training.Autodiff.Rules;
 /// <summary>BatchNormalization (training and inference form) and LayerNormalization.</summary>
 internal static class Normalization
 {
+    // BatchNormalization is differentiated on the [N, C, L] view: statistics reduce over N and L, per-channel values
+    // [C] broadcast as [C, 1].
+    private static readonly long[] BatchAndPositions = [0, 2];
+    private static Value PerChannel(Value v) => Op.Unsqueeze(v, 1);
+
     [Gradient("BatchNormalization")]
     static void BatchNormalization(GradScope g)
     {
         // Viewed as [N, C, L] (L = all spatial positions), so every rank, known or not, takes one path.
         Value x0 = g.Input(0), scale = g.Input(1);
         Value x = Op.Reshape(x0, 0, 0, -1), dy = Op.Reshape(g.Dy, 0, 0, -1);
-        long[] axes = [0, 2];
-        static Value PerChannel(Value v) => Op.Unsqueeze(v, 1); // [C] → [C, 1]
+        long[] axes = BatchAndPositions;
         Value Back(Value v) => g.ReshapeLike(v, x0);
         double eps = g.AttrFloat("epsilon", 1e-5f);
         bool training = g.Opset >= 14 ? g.AttrInt("training_mode", 0) != 0 : g.Node.Outputs.Count(o => o.Length > 0) > 1;
@@ -56,8 +60,7 @@ internal static class Normalization
     // The training-form gradient of y = γ·(x − μ)/σ + β on the [N, C, L] view, given x − μ and σ² of the batch.
     private static void TrainingGrad(GradScope g, Value x, Value dy, Value scale, Value xc, Value batchVariance, double eps, Func<Value, Value> back)
     {
-        long[] axes = [0, 2];
-        static Value PerChannel(Value v) => Op.Unsqueeze(v, 1);
+        long[] axes = BatchAndPositions;
         var inv = Op.Reciprocal(Op.Sqrt(batchVariance + g.C(eps)));
         var s1 = Op.ReduceSum(dy, axes, keepDims: false);
         var s2 = Op.ReduceSum(dy * xc, axes, keepDims: false);

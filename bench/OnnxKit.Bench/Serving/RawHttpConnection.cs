@@ -8,8 +8,9 @@ namespace OnnxKit.Bench.Serving;
 /// A closed-loop HTTP/1.1 load generator in the manner of <c>wrk</c>: each client owns one keep-alive socket, sends a
 /// request serialised once up front, and reads the answer by its status line and <c>Content-Length</c>. It spends
 /// less CPU per request than <see cref="HttpClient"/> (on a 2-core machine shared with the server, CPU the server gets
-/// back; most of what remains is the kernel's loopback TCP, charged to the sender). Every answer is checked: a status other than 200, a missing <c>Content-Length</c> or a closed
-/// connection counts as a failure (and a closed connection is reopened).
+/// back; most of what remains is the kernel's loopback TCP, charged to the sender). Every answer is checked: a status
+/// other than 200, a missing <c>Content-Length</c> or a closed connection counts as a failure (and a closed connection
+/// is reopened).
 /// </summary>
 internal sealed class RawHttpConnection(Uri url, byte[] request) : ILoadConnection
 {

@@ -96,18 +96,7 @@ public sealed class ServeBenchmark : IBenchmark
                             for (int r = 0; r < o.Runs; r++)
                             {
                                 var serverCpu0 = server.Cpu;
-                                var (duration, warmUp) = (TimeSpan.FromSeconds(o.Duration), TimeSpan.FromSeconds(o.WarmUp));
-                                LoadResult result;
-                                if (o.Client == "raw")
-                                {
-                                    byte[] wire = RawHttpConnection.Serialize(url, body);
-                                    result = await LoadClient.RunAsync(() => new RawHttpConnection(url, wire), clients, duration, warmUp);
-                                }
-                                else
-                                {
-                                    using var http = HttpClientConnection.NewClient(clients);
-                                    result = await LoadClient.RunAsync(() => new HttpClientConnection(http, url, body), clients, duration, warmUp);
-                                }
+                                var result = await LoadAsync(o, url, body, clients);
                                 runs.Add((result, server.Cpu - serverCpu0));
                             }
                             var (m, serverCpu) = runs.OrderBy(x => x.R.RequestsPerSecond).ElementAt(runs.Count / 2);
@@ -120,6 +109,19 @@ public sealed class ServeBenchmark : IBenchmark
             }
         }
         return 0;
+    }
+
+    // One load point with the chosen client (the HttpClient's connections are opened anew for each point).
+    private static async Task<LoadResult> LoadAsync(Options o, Uri url, RequestBody body, int clients)
+    {
+        var (duration, warmUp) = (TimeSpan.FromSeconds(o.Duration), TimeSpan.FromSeconds(o.WarmUp));
+        if (o.Client == "raw")
+        {
+            byte[] wire = RawHttpConnection.Serialize(url, body);
+            return await LoadClient.RunAsync(() => new RawHttpConnection(url, wire), clients, duration, warmUp);
+        }
+        using var http = HttpClientConnection.NewClient(clients);
+        return await LoadClient.RunAsync(() => new HttpClientConnection(http, url, body), clients, duration, warmUp);
     }
 
     private static double InProcessSamplesPerSecond(string modelPath, float[] images, int batch, double seconds)
