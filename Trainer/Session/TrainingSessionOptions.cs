@@ -15,8 +15,18 @@ public sealed record TrainingSessionOptions
     public bool AllowSpinning { get; init; } = true;
     /// <summary><c>cpu</c> (default) or <c>cuda</c> / <c>cuda:N</c> (needs the Microsoft.ML.OnnxRuntime.Gpu package and a device).</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>
+    /// On the CPU, run eligible 2-D convolutions (float, one group, channel counts that fit the runtime's blocks) on
+    /// ONNX Runtime's blocked-layout kernels (<c>com.microsoft.nchwc</c>, part of the stock package), reordering the
+    /// weights inside the step. Only the graph handed to the runtime changes; saved artifacts stay standard ONNX.
+    /// Default on; off runs the standard <c>Conv</c> kernels.
+    /// </summary>
+    public bool BlockedConvolutions { get; init; } = true;
     /// <summary>Write an ORT profile (per-node times) with this file prefix; null: no profiling.</summary>
     public string? ProfilePrefix { get; init; }
+
+    /// <summary>True when this session runs on the CPU (where <see cref="BlockedConvolutions"/> applies).</summary>
+    public bool OnCpu => Device.Equals("cpu", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>ORT session options for these settings.</summary>
     public SessionOptions ToSessionOptions()

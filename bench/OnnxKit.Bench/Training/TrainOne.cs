@@ -19,7 +19,7 @@ namespace OnnxKit.Bench.Training;
 public sealed class TrainOne : IBenchmark
 {
     public string Name => "train-one";
-    public string Description => "one OnnxKit training workload in this process, JSON out (--model, --steps, --runs, --warmup, --threads, --profile DIR, --opt-level all|extended|basic|none, --accuracy)";
+    public string Description => "one OnnxKit training workload in this process, JSON out (--model, --steps, --runs, --warmup, --threads, --profile DIR, --opt-level all|extended|basic|none, --blocked-conv on|off, --accuracy)";
 
     public int Run(string[] argv)
     {
@@ -37,6 +37,11 @@ public sealed class TrainOne : IBenchmark
             "none" => Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_DISABLE_ALL,
             var other => throw new ArgumentException($"--opt-level must be all, extended, basic or none, got '{other}'"),
         };
+        bool blocked = a.Str("blocked-conv", "on") switch
+        {
+            "on" => true, "off" => false,
+            var other => throw new ArgumentException($"--blocked-conv must be on or off, got '{other}'"),
+        };
         a.CheckAllRead();
 
         var data = Datasets.FashionMnist(Env.FashionMnist, download: false);
@@ -44,7 +49,7 @@ public sealed class TrainOne : IBenchmark
         var network = ModelZoo.Create(model, data.Train.SampleShape, data.Train.NumClasses, seed: 0);
         string? prefix = profile is null ? null : Path.Combine(Directory.CreateDirectory(profile).FullName, $"{model}_train");
         var learner = new Learner(network, new Adam(1e-3), OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
-            new TrainingSessionOptions { IntraOpThreads = threads, ProfilePrefix = prefix, OptimizationLevel = level });
+            new TrainingSessionOptions { IntraOpThreads = threads, ProfilePrefix = prefix, OptimizationLevel = level, BlockedConvolutions = blocked });
         learner.Build(data.Train.SampleShape);
         double buildSeconds = build.Elapsed.TotalSeconds;
 
