@@ -17,7 +17,7 @@ public sealed class ServeBenchmark : IBenchmark
     internal const string ServerModeArgument = "--server-mode";
 
     public string Name => "serve";
-    public string Description => "server throughput and p50/p99 latency at 1/16/64 clients vs the in-process Predictor [--duration S] [--runs N] [--models fashion-mlp,fashion-cnn] [--concurrency 1,16,64] [--modes off,window,greedy] [--client raw|httpclient] [--intra-op-threads N]";
+    public string Description => "server throughput and p50/p99 latency at 1/16/64 clients vs the in-process Predictor [--duration S] [--runs N] [--models fashion-mlp,fashion-cnn] [--concurrency 1,16,64] [--modes off,window,greedy] [--client raw|httpclient] [--intra-op-threads N] [--server-cores LIST]";
 
     public int Run(string[] args)
     {
@@ -25,7 +25,7 @@ public sealed class ServeBenchmark : IBenchmark
         return RunAsync(args).GetAwaiter().GetResult();
     }
 
-    private sealed record Options(double Duration, double WarmUp, int Runs, string[] Models, int[] Concurrency, int IntraOpThreads, string[] Modes, string Client);
+    private sealed record Options(double Duration, double WarmUp, int Runs, string[] Models, int[] Concurrency, int IntraOpThreads, string[] Modes, string Client, string? ServerCores = null);
 
     /// <summary>Batching off; on with a 2 ms window (Triton-style: a batch waits for company); on greedy (window 0: each
     /// run takes whatever queued while the previous one ran, so batches grow with load and never wait idle).</summary>
@@ -49,8 +49,9 @@ public sealed class ServeBenchmark : IBenchmark
                 "--concurrency" => o with { Concurrency = Next().Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() },
                 "--intra-op-threads" => o with { IntraOpThreads = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--modes" => o with { Modes = Next().Split(',').Select(m => ModeTable.ContainsKey(m) ? m : throw new ArgumentException($"unknown mode '{m}'; expected off, window or greedy")).ToArray() },
+                "--server-cores" => o with { ServerCores = Next() },
                 "--client" => o with { Client = Next() is var c && c is "raw" or "httpclient" ? c : throw new ArgumentException("--client takes raw (a wrk-like socket client) or httpclient (.NET's HttpClient)") },
-                var a => throw new ArgumentException($"unknown option '{a}'; expected --duration, --warmup, --runs, --models, --concurrency, --modes, --client, --intra-op-threads"),
+                var a => throw new ArgumentException($"unknown option '{a}'; expected --duration, --warmup, --runs, --models, --concurrency, --modes, --client, --intra-op-threads, --server-cores"),
             };
         }
         return o;
@@ -63,7 +64,7 @@ public sealed class ServeBenchmark : IBenchmark
         catch (Exception e) when (e is ArgumentException or FormatException) { Console.Error.WriteLine(e.Message); return 2; }
         string root = RepoRoot();
         var images = TestImages(root, 128);
-        Console.WriteLine($"# serve benchmark — {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {o.Runs} runs × {o.Duration} s per point, medians, load client: {o.Client}");
+        Console.WriteLine($"# serve benchmark — {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {o.Runs} runs × {o.Duration} s per point, medians, load client: {o.Client}, server cores: {o.ServerCores ?? "all"}, ORT threads (server and in-process): {(o.IntraOpThreads > 0 ? o.IntraOpThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
         Console.WriteLine("| model | mode | body | clients | req/s | samples/s | vs in-process | p50 ms | p99 ms | server CPU µs/req | client CPU share | failures |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 
@@ -71,7 +72,7 @@ public sealed class ServeBenchmark : IBenchmark
         {
             string modelPath = Path.Combine(root, "models", model, "1", "model.onnx");
             if (!File.Exists(modelPath)) { Console.Error.WriteLine($"no model at {modelPath}"); return 2; }
-            double inProcess = Median(Enumerable.Range(0, o.Runs).Select(_ => InProcessSamplesPerSecond(modelPath, images, 64, o.Duration)));
+            double inProcess = Median(Enumerable.Range(0, o.Runs).Select(_ => InProcessSamplesPerSecond(modelPath, images, 64, o.Duration, o.IntraOpThreads)));
             Console.WriteLine($"| {model} | in-process Predictor, batch 64 | — | — | — | {inProcess:0} | 1.00 | — | — | — | — | — |");
 
             foreach (var (batching, windowMs) in o.Modes.Select(m => ModeTable[m]))
@@ -85,7 +86,7 @@ public sealed class ServeBenchmark : IBenchmark
                     if (batching) config.AddRange(["\"max_batch_size\": 64", $"\"batch_window_ms\": {windowMs}"]);
                     if (o.IntraOpThreads > 0) config.Add($"\"intra_op_threads\": {o.IntraOpThreads}");
                     if (config.Count > 0) File.WriteAllText(Path.Combine(repo, model, "config.json"), "{" + string.Join(", ", config) + "}");
-                    using var server = await ServerProcess.StartAsync(repo);
+                    using var server = await ServerProcess.StartAsync(repo, o.ServerCores);
                     var url = new Uri(server.BaseAddress, $"v2/models/{model}/infer");
                     var bodies = new List<(string Kind, RequestBody Body)> { ("JSON", JsonBody(images.AsSpan(0, 784))) };
                     if (model.Contains("mlp", StringComparison.Ordinal)) bodies.Add(("binary", BinaryBody(images.AsSpan(0, 784))));
@@ -124,9 +125,10 @@ public sealed class ServeBenchmark : IBenchmark
         return await LoadClient.RunAsync(() => new HttpClientConnection(http, url, body), clients, duration, warmUp);
     }
 
-    private static double InProcessSamplesPerSecond(string modelPath, float[] images, int batch, double seconds)
+    // The baseline gets the server's thread setting, so a run with --intra-op-threads 1 compares like with like.
+    private static double InProcessSamplesPerSecond(string modelPath, float[] images, int batch, double seconds, int intraOpThreads)
     {
-        using var predictor = Predictor.Load(modelPath);
+        using var predictor = Predictor.Load(modelPath, new PredictorOptions { IntraOpThreads = intraOpThreads });
         var input = TensorValue.FromFloats(images[..(batch * 784)], batch, 1, 28, 28);
         for (int i = 0; i < 5; i++) predictor.Predict(input);
         long samples = 0;

@@ -19,13 +19,20 @@ internal sealed class ServerProcess : IDisposable
     /// <summary>CPU time the server process has used so far.</summary>
     public TimeSpan Cpu { get { _process.Refresh(); return _process.TotalProcessorTime; } }
 
-    public static async Task<ServerProcess> StartAsync(string repository)
+    /// <summary>
+    /// Starts the server on <paramref name="repository"/>; with <paramref name="cores"/> (a taskset CPU list such as
+    /// "0") every thread of the server is confined to those cores, so client and server can be given cores of their own.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string repository, string? cores = null)
     {
         int port = FreePort();
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        // taskset (util-linux) pins the process before its first thread starts; .NET's ProcessorAffinity setter would
+        // pin only the main thread of an already running process on Linux.
+        var start = new ProcessStartInfo(cores is null ? Environment.ProcessPath! : "taskset")
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
+        if (cores is not null) foreach (var a in new[] { "-c", cores, Environment.ProcessPath! }) start.ArgumentList.Add(a);
         // When run as `dotnet OnnxKit.Bench.dll`, ProcessPath is dotnet itself: pass the assembly first.
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(ServerProcess).Assembly.Location);
         foreach (var a in new[] { "serve", ServeBenchmark.ServerModeArgument, repository, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--quiet" })
