@@ -19,7 +19,7 @@ namespace OnnxKit.Bench.Training;
 public sealed class TrainOne : IBenchmark
 {
     public string Name => "train-one";
-    public string Description => "one OnnxKit training workload in this process, JSON out (--model, --steps, --runs, --warmup, --threads, --profile DIR, --opt-level all|extended|basic|none, --blocked-conv on|off, --accuracy)";
+    public string Description => "one OnnxKit training workload in this process, JSON out (--model, --steps, --runs, --warmup, --threads, --profile DIR, --opt-level all|extended|basic|none, --blocked-conv on|off, --spinning on|off, --accuracy)";
 
     public int Run(string[] argv)
     {
@@ -42,6 +42,11 @@ public sealed class TrainOne : IBenchmark
             "on" => true, "off" => false,
             var other => throw new ArgumentException($"--blocked-conv must be on or off, got '{other}'"),
         };
+        bool spinning = a.Str("spinning", "on") switch
+        {
+            "on" => true, "off" => false,
+            var other => throw new ArgumentException($"--spinning must be on or off, got '{other}'"),
+        };
         a.CheckAllRead();
 
         var data = Datasets.FashionMnist(Env.FashionMnist, download: false);
@@ -49,7 +54,7 @@ public sealed class TrainOne : IBenchmark
         var network = ModelZoo.Create(model, data.Train.SampleShape, data.Train.NumClasses, seed: 0);
         string? prefix = profile is null ? null : Path.Combine(Directory.CreateDirectory(profile).FullName, $"{model}_train");
         var learner = new Learner(network, new Adam(1e-3), OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
-            new TrainingSessionOptions { IntraOpThreads = threads, ProfilePrefix = prefix, OptimizationLevel = level, BlockedConvolutions = blocked });
+            new TrainingSessionOptions { IntraOpThreads = threads, ProfilePrefix = prefix, OptimizationLevel = level, BlockedConvolutions = blocked, AllowSpinning = spinning });
         learner.Build(data.Train.SampleShape);
         double buildSeconds = build.Elapsed.TotalSeconds;
 
