@@ -63,8 +63,8 @@ public sealed class TrainingSession : IDisposable
         _manifest = manifest; _optimizer = optimizer;
         if (options.OnCpu && options.BlockedConvolutions && NchwcRuntime.BlockSize > 0)
         {
-            trainStep = NchwcConvolutions.Apply(trainStep, NchwcRuntime.BlockSize);
-            eval = NchwcConvolutions.Apply(eval, NchwcRuntime.BlockSize);
+            trainStep = NchwcConvolutions.TryApply(trainStep, NchwcRuntime.BlockSize);
+            eval = NchwcConvolutions.TryApply(eval, NchwcRuntime.BlockSize);
         }
         using (var so = options.ToSessionOptions()) _train = new InferenceSession(trainStep, so);
         using (var so = (options with { OptimizedModelPath = null, ProfilePrefix = null }).ToSessionOptions()) _eval = new InferenceSession(eval, so);

@@ -86,6 +86,22 @@ public sealed class BlockedConvolutionTests
     }
 
     [TestMethod]
+    public void AGraphThatCannotBeTypedIsHandedOnUnchanged()
+    {
+        // Out of topological order: the convolution reads a value produced after it, so it cannot be typed here.
+        var g = new GraphBuilder("unordered");
+        var x = g.Input("x", ElementType.Float32, 1, 16, 5, 5);
+        var w = g.Input("w", ElementType.Float32, 16, 16, 3, 3);
+        g.Output(Op.Conv(Op.Relu(x), w, pads: [1, 1, 1, 1]), "y");
+        var model = g.Build();
+        model.Graph.Nodes.Reverse();
+        byte[] bytes = model.ToBytes();
+        Assert.AreSame(bytes, NchwcConvolutions.TryApply(bytes, 16));
+        byte[] garbage = [1, 2, 3, 4, 5];
+        Assert.AreSame(garbage, NchwcConvolutions.TryApply(garbage, 16));
+    }
+
+    [TestMethod]
     public void TrainingWithBlockedConvolutionsFollowsTheStandardTrajectory()
     {
         Block();

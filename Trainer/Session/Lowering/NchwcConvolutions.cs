@@ -82,11 +82,23 @@ internal static class NchwcConvolutions
         return lowered;
     }
 
-    /// <summary>Lowers serialized model bytes; returns the bytes unchanged when no convolution qualifies.</summary>
-    public static byte[] Apply(byte[] model, int block)
+    /// <summary>
+    /// Lowers serialized model bytes; returns them unchanged when no convolution qualifies or when the graph cannot be
+    /// typed here (an imported graph with operators this library has no shape rule for): the lowering only changes
+    /// speed, so the standard path is the right fallback.
+    /// </summary>
+    public static byte[] TryApply(byte[] model, int block)
     {
-        var m = OnnxModel.FromBytes(model);
-        return Apply(m, block) > 0 ? m.ToBytes() : model;
+        try
+        {
+            var m = OnnxModel.FromBytes(model);
+            return Apply(m, block) > 0 ? m.ToBytes() : model;
+        }
+        catch (OnnxModelException e) // GraphBuildException included
+        {
+            System.Diagnostics.Trace.TraceWarning($"blocked-layout convolutions not applied ({e.Message}); the standard Conv kernels run");
+            return model;
+        }
     }
 
     // (input channels, output channels, kernel height, kernel width) of a convolution the blocked kernels can run.
