@@ -118,6 +118,13 @@ public sealed class BlockedConvolutionTests
                 new TrainingSessionOptions { IntraOpThreads = 1, BlockedConvolutions = blocked });
             var history = learner.Fit(data, new FitOptions { Epochs = 2, BatchSize = 64, Seed = 3 });
             losses = history.Epochs.Select(e => e.TrainLoss).ToList();
+            // The rewrite lives only in what ORT was handed: the artifacts stay standard ONNX.
+            foreach (var graph in new[] { learner.Artifacts!.TrainStep, learner.Artifacts.Eval })
+            {
+                Assert.IsFalse(graph.Opsets.ContainsKey(NchwcConvolutions.Domain), "artifact imports the NCHWc domain");
+                Assert.IsTrue(graph.Graph.Nodes.All(n => n.Domain.Length == 0), "artifact nodes are all standard");
+                Assert.AreEqual(3, graph.Graph.Nodes.Count(n => n.OpType == "Conv" && n.Inputs[1].EndsWith("weight", StringComparison.Ordinal)) , "forward convolutions");
+            }
             return learner.Predict(data.Subset(Enumerable.Range(0, 32).ToArray()));
         }
         var standard = Run(false, out var standardLosses);
