@@ -54,6 +54,35 @@ public sealed class InferRequestParsingTests
     }
 
     [TestMethod]
+    public void FastFloatPathRoundsLikeTheGeneralParserNearMidpoints()
+    {
+        // The hard cases of a decimal → double → float fast path: decimals within half a double ulp of a midpoint between
+        // two floats (15 significant digits of the midpoint: about a fifth of them round to the midpoint itself in
+        // double, and only a check for that keeps the float correctly rounded), the midpoints' own round-trip strings,
+        // round-trip strings of floats (the common case) and 15-digit decimals of random doubles.
+        var rng = new Random(11);
+        var tokens = new List<string>();
+        while (tokens.Count < 784 * 40)
+        {
+            float f = (float)(Math.Pow(10, rng.NextDouble() * 11 - 4) * (rng.Next(2) == 0 ? 1 : -1)); // |f| in [1e-4, 1e7)
+            double midpoint = ((double)f + MathF.BitIncrement(Math.Abs(f)) * Math.Sign(f)) / 2;
+            tokens.Add(midpoint.ToString("G15", CultureInfo.InvariantCulture));
+            tokens.Add(midpoint.ToString("R", CultureInfo.InvariantCulture));
+            tokens.Add(f.ToString("R", CultureInfo.InvariantCulture));
+            tokens.Add((rng.NextDouble() * Math.Pow(10, rng.Next(-4, 8))).ToString("G15", CultureInfo.InvariantCulture));
+        }
+        Assert.IsTrue(tokens.Count(t => !t.Contains('E')) > tokens.Count * 9 / 10, "mostly fixed notation (the fast path takes no exponents)");
+        for (int r = 0; r < tokens.Count / 784; r++)
+        {
+            var chunk = tokens.GetRange(r * 784, 784);
+            var parsed = Parse(_image, Request("x", "FP32", "[1, 784]", "[" + string.Join(",", chunk) + "]")).Inputs["x"].ToFloats();
+            for (int i = 0; i < chunk.Count; i++)
+                Assert.AreEqual(BitConverter.SingleToInt32Bits(float.Parse(chunk[i], CultureInfo.InvariantCulture)), BitConverter.SingleToInt32Bits(parsed[i]),
+                    $"'{chunk[i]}' parsed as {parsed[i]:R}");
+        }
+    }
+
+    [TestMethod]
     public void FlatAndNestedArraysGiveTheSameTensor()
     {
         var values = Enumerable.Range(0, 784).Select(i => ((i * 37) % 255 / 255f).ToString("R", CultureInfo.InvariantCulture)).ToArray();

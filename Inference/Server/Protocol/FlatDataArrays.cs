@@ -156,13 +156,17 @@ internal static class FlatDataArrays
 
     private static bool IsWhitespace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
 
-    private static readonly float[] PowersOfTen = [1f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f];
+    private static readonly double[] PowersOfTen =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
     /// <summary>
-    /// Clinger's fast path for float32: a plain decimal (no exponent) with at most 7 significant digits and at most 10
-    /// fraction digits is m / 10^k with m &lt; 2^24 and 10^k both exact in float32, so one IEEE division rounds it
-    /// correctly — the same float Utf8Parser gives, at a fraction of the cost. Pixel values such as 0.003921569 and
-    /// every integer up to 7 digits take this path; anything else returns false for the general parser.
+    /// A fast path for float32 that gives the same float as Utf8Parser: a plain decimal (no exponent) with at most 15
+    /// significant digits and at most 22 fraction digits is m / 10^k with m &lt; 2^53 and 10^k exact in double, so one
+    /// IEEE division gives the correctly rounded double x (Clinger). Rounding x to float then gives the correctly
+    /// rounded float of the decimal, because every midpoint between two floats is itself a double: the decimal and x
+    /// lie on the same side of each midpoint, unless x is exactly one — then this returns false and the general
+    /// parser decides. Shortest round-trip strings of floats (≤ 9 digits, e.g. the pixel 0.78431374) and integers up to
+    /// 15 digits take this path; anything else returns false.
     /// </summary>
     internal static bool ShortDecimal(ReadOnlySpan<byte> s, out float value, out int used)
     {
@@ -171,12 +175,12 @@ internal static class FlatDataArrays
         bool negative = i < s.Length && s[i] == (byte)'-';
         if (negative) i++;
         int integerStart = i;
-        uint m = 0;
+        ulong m = 0;
         for (; i < s.Length && (uint)(s[i] - '0') <= 9; i++)
         {
             if (m == 0 && s[i] == (byte)'0') continue;
             m = m * 10 + (uint)(s[i] - '0');
-            if (++significant > 7) return false;
+            if (++significant > 15) return false;
         }
         int integerDigits = i - integerStart;
         if (integerDigits == 0 || (integerDigits > 1 && s[integerStart] == (byte)'0')) return false; // not JSON: "", "01"
@@ -186,15 +190,18 @@ internal static class FlatDataArrays
             int fractionStart = i;
             for (; i < s.Length && (uint)(s[i] - '0') <= 9; i++)
             {
-                if (++fraction > 10) return false;
+                if (++fraction > 22) return false;
                 if (m == 0 && s[i] == (byte)'0') continue;
                 m = m * 10 + (uint)(s[i] - '0');
-                if (++significant > 7) return false;
+                if (++significant > 15) return false;
             }
             if (i == fractionStart) return false;
         }
         if (i < s.Length && (s[i] | 0x20) == (byte)'e') return false;
-        float magnitude = fraction == 0 ? m : m / PowersOfTen[fraction];
+        double x = fraction == 0 ? m : m / PowersOfTen[fraction]; // in [1e-22, 1e15): a normal float's range, no overflow
+        // A float midpoint has 25 significant bits: the low 29 of the double's 52 stored bits are exactly 1 followed by zeros.
+        if ((BitConverter.DoubleToUInt64Bits(x) & 0x1FFF_FFFF) == 0x1000_0000) return false;
+        float magnitude = (float)x;
         value = negative ? -magnitude : magnitude;
         used = i;
         return true;
