@@ -55,16 +55,28 @@ public sealed class BlockedConvolutionTests
         g.Output(Op.Conv(x, w3, dilations: [2, 2], pads: [2, 2, 2, 2]), "dilated");
         g.Output(Op.Conv(x, w1, strides: [2, 2]), "pointwise");
         g.Output(Op.Conv(rgb, wFirst, pads: [1, 0, 1, 1]), "first");
-        // Not eligible: two groups; output channels not a multiple of the block.
+        // Stride-1 transposed convolutions (input gradients): padded with bias, full (no pads), dilated with uneven pads,
+        // and one whose input has fewer channels than a block. Their weights are [in, out, kh, kw].
+        var wT = g.Input("w_t", ElementType.Float32, c, o, 3, 3);
+        var wTFirst = g.Input("w_t_first", ElementType.Float32, 3, b, 2, 3);
+        g.Output(Op.ConvTranspose(x, wT, bias, pads: [1, 1, 1, 1]), "transposed_padded");
+        g.Output(Op.ConvTranspose(x, wT), "transposed_full");
+        g.Output(Op.ConvTranspose(x, wT, dilations: [2, 2], pads: [1, 0, 2, 3]), "transposed_dilated");
+        g.Output(Op.ConvTranspose(rgb, wTFirst, pads: [0, 1, 1, 0]), "transposed_first");
+        // Not eligible: two groups; output channels not a multiple of the block; a strided transposed convolution; a
+        // transposed one padded more than its kernel spans.
         g.Output(Op.Conv(x, wGroups, pads: [1, 1, 1, 1], group: 2), "grouped");
         g.Output(Op.Conv(x, wOdd, pads: [1, 1, 1, 1]), "odd");
+        g.Output(Op.ConvTranspose(x, wT, strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1]), "transposed_strided");
+        g.Output(Op.ConvTranspose(x, wT, pads: [3, 0, 0, 0]), "transposed_overpadded");
         var standard = g.Build();
         var lowered = OnnxModel.FromBytes(standard.ToBytes());
 
-        Assert.AreEqual(5, NchwcConvolutions.Apply(lowered, b), "five of the seven convolutions qualify");
+        Assert.AreEqual(9, NchwcConvolutions.Apply(lowered, b), "nine of the thirteen convolutions qualify");
         Assert.AreEqual(2, lowered.Graph.Nodes.Count(n => n.OpType == "Conv" && n.Domain.Length == 0), "the grouped and the odd convolution stay standard");
-        Assert.AreEqual(5, lowered.Graph.Nodes.Count(n => n.OpType == "Conv" && n.Domain == NchwcConvolutions.Domain));
-        Assert.AreEqual(1, lowered.Graph.Nodes.Count(n => n.OpType == "ReorderInput"), "x is reordered once for all its convolutions; the first layer reads NCHW");
+        Assert.AreEqual(2, lowered.Graph.Nodes.Count(n => n.OpType == "ConvTranspose"), "the strided and the over-padded transposed convolution stay");
+        Assert.AreEqual(9, lowered.Graph.Nodes.Count(n => n.OpType == "Conv" && n.Domain == NchwcConvolutions.Domain));
+        Assert.AreEqual(1, lowered.Graph.Nodes.Count(n => n.OpType == "ReorderInput"), "x is reordered once for all its convolutions; the first layers read NCHW");
 
         var rnd = new Random(7);
         float[] R(long n) => Enumerable.Range(0, (int)n).Select(_ => (float)(rnd.NextDouble() * 2 - 1)).ToArray();
@@ -75,6 +87,7 @@ public sealed class BlockedConvolutionTests
             HostTensor.F32("w3", R(o * c * 9), o, c, 3, 3), HostTensor.F32("w1", R(o * c), o, c, 1, 1),
             HostTensor.F32("w_first", R(b * 18), b, 3, 3, 2), HostTensor.F32("bias", R(o), o),
             HostTensor.F32("w_groups", R(o * c / 2 * 9), o, c / 2, 3, 3), HostTensor.F32("w_odd", R(12 * c * 9), 12, c, 3, 3),
+            HostTensor.F32("w_t", R(c * o * 9), c, o, 3, 3), HostTensor.F32("w_t_first", R(3 * b * 6), 3, b, 2, 3),
         ];
         var expected = OrtRun.Run(standard, inputs);
         var actual = OrtRun.Run(lowered, inputs);

@@ -10,7 +10,9 @@ namespace OnnxKit.Training.Session.Lowering;
 /// its generic im2col path — 1.6–2.2× slower on the ResNet's 16–64-channel layers. This lowering does by hand what
 /// ORT's optimiser does for constants: the input is reordered to NCHWc, the weight is reordered inside the graph
 /// (a reshape and transpose of a few thousand floats per step) and the output is reordered back, so every other node
-/// keeps reading plain NCHW.
+/// keeps reading plain NCHW. A stride-1 <c>ConvTranspose</c> (the input gradient of a stride-1 convolution) is the
+/// convolution of its input with the spatially flipped, transposed kernel, so it takes the same kernels — 1.6× faster
+/// than ORT's <c>ConvTranspose</c> on the CNN's [128,64,11,11] → [128,32,13,13].
 /// </summary>
 /// <remarks>
 /// Applied to the bytes handed to ORT, never to saved artifacts: the files stay standard ONNX that any runtime
@@ -23,10 +25,10 @@ internal static class NchwcConvolutions
     public const string Domain = "com.microsoft.nchwc";
 
     /// <summary>
-    /// Rewrites each eligible <c>Conv</c> of <paramref name="model"/> in place; returns how many were rewritten.
-    /// Eligible: float, 2-D, one group, explicit (or no) padding, static channel counts with the output channels a
-    /// multiple of <paramref name="block"/> and the input channels either a multiple of it or fewer than it (the
-    /// first layer of an image model, read in NCHW directly).
+    /// Rewrites each eligible <c>Conv</c> and stride-1 <c>ConvTranspose</c> of <paramref name="model"/> in place;
+    /// returns how many were rewritten. Eligible: float, 2-D, one group, explicit (or no) padding, static channel counts
+    /// with the output channels a multiple of <paramref name="block"/> and the input channels either a multiple of it
+    /// or fewer than it (the first layer of an image model, read in NCHW directly).
     /// </summary>
     public static int Apply(OnnxModel model, int block)
     {
@@ -46,31 +48,30 @@ internal static class NchwcConvolutions
         int lowered = 0;
         foreach (var node in graph.Nodes)
         {
-            if (Eligible(node, types, block) is not var (c, o, kh, kw))
+            if (Plan(node, types, block) is not { } plan)
             {
                 result.Add(node);
                 continue;
             }
             string x = node.Inputs[0], w = node.Inputs[1];
             string input = x;
-            if (c >= block && !reorderedInputs.TryGetValue(x, out input!))
+            if (plan.C >= block && !reorderedInputs.TryGetValue(x, out input!))
             {
                 input = Fresh($"{x}/nchwc");
                 result.Add(new Node("ReorderInput", [x], [input], input, Domain));
                 reorderedInputs[x] = input;
             }
-            if (!reorderedWeights.TryGetValue(w, out var weight))
+            string weightKey = (plan.Transposed ? "T:" : "") + w;
+            if (!reorderedWeights.TryGetValue(weightKey, out var weight))
             {
                 weight = Fresh($"{w}/nchwc");
-                result.AddRange(ReorderWeight(graph, Fresh, w, weight, c, o, kh, kw, block));
-                reorderedWeights[w] = weight;
+                result.AddRange(ReorderWeight(graph, Fresh, w, weight, plan, block));
+                reorderedWeights[weightKey] = weight;
             }
             string blocked = Fresh($"{node.Outputs[0]}/nchwc");
-            var conv = new Node("Conv", [input, weight, .. node.Inputs.Skip(2).Take(1)], [blocked], node.Name.Length > 0 ? node.Name : blocked, Domain,
-                node.Attributes.Where(a => a.Name != "auto_pad" && a.Name != "kernel_shape").Select(a => a.Clone()));
-            conv.Set(Attr.Ints("kernel_shape", [kh, kw]));
-            result.Add(conv);
-            result.Add(new Node("ReorderOutput", [blocked], [node.Outputs[0]], Fresh($"{node.Outputs[0]}/nchw"), Domain, [Attr.Int("channels", o)]));
+            result.Add(new Node("Conv", [input, weight, .. node.Inputs.Skip(2).Take(1)], [blocked], node.Name.Length > 0 ? node.Name : blocked, Domain,
+                [Attr.Ints("kernel_shape", [plan.Kh, plan.Kw]), Attr.Ints("pads", plan.Pads), Attr.Ints("strides", plan.Strides), Attr.Ints("dilations", plan.Dilations)]));
+            result.Add(new Node("ReorderOutput", [blocked], [node.Outputs[0]], Fresh($"{node.Outputs[0]}/nchw"), Domain, [Attr.Int("channels", plan.O)]));
             lowered++;
         }
         if (lowered > 0)
@@ -101,28 +102,64 @@ internal static class NchwcConvolutions
         }
     }
 
-    // (input channels, output channels, kernel height, kernel width) of a convolution the blocked kernels can run.
-    private static (long C, long O, long Kh, long Kw)? Eligible(Node node, GraphBuilder types, int block)
+    /// <summary>
+    /// How a node runs as a blocked convolution: input channels <paramref name="C"/>, output channels
+    /// <paramref name="O"/>, the kernel, and the convolution's pads, strides and dilations; <paramref name="Transposed"/>
+    /// for a stride-1 ConvTranspose, whose weight [C, O, kh, kw] is flipped and transposed first.
+    /// </summary>
+    private sealed record ConvPlan(long C, long O, long Kh, long Kw, bool Transposed, long[] Pads, long[] Strides, long[] Dilations);
+
+    private static ConvPlan? Plan(Node node, GraphBuilder types, int block)
     {
-        if (node.OpType != "Conv" || node.Domain is not ("" or "ai.onnx") || node.Inputs.Count < 2 || node.Outputs.Count != 1) return null;
+        if (node.OpType is not ("Conv" or "ConvTranspose") || node.Domain is not ("" or "ai.onnx") || node.Inputs.Count < 2 || node.Outputs.Count != 1) return null;
         if (node.Inputs.Count > 2 && node.Inputs[2].Length == 0) return null;
         if (node.GetInt("group", 1) != 1 || node.GetString("auto_pad", "NOTSET") != "NOTSET") return null;
         var xt = types[node.Inputs[0]].Type;
         var wt = types[node.Inputs[1]].Type;
         if (xt.ElementType != ElementType.Float32 || xt.Shape is not { Rank: 4 } xs || !xs[1].IsKnown) return null;
         if (wt.Shape is not { Rank: 4, IsFullyKnown: true } ws) return null;
-        long c = xs[1].Value!.Value, o = ws[0].Value!.Value;
-        if (ws[1].Value != c || o % block != 0 || (c % block != 0 && (c >= block || c == 0))) return null;
-        return (c, o, ws[2].Value!.Value, ws[3].Value!.Value);
+        long c = xs[1].Value!.Value, kh = ws[2].Value!.Value, kw = ws[3].Value!.Value;
+        bool transposed = node.OpType == "ConvTranspose";
+        // Conv's weight is [O, C, kh, kw]; ConvTranspose's is [C, O, kh, kw] (input channels first).
+        long o = transposed ? ws[1].Value!.Value : ws[0].Value!.Value;
+        if ((transposed ? ws[0] : ws[1]).Value != c || o % block != 0 || (c % block != 0 && (c >= block || c == 0))) return null;
+        long[] pads = node.GetInts("pads") ?? [0, 0, 0, 0];
+        long[] strides = node.GetInts("strides") ?? [1, 1];
+        long[] dilations = node.GetInts("dilations") ?? [1, 1];
+        if (pads.Length != 4 || strides.Length != 2 || dilations.Length != 2) return null;
+        if (!transposed) return new ConvPlan(c, o, kh, kw, false, pads, strides, dilations);
+
+        // Stride 1 only (a strided one would need zeros between its inputs), and no explicit output shape.
+        if (strides.Any(v => v != 1) || node.Attribute("output_shape") is not null || (node.GetInts("output_padding") ?? []).Any(v => v != 0)) return null;
+        // Full padding minus the transposed convolution's own: d·(k − 1) − p on each side, which must not be negative.
+        long[] span = [dilations[0] * (kh - 1), dilations[1] * (kw - 1)];
+        long[] convPads = [span[0] - pads[0], span[1] - pads[1], span[0] - pads[2], span[1] - pads[3]];
+        return convPads.Any(v => v < 0) ? null : new ConvPlan(c, o, kh, kw, true, convPads, [1, 1], dilations);
     }
 
-    // [O, C, kh, kw] → the blocked filter layout, still shaped [O, C, kh, kw] as the kernel expects:
-    // OIHWBiBo ([O/b, C/b, kh, kw, b_in, b_out]) for blocked inputs, OIHWBo ([O/b, C, kh, kw, b_out]) for NCHW inputs.
-    private static IEnumerable<Node> ReorderWeight(Graph graph, Func<string, string> fresh, string w, string result, long c, long o, long kh, long kw, int block)
+    // The convolution weight [O, C, kh, kw] in the blocked filter layout, still shaped [O, C, kh, kw] as the kernel
+    // expects: OIHWBiBo ([O/b, C/b, kh, kw, b_in, b_out]) for blocked inputs, OIHWBo ([O/b, C, kh, kw, b_out]) for NCHW
+    // inputs. A ConvTranspose weight [C, O, kh, kw] is flipped in both spatial axes and its channel axes swapped in the
+    // same transpose.
+    private static IEnumerable<Node> ReorderWeight(Graph graph, Func<string, string> fresh, string w, string result, ConvPlan plan, int block)
     {
+        var (c, o, kh, kw) = (plan.C, plan.O, plan.Kh, plan.Kw);
         bool blockedInput = c >= block;
-        long[] split = blockedInput ? [o / block, block, c / block, block, kh, kw] : [o / block, block, c, kh, kw];
-        long[] perm = blockedInput ? [0, 2, 4, 5, 3, 1] : [0, 2, 3, 4, 1];
+        long[] split, perm;
+        if (!plan.Transposed)
+        {
+            split = blockedInput ? [o / block, block, c / block, block, kh, kw] : [o / block, block, c, kh, kw];
+            perm = blockedInput ? [0, 2, 4, 5, 3, 1] : [0, 2, 3, 4, 1];
+        }
+        else
+        {
+            split = blockedInput ? [c / block, block, o / block, block, kh, kw] : [c, o / block, block, kh, kw];
+            perm = blockedInput ? [2, 0, 4, 5, 1, 3] : [1, 0, 3, 4, 2];
+            string flipped = fresh($"{w}/flipped");
+            yield return new Node("Slice", [w, Shape(graph, fresh($"{w}/flip_starts"), [-1, -1]), Shape(graph, fresh($"{w}/flip_ends"), [long.MinValue, long.MinValue]),
+                Shape(graph, fresh($"{w}/flip_axes"), [2, 3]), Shape(graph, fresh($"{w}/flip_steps"), [-1, -1])], [flipped], flipped);
+            w = flipped;
+        }
         string splitShape = Shape(graph, fresh($"{w}/nchwc_split"), split);
         string backShape = Shape(graph, fresh($"{w}/nchwc_shape"), [o, c, kh, kw]);
         string s = fresh($"{w}/nchwc_blocks"), t = fresh($"{w}/nchwc_order");
