@@ -46,16 +46,9 @@ public static class BreastCancerComparison
     {
         mlp ??= new MlpSettings();
         var ml = new MLContext(seed);
-        var data = ml.Data.LoadFromTextFile(csvPath, [
-            new TextLoader.Column("Features", DataKind.Single, 0, 29),
-            new TextLoader.Column("Label", DataKind.Boolean, 30),
-        ], separatorChar: ',', hasHeader: true);
-        var split = ml.Data.TrainTestSplit(data, testFraction: 0.3, seed: seed);
+        var split = ml.Data.TrainTestSplit(Load(ml, csvPath), testFraction: 0.3, seed: seed);
         var normalize = ml.Transforms.NormalizeMeanVariance("Features");
-
-        var network = new Sequential(new Dense(mlp.Hidden, Activation.Relu), new Dense(2)) { Seed = seed };
-        var onnxKit = ml.OnnxKit().Train(network, Losses.SparseCategoricalCrossEntropy(fromLogits: true), Optimizers.Adam(mlp.LearningRate), epochs: mlp.Epochs,
-            new OnnxKitTrainerOptions { BatchSize = mlp.BatchSize, Seed = seed });
+        var onnxKit = MlpTrainer(ml, seed, mlp);
         var sdca = ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options { NumberOfThreads = 1 });
         var fastTree = ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options { NumberOfThreads = 1 });
 
@@ -67,6 +60,47 @@ public static class BreastCancerComparison
             Evaluate(ml, "ML.NET SDCA logistic regression", normalize.Append(sdca), split),
             Evaluate(ml, "ML.NET FastTree (100 trees)", normalize.Append(fastTree), split),
         ];
+    }
+
+    /// <summary>
+    /// The deployment half of the sample: trains the OnnxKit pipeline (normaliser + MLP) on the split's training part,
+    /// saves it as an ML.NET model file (the ONNX model travels inside it), and returns the probability of every row of
+    /// the CSV as scored in this process. <see cref="ScoreSaved"/> scores the file again, typically in another process.
+    /// </summary>
+    public static float[] TrainAndSave(string csvPath, string modelPath, int seed = 1, MlpSettings? mlp = null)
+    {
+        var ml = new MLContext(seed);
+        var data = Load(ml, csvPath);
+        var split = ml.Data.TrainTestSplit(data, testFraction: 0.3, seed: seed);
+        var model = ml.Transforms.NormalizeMeanVariance("Features").Append(MlpTrainer(ml, seed, mlp ?? new MlpSettings())).Fit(split.TrainSet);
+        ml.Model.Save(model, data.Schema, modelPath);
+        return model.Transform(data).GetColumn<float>("Probability").ToArray();
+    }
+
+    /// <summary>
+    /// Loads a model saved by <see cref="TrainAndSave"/> in a new <see cref="MLContext"/> (with <c>OnnxKit()</c> called on
+    /// it, which registers the score mapping the saved pipeline names) and returns (probability, predicted label) for
+    /// every row of the CSV.
+    /// </summary>
+    public static (float Probability, bool Predicted)[] ScoreSaved(string modelPath, string csvPath)
+    {
+        var ml = new MLContext();
+        ml.OnnxKit();
+        var model = ml.Model.Load(modelPath, out _);
+        var scored = model.Transform(Load(ml, csvPath));
+        return scored.GetColumn<float>("Probability").Zip(scored.GetColumn<bool>("PredictedLabel")).ToArray();
+    }
+
+    private static IDataView Load(MLContext ml, string csvPath) => ml.Data.LoadFromTextFile(csvPath, [
+        new TextLoader.Column("Features", DataKind.Single, 0, 29),
+        new TextLoader.Column("Label", DataKind.Boolean, 30),
+    ], separatorChar: ',', hasHeader: true);
+
+    private static OnnxKitTrainingEstimator MlpTrainer(MLContext ml, int seed, MlpSettings mlp)
+    {
+        var network = new Sequential(new Dense(mlp.Hidden, Activation.Relu), new Dense(2)) { Seed = seed };
+        return ml.OnnxKit().Train(network, Losses.SparseCategoricalCrossEntropy(fromLogits: true), Optimizers.Adam(mlp.LearningRate), epochs: mlp.Epochs,
+            new OnnxKitTrainerOptions { BatchSize = mlp.BatchSize, Seed = seed });
     }
 
     private static TrainerResult Evaluate<T>(MLContext ml, string name, IEstimator<T> pipeline, DataOperationsCatalog.TrainTestData split) where T : class, ITransformer

@@ -1,7 +1,23 @@
 using System.Globalization;
 using OnnxKit.Samples.TabularMLNet;
 
-// Usage: TabularMLNet [path/to/wdbc.csv] [seed]  (default: data/breast-cancer/wdbc.csv found above the working directory, seed 1)
+// Usage: TabularMLNet [path/to/wdbc.csv] [seed]        compare the OnnxKit MLP with ML.NET's SDCA and FastTree
+//        TabularMLNet save MODEL.zip [wdbc.csv] [seed]   train the OnnxKit pipeline and save it as an ML.NET model
+//        TabularMLNet score MODEL.zip [wdbc.csv]         load a saved model (e.g. in another service) and score the rows
+// (default CSV: data/breast-cancer/wdbc.csv found above the working directory; seed 1)
+if (args.Length >= 2 && args[0] is "save" or "score")
+{
+    string csv = args.Length > 2 ? args[2] : FindData();
+    if (args[0] == "save")
+    {
+        var probabilities = BreastCancerComparison.TrainAndSave(csv, args[1], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1);
+        Console.WriteLine($"saved {args[1]} ({probabilities.Length} rows scored in this process)");
+    }
+    else
+        foreach (var (probability, predicted) in BreastCancerComparison.ScoreSaved(args[1], csv))
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{probability:R} {(predicted ? 1 : 0)}"));
+    return;
+}
 string path = args.Length > 0 ? args[0] : FindData();
 int seed = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1;
 var results = BreastCancerComparison.Run(path, seed);
