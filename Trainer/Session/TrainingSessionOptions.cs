@@ -53,7 +53,7 @@ public sealed record TrainingSessionOptions
                     "Use the Microsoft.ML.OnnxRuntime.Gpu package with CUDA 13 and cuDNN 9 on the library path, or --device cpu.", e);
             }
         }
-        else if (!Device.Equals("cpu", StringComparison.OrdinalIgnoreCase))
+        else if (!OnCpu)
         {
             o.Dispose();
             throw new ArgumentException($"unknown device '{Device}': expected 'cpu', 'cuda' or 'cuda:N'");

@@ -43,7 +43,7 @@ internal static class NchwcConvolutions
             return n;
         }
         var reorderedInputs = new Dictionary<string, string>();
-        var reorderedWeights = new Dictionary<string, string>();
+        var reorderedWeights = new Dictionary<(string Weight, bool Transposed), string>();
         var result = new List<Node>(graph.Nodes.Count);
         int lowered = 0;
         foreach (var node in graph.Nodes)
@@ -61,12 +61,11 @@ internal static class NchwcConvolutions
                 result.Add(new Node("ReorderInput", [x], [input], input, Domain));
                 reorderedInputs[x] = input;
             }
-            string weightKey = (plan.Transposed ? "T:" : "") + w;
-            if (!reorderedWeights.TryGetValue(weightKey, out var weight))
+            if (!reorderedWeights.TryGetValue((w, plan.Transposed), out var weight))
             {
                 weight = Fresh($"{w}/nchwc");
                 result.AddRange(ReorderWeight(graph, Fresh, w, weight, plan, block));
-                reorderedWeights[weightKey] = weight;
+                reorderedWeights[(w, plan.Transposed)] = weight;
             }
             string blocked = Fresh($"{node.Outputs[0]}/nchwc");
             result.Add(new Node("Conv", [input, weight, .. node.Inputs.Skip(2).Take(1)], [blocked], node.Name.Length > 0 ? node.Name : blocked, Domain,
@@ -156,21 +155,25 @@ internal static class NchwcConvolutions
             split = blockedInput ? [c / block, block, o / block, block, kh, kw] : [c, o / block, block, kh, kw];
             perm = blockedInput ? [2, 0, 4, 5, 1, 3] : [1, 0, 3, 4, 2];
             string flipped = fresh($"{w}/flipped");
-            yield return new Node("Slice", [w, Shape(graph, fresh($"{w}/flip_starts"), [-1, -1]), Shape(graph, fresh($"{w}/flip_ends"), [long.MinValue, long.MinValue]),
-                Shape(graph, fresh($"{w}/flip_axes"), [2, 3]), Shape(graph, fresh($"{w}/flip_steps"), [-1, -1])], [flipped], flipped);
+            string starts = Int64Initializer(graph, fresh($"{w}/flip_starts"), [-1, -1]);
+            string ends = Int64Initializer(graph, fresh($"{w}/flip_ends"), [long.MinValue, long.MinValue]);
+            string axes = Int64Initializer(graph, fresh($"{w}/flip_axes"), [2, 3]);
+            string steps = Int64Initializer(graph, fresh($"{w}/flip_steps"), [-1, -1]);
+            yield return new Node("Slice", [w, starts, ends, axes, steps], [flipped], flipped);
             w = flipped;
         }
-        string splitShape = Shape(graph, fresh($"{w}/nchwc_split"), split);
-        string backShape = Shape(graph, fresh($"{w}/nchwc_shape"), [o, c, kh, kw]);
+        string splitShape = Int64Initializer(graph, fresh($"{w}/nchwc_split"), split);
+        string backShape = Int64Initializer(graph, fresh($"{w}/nchwc_shape"), [o, c, kh, kw]);
         string s = fresh($"{w}/nchwc_blocks"), t = fresh($"{w}/nchwc_order");
         yield return new Node("Reshape", [w, splitShape], [s], s);
         yield return new Node("Transpose", [s], [t], t, attributes: [Attr.Ints("perm", perm)]);
         yield return new Node("Reshape", [t, backShape], [result], result);
     }
 
-    private static string Shape(Graph graph, string name, long[] dims)
+    // A 1-D int64 initializer (shapes and slice bounds); returns its name.
+    private static string Int64Initializer(Graph graph, string name, long[] values)
     {
-        graph.Initializers.Add(new Initializer(TensorData.FromInt64s(name, dims, dims.Length)));
+        graph.Initializers.Add(new Initializer(TensorData.FromInt64s(name, values, values.Length)));
         return name;
     }
 }

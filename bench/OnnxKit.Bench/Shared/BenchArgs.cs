@@ -30,6 +30,13 @@ public sealed class BenchArgs
             : throw new ArgumentException($"--{name} expects an integer, got '{s}'");
     }
 
+    /// <summary>An <c>--name on|off</c> switch.</summary>
+    public bool OnOff(string name, bool dflt) => Str(name, dflt ? "on" : "off") switch
+    {
+        "on" => true, "off" => false,
+        var other => throw new ArgumentException($"--{name} must be on or off, got '{other}'"),
+    };
+
     public int? IntOrNull(string name) => StrOrNull(name) is null ? null : Int(name, 0);
 
     /// <summary>Throws for options nobody asked for.</summary>

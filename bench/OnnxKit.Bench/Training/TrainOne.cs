@@ -37,16 +37,7 @@ public sealed class TrainOne : IBenchmark
             "none" => Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_DISABLE_ALL,
             var other => throw new ArgumentException($"--opt-level must be all, extended, basic or none, got '{other}'"),
         };
-        bool blocked = a.Str("blocked-conv", "on") switch
-        {
-            "on" => true, "off" => false,
-            var other => throw new ArgumentException($"--blocked-conv must be on or off, got '{other}'"),
-        };
-        bool spinning = a.Str("spinning", "on") switch
-        {
-            "on" => true, "off" => false,
-            var other => throw new ArgumentException($"--spinning must be on or off, got '{other}'"),
-        };
+        bool blocked = a.OnOff("blocked-conv", true), spinning = a.OnOff("spinning", true);
         a.CheckAllRead();
 
         var data = Datasets.FashionMnist(Env.FashionMnist, download: false);
