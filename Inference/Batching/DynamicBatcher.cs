@@ -22,11 +22,19 @@ public sealed class DynamicBatcher : IDisposable
 
     /// <summary>Starts <paramref name="workers"/> batching loops over <paramref name="predictor"/> (not owned).</summary>
     public DynamicBatcher(Predictor predictor, int maxBatchSize, TimeSpan window, Action<int>? onBatch = null, int workers = 1)
+        : this(Enumerable.Repeat(predictor, Math.Max(1, workers)).ToArray(), maxBatchSize, window, onBatch) { }
+
+    /// <summary>
+    /// Starts one batching loop per instance of the same model (not owned), each running its batches on its own
+    /// session, all taking from one queue.
+    /// </summary>
+    public DynamicBatcher(IReadOnlyList<Predictor> instances, int maxBatchSize, TimeSpan window, Action<int>? onBatch = null)
     {
         if (maxBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(maxBatchSize), maxBatchSize, "max batch size must be at least 1");
-        _predictor = predictor; MaxBatchSize = maxBatchSize; Window = window; _onBatch = onBatch;
+        if (instances.Count == 0) throw new ArgumentException("a batcher needs at least one model instance", nameof(instances));
+        _predictor = instances[0]; MaxBatchSize = maxBatchSize; Window = window; _onBatch = onBatch;
         _windowTicks = (long)(window.TotalSeconds * Stopwatch.Frequency);
-        _workers = Enumerable.Range(0, Math.Max(1, workers)).Select(_ => Task.Run(LoopAsync)).ToArray();
+        _workers = instances.Select(p => Task.Run(() => LoopAsync(p))).ToArray();
     }
 
     /// <summary>Most rows merged into one run.</summary>
@@ -57,7 +65,7 @@ public sealed class DynamicBatcher : IDisposable
         return item.Done.Task;
     }
 
-    private async Task LoopAsync()
+    private async Task LoopAsync(Predictor predictor)
     {
         var reader = _queue.Reader;
         var batch = new List<Item>();
@@ -86,18 +94,18 @@ public sealed class DynamicBatcher : IDisposable
                 var delay = Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(remainingMs))));
                 if (await Task.WhenAny(more, delay).ConfigureAwait(false) != more || !more.Result) break;
             }
-            if (batch.Count > 0) Execute(batch);
+            if (batch.Count > 0) Execute(batch, predictor);
         }
     }
 
-    private void Execute(List<Item> batch)
+    private void Execute(List<Item> batch, Predictor predictor)
     {
         var live = batch.Where(i => !i.Cancel.IsCancellationRequested).ToList();
         foreach (var i in batch) if (i.Cancel.IsCancellationRequested) i.Done.TrySetCanceled(i.Cancel);
         if (live.Count == 0) return;
         try
         {
-            var results = _predictor.RunBatch(live.Select(i => i.Inputs).ToArray());
+            var results = predictor.RunBatch(live.Select(i => i.Inputs).ToArray());
             _onBatch?.Invoke((int)live.Sum(i => i.Rows));
             for (int k = 0; k < live.Count; k++) live[k].Done.TrySetResult(results[k]);
         }

@@ -108,6 +108,9 @@ public sealed class Predictor : IDisposable
         return RunBatch(requests);
     }
 
+    /// <summary>Runs one already validated request.</summary>
+    internal Prediction RunValidated(IReadOnlyDictionary<string, TensorValue> inputs) => Run(inputs);
+
     /// <summary>Runs already validated requests as one merged batch when possible.</summary>
     internal IReadOnlyList<Prediction> RunBatch(IReadOnlyList<IReadOnlyDictionary<string, TensorValue>> requests)
     {

@@ -1,7 +1,7 @@
 namespace OnnxKit.Inference;
 
 /// <summary>
-/// A loaded <see cref="Predictor"/> with its batcher and a reference count. The repository retires it when a
+/// A loaded <see cref="Predictor"/> (or several instances of it) with its batcher and a reference count. The repository retires it when a
 /// newer file replaces it; it is disposed only once the last lease taken before that has been returned, so a
 /// hot swap never drops a request in flight.
 /// </summary>
@@ -11,15 +11,24 @@ internal sealed class LoadedModel
     private int _refs;
     private bool _retired, _disposed;
 
-    public LoadedModel(Predictor predictor, ModelConfig config, Action<int>? onBatch)
+    /// <summary>
+    /// Instances of one model: with batching, one batching loop per instance; without, a pool lending each request an
+    /// instance of its own when the config names an instance count.
+    /// </summary>
+    public LoadedModel(IReadOnlyList<Predictor> instances, ModelConfig config, Action<int>? onBatch)
     {
-        Predictor = predictor;
-        if (config.MaxBatchSize > 1 && DynamicBatcher.CanBatch(predictor.Info))
-            Batcher = new DynamicBatcher(predictor, config.MaxBatchSize, config.BatchWindow, onBatch);
+        Instances = instances;
+        Predictor = instances[0];
+        if (config.MaxBatchSize > 1 && DynamicBatcher.CanBatch(Predictor.Info))
+            Batcher = new DynamicBatcher(instances, config.MaxBatchSize, config.BatchWindow, onBatch);
+        else if (config.InstanceCount > 0)
+            Pool = new InstancePool<Predictor>(instances);
     }
 
     public Predictor Predictor { get; }
+    public IReadOnlyList<Predictor> Instances { get; }
     public DynamicBatcher? Batcher { get; }
+    public InstancePool<Predictor>? Pool { get; }
 
     public bool TryAddRef()
     {
@@ -47,6 +56,6 @@ internal sealed class LoadedModel
     {
         lock (_gate) { if (_disposed) return; _disposed = true; }
         Batcher?.Dispose();
-        Predictor.Dispose();
+        foreach (var p in Instances) p.Dispose();
     }
 }

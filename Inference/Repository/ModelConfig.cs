@@ -41,7 +41,9 @@ public sealed record VersionPolicy(VersionPolicyKind Kind, int Count = 1, long[]
 ///   "version_policy": "latest" | "all" | {"latest": {"num_versions": 2}} | {"specific": {"versions": [1, 3]}},
 ///   "execution_provider": "cpu" | "cuda",
 ///   "intra_op_threads": 0,
-///   "allow_nan": false             // accept NaN/Infinity in floating-point inputs
+///   "allow_nan": false,            // accept NaN/Infinity in floating-point inputs
+///   "instance_count": 2,           // sessions run at once, each its own ONNX Runtime session (0: one shared session)
+///   "warmup": [{"batch_size": 8, "count": 2, "data": "zeros" | "random"}]   // runs before the version is ready
 /// }
 /// </code>
 /// </summary>
@@ -71,6 +73,14 @@ public sealed record ModelConfig
     public bool AllowSpinning { get; init; }
     /// <summary>Whether NaN/Infinity are accepted in floating-point inputs.</summary>
     public bool AllowNan { get; init; }
+
+    /// <summary>
+    /// Model instances, each its own ONNX Runtime session, of which each runs one request (or merged batch) at a time,
+    /// as Triton's <c>instance_group.count</c>. 0 (the default): one session shared by every request, unbounded.
+    /// </summary>
+    public int InstanceCount { get; init; }
+    /// <summary>Warm-up requests run on every instance before the version is marked ready; a failing one marks it unavailable.</summary>
+    public IReadOnlyList<WarmUpRequest> WarmUp { get; init; } = [];
 
     /// <summary>Reads <paramref name="path"/>; a missing file gives the defaults. Errors name the file and the field.</summary>
     public static ModelConfig Load(string path)
@@ -116,7 +126,9 @@ public sealed record ModelConfig
                 "intra_op_threads" => c with { IntraOpThreads = NonNegative(p) },
                 "allow_nan" => c with { AllowNan = p.Value.GetBoolean() },
                 "allow_spinning" => c with { AllowSpinning = p.Value.GetBoolean() },
-                _ => throw new InvalidDataException($"unknown field '{p.Name}'; known: max_batch_size, batch_window_ms, labels, version_policy, execution_provider, intra_op_threads, allow_spinning, allow_nan"),
+                "instance_count" => c with { InstanceCount = NonNegative(p) },
+                "warmup" => c with { WarmUp = p.Value.EnumerateArray().Select(WarmUpRequest.Parse).ToArray() },
+                _ => throw new InvalidDataException($"unknown field '{p.Name}'; known: max_batch_size, batch_window_ms, labels, version_policy, execution_provider, intra_op_threads, allow_spinning, allow_nan, instance_count, warmup"),
             };
 
     private static int NonNegative(JsonProperty p) =>

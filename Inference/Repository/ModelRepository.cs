@@ -10,7 +10,7 @@ namespace OnnxKit.Inference;
 /// swapped in; the old predictor is disposed once its last in-flight request is done. A file that fails to load
 /// marks only that version unavailable, with the error.
 /// </summary>
-public sealed class ModelRepository : IDisposable
+public sealed partial class ModelRepository : IDisposable
 {
     /// <summary>The model file name inside a version folder.</summary>
     public const string ModelFileName = "model.onnx";
@@ -97,7 +97,7 @@ public sealed class ModelRepository : IDisposable
                 if (name.StartsWith('.')) continue;
                 seen.Add(name);
                 var model = _models.GetOrAdd(name, n => new ServedModel(n, dir));
-                changed |= ScanModel(model);
+                changed |= IsSelected(name) ? ScanModel(model) : LeaveUnloaded(model);
             }
             foreach (var gone in _models.Keys.Where(k => !seen.Contains(k)).ToArray())
                 if (_models.TryRemove(gone, out var m)) { foreach (var v in m.Versions.Values) { v.Removed = true; v.Unload(); } changed = true; }
@@ -171,9 +171,8 @@ public sealed class ModelRepository : IDisposable
         };
         try
         {
-            var p = Predictor.Load(mv.Path, opts);
             var onBatch = _options.OnBatch;
-            mv.Install(new LoadedModel(p, cfg, onBatch is null ? null : rows => onBatch(model.Name, mv.Version, rows)));
+            mv.Install(ModelInstances.Load(mv.Path, opts, cfg, onBatch is null ? null : rows => onBatch(model.Name, mv.Version, rows)));
         }
         catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {

@@ -11,6 +11,10 @@ public sealed class ModelRepositoryOptions
     public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(250);
     /// <summary>Run each model once on zeros after loading.</summary>
     public bool WarmUp { get; set; } = true;
+    /// <summary>Which models are loaded: every model found (<see cref="ModelControlMode.None"/>), or only those asked for.</summary>
+    public ModelControlMode ModelControl { get; set; } = ModelControlMode.None;
+    /// <summary>With <see cref="ModelControlMode.Explicit"/>, the models loaded at start.</summary>
+    public IReadOnlyCollection<string> StartupModels { get; set; } = [];
     /// <summary>Called after every merged batch with the model name, version and number of rows.</summary>
     public Action<string, long, int>? OnBatch { get; set; }
 }

@@ -16,6 +16,9 @@ public sealed class PredictorLease : IDisposable
     /// <summary>The predictor (valid until the lease is disposed).</summary>
     public Predictor Predictor { get; }
 
+    /// <summary>How many instances (sessions) of the model this version runs.</summary>
+    public int InstanceCount => _model?.Instances.Count ?? 0;
+
     /// <summary>The batcher of this version, or null when the model is not batched.</summary>
     public DynamicBatcher? Batcher => _model?.Batcher;
 
@@ -25,6 +28,11 @@ public sealed class PredictorLease : IDisposable
         var model = _model ?? throw new ObjectDisposedException(nameof(PredictorLease));
         if (model.Batcher is { } b) return b.EnqueueAsync(inputs, cancel);
         var p = model.Predictor;
+        if (model.Pool is { } pool)
+        {
+            p.Validate(inputs); // at once, so a bad request does not wait for an instance
+            return pool.RunAsync(instance => instance.RunValidated(inputs), cancel);
+        }
         p.Validate(inputs);
         return Task.FromResult(p.Predict(inputs));
     }
