@@ -14,7 +14,7 @@ internal sealed class ServerFixture : IAsyncDisposable
 
     public static async Task<ServerFixture> StartAsync(TempRepository repo, Action<ServerOptions>? configure = null)
     {
-        var o = new ServerOptions { ModelRepository = repo.Root, Port = 0, Logging = false, RescanInterval = TimeSpan.FromMilliseconds(200), MaxRequestBodyBytes = 64 * 1024 };
+        var o = new ServerOptions { ModelRepository = repo.Root, Port = 0, GrpcPort = 0, Logging = false, RescanInterval = TimeSpan.FromMilliseconds(200), MaxRequestBodyBytes = 64 * 1024 };
         configure?.Invoke(o);
         var host = await ServerHost.StartAsync(o);
         return new ServerFixture { Repo = repo, Host = host, Http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) } };

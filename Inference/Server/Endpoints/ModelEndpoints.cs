@@ -17,12 +17,15 @@ internal static class ModelEndpoints
     }
 
     /// <summary>The model and version named by the route; 404 naming what does not exist.</summary>
-    public static (ServedModel Model, long? Version) Resolve(HttpContext ctx, ServerContext s)
+    public static (ServedModel Model, long? Version) Resolve(HttpContext ctx, ServerContext s) =>
+        Resolve(s, (string)ctx.Request.RouteValues["name"]!, ctx.Request.RouteValues["version"] as string);
+
+    /// <summary>The model <paramref name="name"/> and version <paramref name="vt"/> (null or empty: the policy's choice).</summary>
+    public static (ServedModel Model, long? Version) Resolve(ServerContext s, string name, string? vt)
     {
-        string name = (string)ctx.Request.RouteValues["name"]!;
         var model = s.Repository.Find(name)
             ?? throw new ModelNotFoundException(name, null, $"no model '{name}' in the repository; models: {string.Join(", ", s.Repository.Models.Select(m => m.Name))}");
-        if (ctx.Request.RouteValues["version"] is not string vt) return (model, null);
+        if (string.IsNullOrEmpty(vt)) return (model, null);
         if (!long.TryParse(vt, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || !model.Versions.ContainsKey(v))
             throw new ModelNotFoundException(name, null, $"model '{name}' has no version '{vt}'; served versions: {string.Join(", ", model.Versions.Keys.Order())}");
         return (model, v);

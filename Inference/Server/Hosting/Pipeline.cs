@@ -35,10 +35,11 @@ internal static class Pipeline
         HealthEndpoints.Map(app, s);
         ModelEndpoints.Map(app, s);
         InferEndpoints.Map(app, s);
+        RepositoryControlEndpoints.Map(app, s);
         app.MapFallback(ctx => Json.ErrorAsync(ctx, 404, $"no endpoint {ctx.Request.Method} {ctx.Request.Path}; see /v2 for the protocol"));
     }
 
-    private static bool KeyMatches(HttpContext ctx, string key)
+    internal static bool KeyMatches(HttpContext ctx, string key)
     {
         string? given = ctx.Request.Headers.TryGetValue(ApiKeyHeader, out var h) ? h.ToString()
             : ctx.Request.Headers.Authorization.ToString() is { } a && a.StartsWith("Bearer ", StringComparison.Ordinal) ? a[7..] : null;

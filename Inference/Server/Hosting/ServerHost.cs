@@ -14,14 +14,17 @@ public sealed class ServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ServerContext _context;
+    private readonly Grpc.GrpcHost? _grpc;
 
-    private ServerHost(WebApplication app, ServerContext context, Uri address)
+    private ServerHost(WebApplication app, ServerContext context, Uri address, Grpc.GrpcHost? grpc)
     {
-        _app = app; _context = context; BaseAddress = address;
+        _app = app; _context = context; BaseAddress = address; _grpc = grpc;
     }
 
     /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:8000/</c>.</summary>
     public Uri BaseAddress { get; }
+    /// <summary>Where the gRPC service listens (HTTP/2, no TLS), e.g. <c>http://127.0.0.1:8001/</c>; null without gRPC.</summary>
+    public Uri? GrpcAddress => _grpc?.Address;
     /// <summary>The model repository.</summary>
     public ModelRepository Repository => _context.Repository;
     /// <summary>The metrics.</summary>
@@ -36,7 +39,10 @@ public sealed class ServerHost : IAsyncDisposable
         {
             RescanInterval = options.RescanInterval,
             OnBatch = (model, _, rows) => metrics.Batch(model, rows),
+            ModelControl = options.ModelControl,
+            StartupModels = options.StartupModels,
         });
+        Grpc.GrpcHost? grpc = null;
         try
         {
             repository.Start();
@@ -56,11 +62,13 @@ public sealed class ServerHost : IAsyncDisposable
             app.Lifetime.ApplicationStopping.Register(() => context.Stopping = true);
             Pipeline.Configure(app, context);
             await app.StartAsync(cancel);
+            if (options.GrpcPort is { } grpcPort) grpc = await Grpc.GrpcHost.StartAsync(context, address, grpcPort, cancel);
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new ServerHost(app, context, new Uri(bound.EndsWith('/') ? bound : bound + "/"));
+            return new ServerHost(app, context, new Uri(bound.EndsWith('/') ? bound : bound + "/"), grpc);
         }
         catch
         {
+            if (grpc is not null) await grpc.DisposeAsync();
             repository.Dispose();
             throw;
         }
@@ -73,7 +81,7 @@ public sealed class ServerHost : IAsyncDisposable
     public async Task StopAsync()
     {
         _context.Stopping = true;
-        await _app.StopAsync();
+        await Task.WhenAll(_app.StopAsync(), _grpc?.StopAsync() ?? Task.CompletedTask);
     }
 
     /// <inheritdoc/>
@@ -81,6 +89,7 @@ public sealed class ServerHost : IAsyncDisposable
     {
         await StopAsync();
         await _app.DisposeAsync();
+        if (_grpc is not null) await _grpc.DisposeAsync();
         _context.Repository.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using OnnxKit.Inference;
 
 namespace OnnxKit.Server;
 
@@ -24,15 +25,21 @@ public sealed class ServerOptions
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
     /// <summary>Periodic rescan of the repository.</summary>
     public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>Port of the Open Inference Protocol's gRPC service (HTTP/2 without TLS); 0 picks a free one, null: no gRPC.</summary>
+    public int? GrpcPort { get; set; } = 8001;
+    /// <summary>Whether every model is loaded (none) or only those asked for (explicit), as Triton's --model-control-mode.</summary>
+    public ModelControlMode ModelControl { get; set; } = ModelControlMode.None;
+    /// <summary>With explicit model control, the models loaded at start (<c>--load-model NAME</c>, repeatable).</summary>
+    public List<string> StartupModels { get; } = [];
     /// <summary>Log requests and lifecycle to the console.</summary>
     public bool Logging { get; set; } = true;
 
     /// <summary>Usage text.</summary>
     public const string Usage =
         "usage: serve [MODEL_DIR] [--port N] [--host ADDR] [--api-key KEY] [--max-body-bytes N] [--max-concurrency N] " +
-        "[--timeout-ms N] [--shutdown-timeout-ms N] [--rescan-ms N] [--quiet]\n" +
+        "[--timeout-ms N] [--shutdown-timeout-ms N] [--rescan-ms N] [--grpc-port N|none] [--model-control none|explicit] [--load-model NAME]... [--quiet]\n" +
         "  MODEL_DIR defaults to ./models (layout: <name>/<version>/model.onnx, optional <name>/config.json);\n" +
-        "  binds 127.0.0.1:8000 by default; the API key can also come from ONNXKIT_API_KEY.";
+        "  binds 127.0.0.1:8000 (REST) and 8001 (gRPC) by default; the API key can also come from ONNXKIT_API_KEY.";
 
     /// <summary>Parses arguments; throws <see cref="ArgumentException"/> naming the bad option.</summary>
     public static ServerOptions Parse(IReadOnlyList<string> args)
@@ -43,6 +50,7 @@ public sealed class ServerOptions
         {
             string a = args[i];
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"option {a} needs a value");
+            int? SkipNone() { i++; return null; }
             long Number(long min)
             {
                 string v = Value();
@@ -59,12 +67,22 @@ public sealed class ServerOptions
                 case "--timeout-ms": o.RequestTimeout = TimeSpan.FromMilliseconds(Number(1)); break;
                 case "--shutdown-timeout-ms": o.ShutdownTimeout = TimeSpan.FromMilliseconds(Number(0)); break;
                 case "--rescan-ms": o.RescanInterval = TimeSpan.FromMilliseconds(Number(0)); break;
+                case "--grpc-port": o.GrpcPort = args.Count > i + 1 && args[i + 1] == "none" ? SkipNone() : (int)Math.Min(Number(0), 65536) is var gp && gp <= 65535 ? gp : throw new ArgumentException("option --grpc-port must be ≤ 65535"); break;
+                case "--model-control": o.ModelControl = Value() switch
+                {
+                    "none" => ModelControlMode.None,
+                    "explicit" => ModelControlMode.Explicit,
+                    var m => throw new ArgumentException($"option --model-control takes none or explicit, got '{m}'"),
+                }; break;
+                case "--load-model": o.StartupModels.Add(Value()); break;
                 case "--quiet": o.Logging = false; break;
                 default:
                     if (a.StartsWith('-') || dirSeen) throw new ArgumentException($"unknown argument '{a}'\n{Usage}");
                     o.ModelRepository = a; dirSeen = true; break;
             }
         }
+        if (o.StartupModels.Count > 0 && o.ModelControl != ModelControlMode.Explicit)
+            throw new ArgumentException("option --load-model needs --model-control explicit (with none, every model is loaded)");
         return o;
     }
 

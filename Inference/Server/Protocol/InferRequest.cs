@@ -70,8 +70,7 @@ public sealed class InferRequest
                 {
                     string oname = o.ValueKind == JsonValueKind.Object && o.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
                         ? n.GetString()! : throw Bad("each requested output needs a 'name' string");
-                    if (info.Output(oname) is null)
-                        throw Bad($"model '{model}' has no output '{oname}'; its outputs are: {string.Join(", ", info.Outputs)}");
+                    InputSpec.CheckOutput(model, info, oname);
                     bool? bin = o.TryGetProperty("parameters", out var op) && op.ValueKind == JsonValueKind.Object && op.TryGetProperty("binary_data", out var b)
                         ? b.ValueKind == JsonValueKind.True : null;
                     outputs.Add(new RequestedOutput(oname, bin));
@@ -90,13 +89,10 @@ public sealed class InferRequest
         if (input.ValueKind != JsonValueKind.Object) throw Bad("each input must be an object with name, shape, datatype and data");
         if (!input.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String) throw Bad("an input has no 'name' string");
         string name = n.GetString()!;
-        var spec = info.Input(name) ?? throw Bad($"model '{model}' has no input '{name}'; its inputs are: {string.Join(", ", info.Inputs)}");
         if (!input.TryGetProperty("datatype", out var dt) || dt.ValueKind != JsonValueKind.String)
-            throw Bad($"input '{name}' has no 'datatype' (expected {spec.ProtocolDatatype})");
-        if (!ElementTypes.TryParseProtocolName(dt.GetString()!, out var type))
-            throw Bad($"input '{name}': unknown datatype '{dt.GetString()}'; supported: {string.Join(", ", ElementTypes.ProtocolNames)}");
-        if (type != spec.ElementType)
-            throw Bad($"input '{name}': datatype {ElementTypes.ProtocolName(type)} does not match the model, which expects {spec.ProtocolDatatype} with shape {spec.ShapeText}");
+            throw Bad(info.Input(name) is { } declared ? $"input '{name}' has no 'datatype' (expected {declared.ProtocolDatatype})"
+                : $"model '{model}' has no input '{name}'; its inputs are: {string.Join(", ", info.Inputs)}");
+        var (spec, type) = InputSpec.Check(model, info, name, dt.GetString()!);
         if (!input.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
             throw Bad($"input '{name}' has no 'shape' array (the model expects {spec.ShapeText})");
         var shape = new long[sh.GetArrayLength()];
@@ -213,7 +209,7 @@ public sealed class InferRequest
         e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out var v) ? v
         : throw Bad($"input '{name}': element {i} is {e.GetRawText()}, expected an integer");
 
-    private static void RejectNonFinite(Array data, string name)
+    internal static void RejectNonFinite(Array data, string name)
     {
         if (data is float[] f) { for (int i = 0; i < f.Length; i++) if (!float.IsFinite(f[i])) throw NotFinite(name, i, f[i]); }
         else if (data is double[] d) { for (int i = 0; i < d.Length; i++) if (!double.IsFinite(d[i])) throw NotFinite(name, i, d[i]); }

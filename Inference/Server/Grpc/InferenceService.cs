@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Core;
+using OnnxKit.Inference;
+using OnnxKit.Server.Grpc.Protocol;
+
+namespace OnnxKit.Server.Grpc;
+
+/// <summary>
+/// <c>inference.GRPCInferenceService</c>: health, metadata, inference and the repository extension, answering what the
+/// REST endpoints answer (same repository, batcher, request timeout and metrics; endpoint label <c>grpc</c>).
+/// </summary>
+internal sealed class InferenceService(ServerContext s) : GRPCInferenceService.GRPCInferenceServiceBase
+{
+    private static readonly string[] Extensions = ["model_repository", "binary_tensor_data", "classification", "metrics"];
+
+    public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerLiveResponse { Live = true });
+
+    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerReadyResponse { Ready = s.Ready });
+
+    public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context) =>
+        Task.FromResult(new ServerMetadataResponse { Name = "onnxkit", Version = HealthEndpoints.Version, Extensions = { Extensions } });
+
+    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context)
+    {
+        var (model, version) = Resolve(request.Name, request.Version);
+        var v = version is { } n ? model.Versions[n] : model.DefaultVersion;
+        return Task.FromResult(new ModelReadyResponse { Ready = v?.State == ModelState.Ready });
+    }
+
+    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
+    {
+        var (model, version) = Resolve(request.Name, request.Version);
+        using var lease = model.Acquire(version);
+        var info = lease.Predictor.Info;
+        var response = new ModelMetadataResponse { Name = model.Name, Platform = "onnxruntime_onnx" };
+        response.Versions.AddRange(model.Versions.Keys.Order().Select(v => v.ToString(CultureInfo.InvariantCulture)));
+        response.Inputs.AddRange(info.Inputs.Select(Tensor));
+        response.Outputs.AddRange(info.Outputs.Select(Tensor));
+        return Task.FromResult(response);
+
+        static ModelMetadataResponse.Types.TensorMetadata Tensor(TensorInfo t)
+        {
+            var m = new ModelMetadataResponse.Types.TensorMetadata { Name = t.Name, Datatype = t.ProtocolDatatype };
+            m.Shape.AddRange(t.Dimensions);
+            return m;
+        }
+    }
+
+    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    {
+        var sw = Stopwatch.StartNew();
+        var code = StatusCode.OK;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        deadline.CancelAfter(s.Options.RequestTimeout);
+        PredictorLease? lease = null;
+        Task<Prediction>? pending = null;
+        try
+        {
+            var (model, version) = Resolve(request.ModelName, request.ModelVersion);
+            lease = model.Acquire(version);
+            var info = lease.Predictor.Info;
+            var inputs = GrpcTensors.Inputs(request, model.Name, info, model.Config.AllowNan);
+            var outputs = GrpcTensors.Outputs(request, model.Name, info);
+            pending = lease.InferAsync(inputs, deadline.Token);
+            var prediction = await pending.WaitAsync(deadline.Token);
+            return GrpcTensors.Response(model.Name, lease.Version.Version, request.Id, outputs, prediction);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            code = StatusCode.DeadlineExceeded;
+            throw new RpcException(new Status(code, $"model '{request.ModelName}': the request took longer than the {s.Options.RequestTimeout.TotalMilliseconds:0} ms timeout"));
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            var rpc = GrpcErrors.From(e);
+            code = rpc.StatusCode;
+            throw rpc;
+        }
+        finally
+        {
+            if (lease is not null)
+            {
+                // A request that timed out keeps its lease until its queued run is done, so a reload never frees a running model.
+                if (pending is { IsCompleted: false } p) _ = p.ContinueWith(_ => lease.Dispose(), TaskScheduler.Default);
+                else lease.Dispose();
+            }
+            s.Metrics.Request(request.ModelName, "grpc_infer", GrpcErrors.ToHttp(code), sw.Elapsed);
+        }
+    }
+
+    public override Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context)
+    {
+        var response = new RepositoryIndexResponse();
+        foreach (var r in s.Repository.Index().Where(r => !request.Ready || r.State == ModelState.Ready))
+            response.Models.Add(new RepositoryIndexResponse.Types.ModelIndex
+            {
+                Name = r.Name,
+                Version = r.Version?.ToString(CultureInfo.InvariantCulture) ?? "",
+                State = r.State.ToString().ToUpperInvariant(),
+                Reason = r.Reason,
+            });
+        return Task.FromResult(response);
+    }
+
+    public override Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context)
+    {
+        RepositoryControlEndpoints.Apply(s, request.ModelName, load: true);
+        return Task.FromResult(new RepositoryModelLoadResponse());
+    }
+
+    public override Task<RepositoryModelUnloadResponse> RepositoryModelUnload(RepositoryModelUnloadRequest request, ServerCallContext context)
+    {
+        RepositoryControlEndpoints.Apply(s, request.ModelName, load: false);
+        return Task.FromResult(new RepositoryModelUnloadResponse());
+    }
+
+    private (ServedModel Model, long? Version) Resolve(string name, string version) =>
+        name.Length == 0 ? throw new ProtocolException(400, "the request names no model (model_name / name is empty)") : ModelEndpoints.Resolve(s, name, version);
+}
