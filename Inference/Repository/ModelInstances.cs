@@ -10,6 +10,8 @@ internal static class ModelInstances
     public static LoadedModel Load(string path, PredictorOptions options, ModelConfig config, Action<int>? onBatch)
     {
         var instances = new List<Predictor>();
+        // Warm-up requests in the config replace the default run on zeros at batch 1, which a model may not accept.
+        if (config.WarmUp.Count > 0) options.WarmUp = false;
         try
         {
             for (int i = 0; i < Math.Max(1, config.InstanceCount); i++) instances.Add(Predictor.Load(path, options));
