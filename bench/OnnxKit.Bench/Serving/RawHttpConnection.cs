@@ -69,6 +69,7 @@ internal sealed class RawHttpConnection(Uri url, byte[] request) : ILoadConnecti
             headEnd = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8);
         }
         var (status, length) = ParseHead(buffer.AsSpan(0, headEnd));
+        if (length == Chunked) return await ReadChunkedAsync(socket, buffer, headEnd + 4, filled) ? status : throw new IOException("the server closed the connection mid-body");
         long remaining = headEnd + 4 + length - filled;
         while (remaining > 0)
         {
@@ -86,9 +87,11 @@ internal sealed class RawHttpConnection(Uri url, byte[] request) : ILoadConnecti
         if (head.Length < 12 || !Utf8Parser.TryParse(head.Slice(9, 3), out int status, out _))
             throw new FormatException("response does not start with an HTTP/1.1 status line");
         long length = -1;
+        bool chunked = false;
         foreach (var range in head.Split("\r\n"u8))
         {
             var line = head[range];
+            if (Ascii.EqualsIgnoreCase(line, "transfer-encoding: chunked"u8)) chunked = true;
             const string name = "content-length:";
             if (line.Length > name.Length && Ascii.EqualsIgnoreCase(line[..name.Length], name))
             {
@@ -97,7 +100,36 @@ internal sealed class RawHttpConnection(Uri url, byte[] request) : ILoadConnecti
                     throw new FormatException("unreadable Content-Length");
             }
         }
-        if (length < 0) throw new FormatException("response without Content-Length (chunked answers are not supported by this client)");
+        if (length < 0 && chunked) return (status, Chunked);
+        if (length < 0) throw new FormatException("response without Content-Length or chunked transfer encoding");
         return (status, length);
+    }
+
+    private const long Chunked = -2;
+
+    // A chunked body (ASP.NET Core's answer when the handler does not set Content-Length, as Results.Json) ends with
+    // the zero-length chunk "0\r\n\r\n"; this client sends no trailers and does not pipeline, so the end of the
+    // bytes received is enough to tell. The last few bytes are carried across reads.
+    private static async Task<bool> ReadChunkedAsync(Socket socket, byte[] buffer, int bodyStart, int filled)
+    {
+        var end = "\r\n0\r\n\r\n"u8.ToArray();
+        var tail = new byte[end.Length];
+        int tailLength = 0;
+        void Keep(ReadOnlySpan<byte> got)
+        {
+            var joined = new byte[tailLength + got.Length];
+            tail.AsSpan(0, tailLength).CopyTo(joined);
+            got.CopyTo(joined.AsSpan(tailLength));
+            tailLength = Math.Min(end.Length, joined.Length);
+            joined.AsSpan(joined.Length - tailLength).CopyTo(tail);
+        }
+        Keep(buffer.AsSpan(bodyStart - 2, filled - bodyStart + 2)); // from the head's last CRLF, so an empty body matches too
+        while (!tail.AsSpan(0, tailLength).SequenceEqual(end))
+        {
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None);
+            if (n == 0) return false;
+            Keep(buffer.AsSpan(0, n));
+        }
+        return true;
     }
 }

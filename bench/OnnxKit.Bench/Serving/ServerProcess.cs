@@ -23,9 +23,15 @@ internal sealed class ServerProcess : IDisposable
     /// Starts the server on <paramref name="repository"/>; with <paramref name="cores"/> (a taskset CPU list such as
     /// "0") every thread of the server is confined to those cores, so client and server can be given cores of their own.
     /// </summary>
-    public static async Task<ServerProcess> StartAsync(string repository, string? cores = null)
+    public static Task<ServerProcess> StartAsync(string repository, string? cores = null, IEnumerable<string>? extra = null)
     {
         int port = FreePort();
+        return StartAsync(["serve", ServeBenchmark.ServerModeArgument, repository, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--quiet", .. extra ?? []], port, cores);
+    }
+
+    /// <summary>Starts this program with <paramref name="arguments"/> (a server that listens on <paramref name="port"/>) and waits until it is ready.</summary>
+    public static async Task<ServerProcess> StartAsync(IEnumerable<string> arguments, int port, string? cores = null)
+    {
         // taskset (util-linux) pins the process before its first thread starts; .NET's ProcessorAffinity setter would
         // pin only the main thread of an already running process on Linux.
         var start = new ProcessStartInfo(cores is null ? Environment.ProcessPath! : "taskset")
@@ -35,8 +41,7 @@ internal sealed class ServerProcess : IDisposable
         if (cores is not null) foreach (var a in new[] { "-c", cores, Environment.ProcessPath! }) start.ArgumentList.Add(a);
         // When run as `dotnet OnnxKit.Bench.dll`, ProcessPath is dotnet itself: pass the assembly first.
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(ServerProcess).Assembly.Location);
-        foreach (var a in new[] { "serve", ServeBenchmark.ServerModeArgument, repository, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--quiet" })
-            start.ArgumentList.Add(a);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
         var process = Process.Start(start)!;
         var address = new Uri($"http://127.0.0.1:{port}/");
         using var http = new HttpClient();
@@ -55,7 +60,7 @@ internal sealed class ServerProcess : IDisposable
         throw new TimeoutException("the server did not become ready within 60 s");
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
         l.Start();

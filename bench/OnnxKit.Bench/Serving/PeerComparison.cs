@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text;
+using Google.Protobuf;
+using OnnxKit.Bench.Shared;
+using OnnxKit.Inference;
+using OnnxKit.Server.Grpc.Protocol;
+using OnnxKit.Training.Data;
+using OnnxKit.Training.Fit;
+using OnnxKit.Training.Optimizers;
+using OnnxKit.Zoo;
+
+namespace OnnxKit.Bench.Serving;
+
+/// <summary>
+/// <c>bench serve --peer aspnet</c>: the server (JSON over HTTP/1.1, and gRPC with raw tensor contents) against the
+/// plain ASP.NET Core endpoint (<see cref="AspNetPeer"/>) on the same model, single-sample requests from closed-loop
+/// clients on the same machine. The three are run in turn within each round (so a change in the machine's load hits
+/// all of them alike) and the median round is reported. Ends with one <c>serve-vs-peer</c> line per model and
+/// concurrency.
+/// </summary>
+internal static class PeerComparison
+{
+    private sealed record Point(string Model, int Clients, LoadResult Json, LoadResult Grpc, LoadResult Peer);
+
+    public static async Task<int> RunAsync(string[] models, int[] concurrency, int runs, double duration, double warmUp, string root)
+    {
+        Console.WriteLine($"# serve vs peer (aspnet: minimal API, one shared InferenceSession, JsonDocument, Results.Json) — {Environment.ProcessorCount} cores, load {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {runs} rounds × {duration} s per point (onnxkit-json, onnxkit-grpc, peer in turn), medians");
+        Console.WriteLine("| model | clients | onnxkit JSON samples/s | p99 ms | onnxkit gRPC raw samples/s | p99 ms | peer JSON samples/s | p99 ms | JSON / peer | gRPC / peer | failures |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var points = new List<Point>();
+        string dir = Directory.CreateTempSubdirectory("onnxkit-bench-peer-").FullName;
+        try
+        {
+            foreach (string model in models)
+            {
+                string modelPath = ModelFile(root, model, dir);
+                using var predictor = Predictor.Load(modelPath);
+                var spec = predictor.Info.Inputs[0];
+                long[] shape = spec.Dimensions.Select((d, axis) => d >= 0 ? d : 1L).ToArray();
+                var sample = TestImages(root, (int)TensorValue.ShapeCount(shape));
+
+                string repo = Path.Combine(dir, "repo-" + model);
+                Directory.CreateDirectory(Path.Combine(repo, model, "1"));
+                File.Copy(modelPath, Path.Combine(repo, model, "1", "model.onnx"));
+                File.WriteAllText(Path.Combine(repo, model, "config.json"), "{\"max_batch_size\": 64}");
+                int grpcPort = ServerProcess.FreePort();
+                using var server = await ServerProcess.StartAsync(repo, extra: ["--grpc-port", grpcPort.ToString(CultureInfo.InvariantCulture)]);
+                int peerPort = ServerProcess.FreePort();
+                using var peer = await ServerProcess.StartAsync(["serve", AspNetPeer.ModeArgument, modelPath, peerPort.ToString(CultureInfo.InvariantCulture)], peerPort);
+
+                byte[] body = JsonBody(spec.Name, shape, sample);
+                var serverUrl = new Uri(server.BaseAddress, $"v2/models/{model}/infer");
+                var peerUrl = new Uri(peer.BaseAddress, $"v2/models/{model}/infer");
+                var grpcRequest = RawRequest(model, spec.Name, shape, sample);
+                var grpcAddress = new Uri($"http://127.0.0.1:{grpcPort}");
+                var (d, w) = (TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmUp));
+                foreach (int clients in concurrency)
+                {
+                    var rounds = new List<(LoadResult J, LoadResult G, LoadResult P)>();
+                    for (int r = 0; r < runs; r++)
+                    {
+                        var json = await Json(serverUrl, body, clients, d, w);
+                        var grpc = await LoadClient.RunAsync(() => new GrpcConnection(grpcAddress, grpcRequest), clients, d, w);
+                        var plain = await Json(peerUrl, body, clients, d, w);
+                        rounds.Add((json, grpc, plain));
+                    }
+                    var p = new Point(model, clients, Median(rounds.Select(x => x.J)), Median(rounds.Select(x => x.G)), Median(rounds.Select(x => x.P)));
+                    points.Add(p);
+                    long failures = rounds.Sum(x => x.J.Failures + x.G.Failures + x.P.Failures);
+                    Console.WriteLine($"| {model} | {clients} | {p.Json.RequestsPerSecond:0} | {p.Json.P99Ms:0.00} | {p.Grpc.RequestsPerSecond:0} | {p.Grpc.P99Ms:0.00} | {p.Peer.RequestsPerSecond:0} | {p.Peer.P99Ms:0.00} | {p.Json.RequestsPerSecond / p.Peer.RequestsPerSecond:0.00} | {p.Grpc.RequestsPerSecond / p.Peer.RequestsPerSecond:0.00} | {failures} |");
+                }
+            }
+        }
+        finally { try { Directory.Delete(dir, true); } catch (IOException) { } }
+        Console.WriteLine();
+        foreach (var p in points)
+            Console.WriteLine($"serve-vs-peer {p.Model} {p.Clients}: onnxkit-json {p.Json.RequestsPerSecond:0} samples/s p99 {p.Json.P99Ms:0.00} ms, onnxkit-grpc {p.Grpc.RequestsPerSecond:0} samples/s p99 {p.Grpc.P99Ms:0.00} ms, peer {p.Peer.RequestsPerSecond:0} samples/s p99 {p.Peer.P99Ms:0.00} ms, ratio {p.Json.RequestsPerSecond / p.Peer.RequestsPerSecond:0.00} (grpc {p.Grpc.RequestsPerSecond / p.Peer.RequestsPerSecond:0.00})");
+        return 0;
+    }
+
+    private static Task<LoadResult> Json(Uri url, byte[] body, int clients, TimeSpan duration, TimeSpan warmUp)
+    {
+        byte[] wire = RawHttpConnection.Serialize(url, new RequestBody(body, "application/json", null, 1));
+        return LoadClient.RunAsync(() => new RawHttpConnection(url, wire), clients, duration, warmUp);
+    }
+
+    private static LoadResult Median(IEnumerable<LoadResult> results)
+    {
+        var sorted = results.OrderBy(r => r.RequestsPerSecond).ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    /// <summary>A shipped model (models/NAME/1/model.onnx), or a zoo architecture exported untrained (throughput does not depend on the weights).</summary>
+    private static string ModelFile(string root, string model, string dir)
+    {
+        string shipped = Path.Combine(root, "models", model, "1", "model.onnx");
+        if (File.Exists(shipped)) return shipped;
+        if (!ModelZoo.Names.Contains(model))
+            throw new ArgumentException($"unknown model '{model}': expected a folder of models/ or one of {string.Join(", ", ModelZoo.Names)}");
+        var data = Datasets.FashionMnist(Env.FashionMnist, download: false).Test;
+        string path = Path.Combine(dir, model + ".onnx");
+        using var learner = new Learner(ModelZoo.Create(model, data.SampleShape, data.NumClasses), new Adam(), OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true));
+        learner.Build(data.SampleShape);
+        learner.Export(path);
+        return path;
+    }
+
+    private static byte[] JsonBody(string input, long[] shape, float[] sample)
+    {
+        string data = string.Join(",", sample.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+        return Encoding.UTF8.GetBytes($"{{\"inputs\": [{{\"name\": \"{input}\", \"datatype\": \"FP32\", \"shape\": [{string.Join(", ", shape)}], \"data\": [{data}]}}]}}");
+    }
+
+    private static ModelInferRequest RawRequest(string model, string input, long[] shape, float[] sample)
+    {
+        var tensor = new ModelInferRequest.Types.InferInputTensor { Name = input, Datatype = "FP32" };
+        tensor.Shape.AddRange(shape);
+        var request = new ModelInferRequest { ModelName = model };
+        request.Inputs.Add(tensor);
+        request.RawInputContents.Add(ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(sample.AsSpan())));
+        return request;
+    }
+
+    private static float[] TestImages(string root, int count)
+    {
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(root, "data", "fashion-mnist", "t10k-images-idx3-ubyte.gz")), System.IO.Compression.CompressionMode.Decompress);
+        gz.ReadExactly(new byte[16]);
+        var pixels = new byte[count];
+        gz.ReadExactly(pixels);
+        return pixels.Select(p => p / 255f).ToArray();
+    }
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+    }
+}
