@@ -3,15 +3,20 @@ using OnnxKit.Server.Grpc.Protocol;
 
 namespace OnnxKit.Bench.Serving;
 
-/// <summary>A gRPC load client: one channel (one HTTP/2 connection) per closed-loop client, sending a prepared ModelInfer request.</summary>
-internal sealed class GrpcConnection(Uri address, ModelInferRequest request) : ILoadConnection
+/// <summary>
+/// A gRPC load client sending a prepared ModelInfer request over a channel shared by all closed-loop clients, as a
+/// gRPC application shares one (HTTP/2 multiplexes the calls; more connections open past the stream limit).
+/// </summary>
+internal sealed class GrpcConnection(GrpcChannel channel, ModelInferRequest request) : ILoadConnection
 {
-    private readonly GrpcChannel _channel = GrpcChannel.ForAddress(address);
-    private GRPCInferenceService.GRPCInferenceServiceClient? _client;
+    private readonly GRPCInferenceService.GRPCInferenceServiceClient _client = new(channel);
+
+    /// <summary>The shared channel.</summary>
+    public static GrpcChannel Channel(Uri address) =>
+        GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true } });
 
     public async Task<bool> SendAsync()
     {
-        _client ??= new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
         try
         {
             var response = await _client.ModelInferAsync(request);
@@ -20,5 +25,5 @@ internal sealed class GrpcConnection(Uri address, ModelInferRequest request) : I
         catch (Grpc.Core.RpcException) { return false; }
     }
 
-    public void Dispose() => _channel.Dispose();
+    public void Dispose() { } // the channel is shared
 }

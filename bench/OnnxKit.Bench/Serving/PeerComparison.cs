@@ -60,7 +60,9 @@ internal static class PeerComparison
                     for (int r = 0; r < runs; r++)
                     {
                         var json = await Json(serverUrl, body, clients, d, w);
-                        var grpc = await LoadClient.RunAsync(() => new GrpcConnection(grpcAddress, grpcRequest), clients, d, w);
+                        LoadResult grpc;
+                        using (var channel = GrpcConnection.Channel(grpcAddress))
+                            grpc = await LoadClient.RunAsync(() => new GrpcConnection(channel, grpcRequest), clients, d, w);
                         var plain = await Json(peerUrl, body, clients, d, w);
                         rounds.Add((json, grpc, plain));
                     }
