@@ -22,9 +22,11 @@ internal static class PeerComparison
 {
     private sealed record Point(string Model, int Clients, LoadResult Json, LoadResult Grpc, LoadResult Peer);
 
-    public static async Task<int> RunAsync(string[] models, int[] concurrency, int runs, double duration, double warmUp, string root)
+    /// <param name="batching">Greedy dynamic batching (max_batch_size 64) instead of the server's default (none: each
+    /// request runs on its own thread, as the peer's do).</param>
+    public static async Task<int> RunAsync(string[] models, int[] concurrency, int runs, double duration, double warmUp, string root, bool batching)
     {
-        Console.WriteLine($"# serve vs peer (aspnet: minimal API, one shared InferenceSession, JsonDocument, Results.Json) — {Environment.ProcessorCount} cores, load {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {runs} rounds × {duration} s per point (onnxkit-json, onnxkit-grpc, peer in turn), medians");
+        Console.WriteLine($"# serve vs peer (aspnet: minimal API, one shared InferenceSession, JsonDocument, Results.Json); server config: {(batching ? "greedy batching up to 64" : "default (no batching)")} — {Environment.ProcessorCount} cores, load {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {runs} rounds × {duration} s per point (onnxkit-json, onnxkit-grpc, peer in turn), medians");
         Console.WriteLine("| model | clients | onnxkit JSON samples/s | p99 ms | onnxkit gRPC raw samples/s | p99 ms | peer JSON samples/s | p99 ms | JSON / peer | gRPC / peer | failures |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var points = new List<Point>();
@@ -42,7 +44,7 @@ internal static class PeerComparison
                 string repo = Path.Combine(dir, "repo-" + model);
                 Directory.CreateDirectory(Path.Combine(repo, model, "1"));
                 File.Copy(modelPath, Path.Combine(repo, model, "1", "model.onnx"));
-                File.WriteAllText(Path.Combine(repo, model, "config.json"), "{\"max_batch_size\": 64}");
+                if (batching) File.WriteAllText(Path.Combine(repo, model, "config.json"), "{\"max_batch_size\": 64}");
                 int grpcPort = ServerProcess.FreePort();
                 using var server = await ServerProcess.StartAsync(repo, extra: ["--grpc-port", grpcPort.ToString(CultureInfo.InvariantCulture)]);
                 int peerPort = ServerProcess.FreePort();

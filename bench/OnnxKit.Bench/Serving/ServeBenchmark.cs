@@ -17,7 +17,7 @@ public sealed class ServeBenchmark : IBenchmark
     internal const string ServerModeArgument = "--server-mode";
 
     public string Name => "serve";
-    public string Description => "server throughput and p50/p99 latency at 1/16/64 clients vs the in-process Predictor [--duration S] [--runs N] [--models fashion-mlp,fashion-cnn] [--concurrency 1,16,64] [--modes off,window,greedy] [--client raw|httpclient] [--intra-op-threads N] [--server-cores LIST] [--peer aspnet]";
+    public string Description => "server throughput and p50/p99 latency at 1/16/64 clients vs the in-process Predictor [--duration S] [--runs N] [--models fashion-mlp,fashion-cnn] [--concurrency 1,16,64] [--modes off,window,greedy] [--client raw|httpclient] [--intra-op-threads N] [--server-cores LIST] [--peer aspnet (with --modes greedy: the server batches)]";
 
     public int Run(string[] args)
     {
@@ -65,7 +65,7 @@ public sealed class ServeBenchmark : IBenchmark
         try { o = Parse(args); }
         catch (Exception e) when (e is ArgumentException or FormatException) { Console.Error.WriteLine(e.Message); return 2; }
         string root = RepoRoot();
-        if (o.Peer is not null) return await PeerComparison.RunAsync(o.Models, o.Concurrency, o.Runs, o.Duration, o.WarmUp, root);
+        if (o.Peer is not null) return await PeerComparison.RunAsync(o.Models, o.Concurrency, o.Runs, o.Duration, o.WarmUp, root, batching: o.Modes is ["greedy"]);
         var images = TestImages(root, 128);
         Console.WriteLine($"# serve benchmark — {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {o.Runs} runs × {o.Duration} s per point, medians, load client: {o.Client}, server cores: {o.ServerCores ?? "all"}, ORT threads (server and in-process): {(o.IntraOpThreads > 0 ? o.IntraOpThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
         Console.WriteLine("| model | mode | body | clients | req/s | samples/s | vs in-process | p50 ms | p99 ms | server CPU µs/req | client CPU share | failures |");
