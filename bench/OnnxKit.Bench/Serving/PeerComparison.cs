@@ -22,8 +22,8 @@ internal static class PeerComparison
 {
     private sealed record Point(string Model, int Clients, LoadResult Json, LoadResult Grpc, LoadResult Peer);
 
-    /// <param name="batching">Greedy dynamic batching (max_batch_size 64) instead of the server's default (none: each
-    /// request runs on its own thread, as the peer's do).</param>
+    // batching: greedy dynamic batching (max_batch_size 64) instead of the server's default (none: each request runs
+    // on the thread that read it, as the peer's do).
     public static async Task<int> RunAsync(string[] models, int[] concurrency, int runs, double duration, double warmUp, string root, bool batching)
     {
         Console.WriteLine($"# serve vs peer (aspnet: minimal API, one shared InferenceSession, JsonDocument, Results.Json); server config: {(batching ? "greedy batching up to 64" : "default (no batching)")} — {Environment.ProcessorCount} cores, load {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {runs} rounds × {duration} s per point (onnxkit-json, onnxkit-grpc, peer in turn), medians");
