@@ -20,13 +20,14 @@ public static class Server
         {
             await using var host = await ServerHost.StartAsync(options, cancel);
             Console.WriteLine($"OnnxKit server on {host.BaseAddress} serving {host.Repository.Root}");
+            if (host.GrpcAddress is { } grpc) Console.WriteLine($"  gRPC (inference.GRPCInferenceService) on {grpc}");
             foreach (var s in host.Repository.Index())
                 Console.WriteLine($"  {s.Name} {s.Version?.ToString() ?? "-"} {s.State}{(s.Reason.Length > 0 ? ": " + s.Reason : "")}");
             await host.WaitForShutdownAsync(cancel);
             return 0;
         }
         catch (DirectoryNotFoundException e) { Console.Error.WriteLine(e.Message); return 1; }
-        catch (IOException e) { Console.Error.WriteLine($"cannot listen on {options.Host}:{options.Port}: {e.Message}"); return 1; }
+        catch (IOException e) { Console.Error.WriteLine($"cannot listen on {options.Host}:{options.Port}{(options.GrpcPort is { } g ? $" (gRPC {g}; --grpc-port none turns it off)" : "")}: {e.Message}"); return 1; }
     }
 }
 
