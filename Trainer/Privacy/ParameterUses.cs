@@ -135,8 +135,9 @@ internal static class ParameterUses
     {
         long[]? Ints(int i) => node.Inputs.Count > i && node.Inputs[i].Length > 0 && g.ConstantValue(node.Inputs[i]) is { } t ? TensorData.ToInt64Array(t) : null;
         var starts = Ints(1); var ends = Ints(2);
-        var axes = node.Inputs.Count > 3 ? Ints(3) : [0];
-        var steps = node.Inputs.Count > 4 ? Ints(4) : [1];
+        // Omitted trailing inputs may also be empty names.
+        var axes = node.Inputs.Count > 3 && node.Inputs[3].Length > 0 ? Ints(3) : [0];
+        var steps = node.Inputs.Count > 4 && node.Inputs[4].Length > 0 ? Ints(4) : [1];
         if (starts is not { Length: 1 } || ends is not { Length: 1 } || axes is not { Length: 1 } || steps is not [1]) return null;
         int axis = (int)(axes[0] < 0 ? axes[0] + shape.Length : axes[0]);
         long Clamp(long i) => Math.Clamp(i < 0 ? i + shape[axis] : i, 0, shape[axis]);
