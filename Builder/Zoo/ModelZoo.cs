@@ -11,7 +11,7 @@ namespace OnnxKit.Zoo;
 public static class ModelZoo
 {
     /// <summary>The names <see cref="Create"/> accepts.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp", "cnn", "resnet-small", "transformer-small"];
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "cnn", "resnet-small", "transformer-small", "cnn-tanh"];
 
     /// <summary>An architecture by name for samples of <paramref name="sampleShape"/> and <paramref name="classes"/> outputs.</summary>
     /// <param name="name">One of <see cref="Names"/>.</param>
@@ -29,6 +29,7 @@ public static class ModelZoo
             "cnn" => Cnn(sampleShape, classes, input),
             "resnet-small" => ResNetSmall(sampleShape, classes, input),
             "transformer-small" => TransformerSmall(sampleShape, classes, input: input),
+            "cnn-tanh" => CnnTanh(sampleShape, classes, input),
             _ => throw new ArgumentException($"unknown architecture '{name}': expected one of {string.Join(", ", Names)}"),
         };
         m.Seed = seed;
@@ -48,6 +49,22 @@ public static class ModelZoo
             new Conv2d(c, 32, 3), new ReLU(), new MaxPool2d(2),
             new Conv2d(32, 64, 3), new ReLU(), new MaxPool2d(2),
             new Dropout(0.25), new Flatten(), new Dense(classes));
+    }
+
+    /// <summary>
+    /// The CNN of Papernot, Thakurta, Song, Chien and Erlingsson 2020 ("Tempered Sigmoid Activations for Deep Learning with
+    /// Differential Privacy") for MNIST-sized images: Conv(16, 8×8, stride 2, pad 3) → tanh → MaxPool(2, stride 1) →
+    /// Conv(32, 4×4, stride 2) → tanh → MaxPool(2, stride 1) → Dense(32) → tanh → Dense(classes). No BatchNorm (which
+    /// DP-SGD cannot clip per example); bounded tanh activations keep per-example gradients small under clipping.
+    /// </summary>
+    public static Sequential CnnTanh(IReadOnlyList<int> sampleShape, int classes, Module? input = null)
+    {
+        var (c, h, w) = Chw(sampleShape);
+        return Stack(input,
+            new Reshape(c, h, w),
+            new Conv2d(c, 16, 8, stride: 2, padding: 3), new Tanh(), new MaxPool2d(2, stride: 1),
+            new Conv2d(16, 32, 4, stride: 2), new Tanh(), new MaxPool2d(2, stride: 1),
+            new Flatten(), new Dense(32, Activation.Tanh), new Dense(classes));
     }
 
     /// <summary>A small ResNet: stem Conv(16)+BN, three residual stages (16, 32/2, 64/2), global average pooling, Dense.</summary>

@@ -40,6 +40,8 @@ internal static class TrainCommand
 
         var cmd = new Command("train", "Train a model on a dataset; writes artifacts, model.onnx, metrics.json/csv and plots.")
         { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize };
+        var privacy = new PrivacyOptions();
+        privacy.AddTo(cmd);
         cmd.SetAction(pr =>
         {
             string arch = pr.GetValue(model)!;
@@ -47,7 +49,7 @@ internal static class TrainCommand
             string dir = pr.GetValue(outDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
             return Run(new TrainRequest(arch, pr.GetValue(dataset)!, pr.GetValue(epochs) ?? recipe.Epochs, pr.GetValue(batch) ?? recipe.BatchSize,
                 pr.GetValue(optimizer)!, pr.GetValue(lr) ?? recipe.Lr, pr.GetValue(schedule) ?? recipe.Schedule, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit), pr.GetValue(threads),
-                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!));
+                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, privacy.Read(pr)));
         });
         return cmd;
     }
@@ -70,7 +72,7 @@ internal static class TrainCommand
 
     internal sealed record TrainRequest(string Model, string Dataset, int Epochs, int BatchSize, string Optimizer, double Lr, string Schedule,
         string Device, string OutDir, int Seed, double ValidationSplit, int Threads, string? Resume, int CheckpointEvery, bool Plain,
-        string Normalize = "standardize");
+        string Normalize = "standardize", PrivacyRequest? Privacy = null);
 
     /// <summary>
     /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()): per-channel
@@ -100,6 +102,9 @@ internal static class TrainCommand
         var inputLayer = InputNormalization(r.Normalize, train);
         var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed, inputLayer);
         var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
+        int stepsPerEpoch = (train.Count + r.BatchSize - 1) / r.BatchSize;
+        var privacy = r.Privacy is null ? null : PrivacyOptions.Plan(r.Privacy, train.Count, r.BatchSize, r.Epochs, stepsPerEpoch);
+        if (privacy is not null) optimizer = PrivacyOptions.Wrap(optimizer, privacy, r.BatchSize, r.Seed);
         var metadata = new Dictionary<string, string>
         {
             ["labels"] = JsonSerializer.Serialize(train.ClassNames),
@@ -123,13 +128,22 @@ internal static class TrainCommand
         var validation = r.ValidationSplit > 0 ? null : splits.Test;
         string checkpoint = Path.Combine(r.OutDir, "last.safetensors");
         var sw = Stopwatch.StartNew();
-        var history = learner.Fit(train, new FitOptions
+        if (privacy is not null)
+            progress.Message($"DP-SGD: noise multiplier {privacy.NoiseMultiplier:G4}, clip {privacy.MaxGradNorm}, Poisson rate {privacy.SampleRate:G4}, ε = {privacy.EpsilonAfter((long)r.Epochs * stepsPerEpoch):G4} at δ = {privacy.Delta} after {r.Epochs} epochs");
+        History history;
+        try
+        {
+        history = learner.Fit(train, new FitOptions
         {
             Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = validation, ValidationSplit = r.ValidationSplit,
             Schedule = ScheduleCatalog.Create(r.Schedule, r.Lr, r.Epochs, (train.Count + r.BatchSize - 1) / r.BatchSize),
             Progress = progress, ResumeFrom = r.Resume, CheckpointEverySteps = r.CheckpointEvery, CheckpointPath = checkpoint,
-            Callbacks = [new TerminateOnNaN(), new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],
+            Callbacks = privacy is null ? [new TerminateOnNaN(), new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")]
+                : [privacy, new TerminateOnNaN(), new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],
+            Sampler = privacy is null ? null : new OnnxKit.Training.Privacy.PoissonSampler(privacy.SampleRate, (ulong)r.Seed),
         });
+        }
+        catch (NotSupportedException e) when (privacy is not null) { throw new CliException(e.Message); }
         double trainSeconds = sw.Elapsed.TotalSeconds;
         learner.SaveCheckpoint(checkpoint);
 
@@ -144,6 +158,7 @@ internal static class TrainCommand
         };
         foreach (var kv in test.Metrics) summary["test_" + kv.Key] = kv.Value;
         if (history.StopReason is not null) summary["stopped"] = history.StopReason;
+        if (privacy is not null) summary["privacy"] = privacy.Summary(history.Epochs.Count == 0 ? 0 : history.Epochs[^1].Epoch);
         MetricsFiles.WriteJson(Path.Combine(r.OutDir, "metrics.json"), history.Epochs, summary);
         MetricsFiles.WriteCsv(Path.Combine(r.OutDir, "metrics.csv"), history.Epochs);
         Plots.LearningCurves(Path.Combine(r.OutDir, "learning_curves.png"), history.Epochs);

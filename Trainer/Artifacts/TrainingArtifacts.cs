@@ -66,8 +66,7 @@ public sealed class TrainingArtifacts
                 : $"model '{options.Name}' has no parameters to train");
         var target = g.Input(TargetName, loss.TargetType(y.Type));
         var lossValue = loss.Compute(y, target);
-        var grads = Gradients.Build(g, lossValue, trainable.Select(p => p.FullName));
-        grads = optimizer.ClipGradients(g, grads);
+        var grads = optimizer.TrainingGradients(g, lossValue, trainable.Select(p => p.FullName).ToList());
         var scalars = optimizer.StepScalars.ToDictionary(s => s, s => g.Input(s, ElementType.Float32));
         var state = new List<StateSpec>();
         var initial = new Dictionary<string, NamedTensor>();

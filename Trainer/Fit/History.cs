@@ -22,6 +22,9 @@ public sealed record EpochRecord
     /// <summary>Training samples per second.</summary>
     [JsonPropertyName("samples_per_second")] public double SamplesPerSecond { get; init; }
 
+    /// <summary>Further per-epoch values written as their own columns (e.g. <c>epsilon</c>, the privacy spent so far), set by callbacks.</summary>
+    [JsonIgnore] public Dictionary<string, double> Values { get; init; } = [];
+
     /// <summary>Flattened view used for JSON/CSV: train_X and val_X for each metric X.</summary>
     [JsonExtensionData]
     public Dictionary<string, object> Extra => TrainMetrics.Select(kv => ("train_" + kv.Key, (object)kv.Value))

@@ -44,6 +44,8 @@ public sealed record FitOptions
     public int CheckpointEverySteps { get; init; }
     /// <summary>Checkpoint file for <see cref="CheckpointEverySteps"/>.</summary>
     public string? CheckpointPath { get; init; }
+    /// <summary>Chooses each batch's rows (e.g. Poisson sampling for DP-SGD) instead of slices of the shuffled order; the epoch keeps its number of steps.</summary>
+    public IBatchSampler? Sampler { get; init; }
 }
 
 /// <summary>
@@ -143,6 +145,7 @@ public sealed class Learner : IDisposable
         {
             ctx.Epoch = epoch;
             var order = EpochOrder(n, epoch, options.Shuffle);
+            var plan = options.Sampler?.Batches(n, epoch, steps);
             foreach (var m in Metrics) m.Reset();
             progress.EpochStart(epoch, options.Epochs, steps);
             double lossSum = 0; long seen = 0;
@@ -151,14 +154,22 @@ public sealed class Learner : IDisposable
             for (int s = firstStep; s < steps && !ctx.StopTraining; s++)
             {
                 int start = s * bs, count = Math.Min(bs, n - start);
+                var rows = order;
+                if (plan is not null)
+                {
+                    // A sampled batch of any size; the position advances by whole steps so that a resume lands on the next one.
+                    (rows, start, count) = (plan[s], 0, plan[s].Length);
+                    _positionInEpoch = Math.Min(n, (s + 1) * bs);
+                    if (count == 0) continue;
+                }
                 // Straight into the arrays the step reads (no second copy of the batch).
                 (features, targets) = session.InputBuffers(count);
-                Gather(train, order, start, count, features, targets);
+                Gather(train, rows, start, count, features, targets);
                 // Schedules take the 1-based number of the step about to run (StepCount counts the steps already done).
                 double lr = (schedule?.LearningRate(session.StepCount + 1, epoch - 1) ?? Optimizer.LearningRate) * ctx.LearningRateOverride;
                 ctx.LearningRate = lr;
                 float loss = session.Step(count, lr);
-                _positionInEpoch = start + count;
+                if (plan is null) _positionInEpoch = start + count;
                 lossSum += loss * count; seen += count;
                 var outputs = session.LastOutput;
                 foreach (var m in Metrics) m.Update(outputs, targets, count, outSize);

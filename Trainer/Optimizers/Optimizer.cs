@@ -88,6 +88,17 @@ public abstract class Optimizer
         return result;
     }
 
+    /// <summary>
+    /// The gradients <see cref="Update"/> consumes in the fused train step: by default the autodiff gradients of
+    /// <paramref name="loss"/> with respect to <paramref name="parameters"/>, then <see cref="ClipGradients"/>. An optimizer
+    /// that needs more of the graph than the batch gradient (DP-SGD's per-example clipping and noise) overrides it.
+    /// </summary>
+    public virtual IReadOnlyDictionary<string, Value> TrainingGradients(GraphBuilder g, Value loss, IReadOnlyList<string> parameters) =>
+        ClipGradients(g, Autodiff.Gradients.Build(g, loss, parameters));
+
+    /// <summary>Tensor inputs of the train step that the host writes before every step (none by default).</summary>
+    public virtual IReadOnlyList<HostStepInput> HostInputs => [];
+
     /// <summary>A constant of the parameter's element type.</summary>
     protected static Value Const(Value like, double value) => like.Builder.Scalar(value, like.ElementType);
 

@@ -23,6 +23,7 @@ public static class MetricsFiles
         foreach (var kv in r.ValMetrics) d["val_" + kv.Key] = kv.Value;
         d["lr"] = r.LearningRate;
         d["samples_per_second"] = Math.Round(r.SamplesPerSecond, 1);
+        foreach (var kv in r.Values) d[kv.Key] = kv.Value;
         return d;
     }
 

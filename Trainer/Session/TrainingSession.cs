@@ -24,6 +24,7 @@ public sealed class TrainingSession : IDisposable
     private readonly Dictionary<int, BatchBindings> _bindings = [];
     private readonly float[] _scalarValues;
     private readonly OrtValue[] _scalarTensors;
+    private readonly (HostStepInput Input, float[] Values, OrtValue Tensor)[] _hostInputs;
     private readonly RunOptions _run = new();
     private readonly long[] _featureShape;   // per-sample
     private readonly long[] _targetShape;    // per-sample
@@ -78,6 +79,19 @@ public sealed class TrainingSession : IDisposable
         LoadState(initial);
         _scalarValues = new float[manifest.StepScalars.Length];
         _scalarTensors = _scalarValues.Select((_, i) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_scalarValues, i, 1), [])).ToArray();
+        _hostInputs = (optimizer?.HostInputs ?? []).Select(HostInput).ToArray();
+    }
+
+    // A host step input is sized from the train step's input of that name (which must have a static shape).
+    private (HostStepInput, float[], OrtValue) HostInput(HostStepInput input)
+    {
+        if (!_train.InputMetadata.TryGetValue(input.Name, out var meta))
+            throw new InvalidDataException($"the optimizer writes the step input '{input.Name}' but these artifacts have no such input; rebuild them with this optimizer");
+        if (meta.Dimensions.Any(d => d < 0))
+            throw new InvalidDataException($"step input '{input.Name}' has a dynamic shape [{string.Join(", ", meta.Dimensions)}]; host step inputs need a static one");
+        long[] shape = meta.Dimensions.Select(d => (long)d).ToArray();
+        var values = new float[shape.Aggregate(1L, (a, d) => a * d)];
+        return (input, values, OrtValue.CreateTensorValueFromMemory(values, shape));
     }
 
     private static long[] PerSample(TensorSpec spec) =>
@@ -133,6 +147,7 @@ public sealed class TrainingSession : IDisposable
         StepCount++;
         var values = _optimizer.StepScalarValues(StepCount, lr);
         values.CopyTo(_scalarValues, 0);
+        foreach (var (input, hostValues, _) in _hostInputs) input.Fill(StepCount, hostValues);
         _train.RunWithBinding(_run, b.Train[_current]);
         _current = 1 - _current;
         _lastOutput = b.Output;
@@ -211,6 +226,7 @@ public sealed class TrainingSession : IDisposable
         foreach (var b in _bindings.Values) b.Dispose();
         foreach (var set in _state) foreach (var v in set) v.Dispose();
         foreach (var v in _scalarTensors) v.Dispose();
+        foreach (var h in _hostInputs) h.Tensor.Dispose();
         _train.Dispose(); _eval.Dispose(); _run.Dispose();
     }
 
@@ -239,6 +255,7 @@ public sealed class TrainingSession : IDisposable
                 tb.BindInput(TrainingArtifacts.InputName, FeatureValue);
                 tb.BindInput(TrainingArtifacts.TargetName, TargetValue);
                 for (int i = 0; i < m.StepScalars.Length; i++) tb.BindInput(m.StepScalars[i], s._scalarTensors[i]);
+                foreach (var h in s._hostInputs) tb.BindInput(h.Input.Name, h.Tensor);
                 for (int i = 0; i < m.State.Length; i++)
                 {
                     tb.BindInput(m.State[i].Name, s._state[k][i]);
