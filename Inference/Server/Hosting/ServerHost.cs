@@ -39,6 +39,7 @@ public sealed class ServerHost : IAsyncDisposable
         });
         try
         {
+            metrics.Attach(repository);
             repository.Start();
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
             builder.Logging.ClearProviders();
@@ -46,6 +47,7 @@ public sealed class ServerHost : IAsyncDisposable
             builder.WebHost.ConfigureKestrel(k =>
             {
                 k.Listen(address, options.Port);
+                if (options.MetricsPort is int metricsPort) k.Listen(address, metricsPort);
                 k.AddServerHeader = false;
                 // One more byte than the limit so the body reader reports it with a clear message first.
                 k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes + 1;
@@ -56,7 +58,8 @@ public sealed class ServerHost : IAsyncDisposable
             app.Lifetime.ApplicationStopping.Register(() => context.Stopping = true);
             Pipeline.Configure(app, context);
             await app.StartAsync(cancel);
-            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+                .First(a => options.MetricsPort is not int mp || new Uri(a).Port != mp);
             return new ServerHost(app, context, new Uri(bound.EndsWith('/') ? bound : bound + "/"));
         }
         catch

@@ -24,13 +24,18 @@ public sealed class ServerOptions
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
     /// <summary>Periodic rescan of the repository.</summary>
     public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// A second port serving only <c>GET /metrics</c>, without the API key, so Prometheus can scrape a server whose API
+    /// needs one (keep that port inside the cluster). Null: metrics only on the API port, behind the key when set.
+    /// </summary>
+    public int? MetricsPort { get; set; }
     /// <summary>Log requests and lifecycle to the console.</summary>
     public bool Logging { get; set; } = true;
 
     /// <summary>Usage text.</summary>
     public const string Usage =
         "usage: serve [MODEL_DIR] [--port N] [--host ADDR] [--api-key KEY] [--max-body-bytes N] [--max-concurrency N] " +
-        "[--timeout-ms N] [--shutdown-timeout-ms N] [--rescan-ms N] [--quiet]\n" +
+        "[--timeout-ms N] [--shutdown-timeout-ms N] [--rescan-ms N] [--metrics-port N] [--quiet]\n" +
         "  MODEL_DIR defaults to ./models (layout: <name>/<version>/model.onnx, optional <name>/config.json);\n" +
         "  binds 127.0.0.1:8000 by default; the API key can also come from ONNXKIT_API_KEY.";
 
@@ -59,12 +64,14 @@ public sealed class ServerOptions
                 case "--timeout-ms": o.RequestTimeout = TimeSpan.FromMilliseconds(Number(1)); break;
                 case "--shutdown-timeout-ms": o.ShutdownTimeout = TimeSpan.FromMilliseconds(Number(0)); break;
                 case "--rescan-ms": o.RescanInterval = TimeSpan.FromMilliseconds(Number(0)); break;
+                case "--metrics-port": o.MetricsPort = (int)Number(1) is var mp && mp <= 65535 ? mp : throw new ArgumentException("option --metrics-port must be ≤ 65535"); break;
                 case "--quiet": o.Logging = false; break;
                 default:
                     if (a.StartsWith('-') || dirSeen) throw new ArgumentException($"unknown argument '{a}'\n{Usage}");
                     o.ModelRepository = a; dirSeen = true; break;
             }
         }
+        if (o.MetricsPort == o.Port) throw new ArgumentException($"option --metrics-port must differ from --port ({o.Port})");
         return o;
     }
 
