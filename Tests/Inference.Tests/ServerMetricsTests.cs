@@ -51,7 +51,7 @@ public sealed class ServerMetricsTests
         Assert.AreEqual(1, Series(text, "onnxkit_model_ready{model=\"gemm\",version=\"1\"}"));
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -49,6 +49,8 @@ public sealed class ServerHost : IAsyncDisposable
                 k.Listen(address, options.Port);
                 if (options.MetricsPort is int metricsPort) k.Listen(address, metricsPort);
                 k.AddServerHeader = false;
+                k.Limits.RequestHeadersTimeout = options.HeadersTimeout;
+                k.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
                 // One more byte than the limit so the body reader reports it with a clear message first.
                 k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes + 1;
             });

@@ -29,13 +29,20 @@ public sealed class ServerOptions
     /// needs one (keep that port inside the cluster). Null: metrics only on the API port, behind the key when set.
     /// </summary>
     public int? MetricsPort { get; set; }
+    /// <summary>
+    /// Longest a client may take to send a request's headers; the connection is closed after it, so connections that
+    /// never finish their headers (slowloris) cannot hold the server's sockets.
+    /// </summary>
+    public TimeSpan HeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long an idle keep-alive connection stays open.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>Log requests and lifecycle to the console.</summary>
     public bool Logging { get; set; } = true;
 
     /// <summary>Usage text.</summary>
     public const string Usage =
         "usage: serve [MODEL_DIR] [--port N] [--host ADDR] [--api-key KEY] [--max-body-bytes N] [--max-concurrency N] " +
-        "[--timeout-ms N] [--shutdown-timeout-ms N] [--rescan-ms N] [--metrics-port N] [--quiet]\n" +
+        "[--timeout-ms N] [--shutdown-timeout-ms N] [--rescan-ms N] [--metrics-port N] [--headers-timeout-ms N] [--keep-alive-timeout-ms N] [--quiet]\n" +
         "  MODEL_DIR defaults to ./models (layout: <name>/<version>/model.onnx, optional <name>/config.json);\n" +
         "  binds 127.0.0.1:8000 by default; the API key can also come from ONNXKIT_API_KEY.";
 
@@ -65,6 +72,8 @@ public sealed class ServerOptions
                 case "--shutdown-timeout-ms": o.ShutdownTimeout = TimeSpan.FromMilliseconds(Number(0)); break;
                 case "--rescan-ms": o.RescanInterval = TimeSpan.FromMilliseconds(Number(0)); break;
                 case "--metrics-port": o.MetricsPort = (int)Number(1) is var mp && mp <= 65535 ? mp : throw new ArgumentException("option --metrics-port must be ≤ 65535"); break;
+                case "--headers-timeout-ms": o.HeadersTimeout = TimeSpan.FromMilliseconds(Number(1)); break;
+                case "--keep-alive-timeout-ms": o.KeepAliveTimeout = TimeSpan.FromMilliseconds(Number(1)); break;
                 case "--quiet": o.Logging = false; break;
                 default:
                     if (a.StartsWith('-') || dirSeen) throw new ArgumentException($"unknown argument '{a}'\n{Usage}");
