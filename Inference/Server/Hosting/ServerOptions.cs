@@ -39,6 +39,23 @@ public sealed class ServerOptions
     /// <summary>Log requests and lifecycle to the console.</summary>
     public bool Logging { get; set; } = true;
 
+    /// <summary>Every option <see cref="Parse"/> accepts: name, value placeholder (null for a switch) and description, for help screens.</summary>
+    public static IReadOnlyList<(string Name, string? Value, string Description)> Options { get; } =
+    [
+        ("--port", "N", "port of the API (default 8000; 0 picks a free one)"),
+        ("--host", "ADDR", "address to bind: an IP, localhost, or * / 0.0.0.0 for all interfaces (default 127.0.0.1)"),
+        ("--api-key", "KEY", "require this key (X-API-Key or Authorization: Bearer) on everything but health probes; also $ONNXKIT_API_KEY"),
+        ("--max-body-bytes", "N", "largest request body (413 above it; default 64 MiB)"),
+        ("--max-concurrency", "N", "most requests handled at once (503 above it; default 512)"),
+        ("--timeout-ms", "N", "longest an inference request may take (504 after it; default 30000)"),
+        ("--shutdown-timeout-ms", "N", "how long shutdown waits for in-flight requests (default 10000)"),
+        ("--rescan-ms", "N", "periodic rescan of the repository (0: only file notifications; default 5000)"),
+        ("--metrics-port", "N", "serve GET /metrics alone on this port, without the API key (for Prometheus)"),
+        ("--headers-timeout-ms", "N", "close connections that take longer to send their headers (default 10000)"),
+        ("--keep-alive-timeout-ms", "N", "close idle keep-alive connections after this long (default 60000)"),
+        ("--quiet", null, "no request or lifecycle log"),
+    ];
+
     /// <summary>Usage text.</summary>
     public const string Usage =
         "usage: serve [MODEL_DIR] [--port N] [--host ADDR] [--api-key KEY] [--max-body-bytes N] [--max-concurrency N] " +
