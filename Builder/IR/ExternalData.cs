@@ -22,10 +22,15 @@ internal static class ExternalData
         long? length = kv.TryGetValue("length", out var l) ? ParseLong(l, "length", t.Name) : null;
         if (!File.Exists(path)) throw new OnnxModelException($"tensor '{t.Name}': external data file '{location}' is missing beside the model (looked for '{path}')");
         long fileLength = new FileInfo(path).Length;
-        long expected = (((ElementType)t.DataType).SizeOf() is int s and > 0) ? s * t.Dims.Aggregate(1L, (a, d) => a * d) : -1;
-        long len = length ?? (expected >= 0 ? expected : fileLength - offset);
-        if (offset < 0 || len < 0 || offset + len > fileLength)
-            throw new OnnxModelException($"tensor '{t.Name}': external data '{location}' has {fileLength} bytes, but the tensor needs bytes {offset}..{offset + len}");
+        long? expected = TensorChecks.ByteLength(t);
+        if (offset < 0 || offset > fileLength)
+            throw new OnnxModelException($"tensor '{t.Name}': external data offset {offset} lies outside '{location}' ({fileLength} bytes)");
+        long len = length ?? expected ?? fileLength - offset;
+        if (expected is { } need && len != need)
+            throw new OnnxModelException($"tensor '{t.Name}': external data length is {len} bytes, but its type and dims [{string.Join(", ", t.Dims)}] need {need}");
+        // Compared as a difference: offset + len could wrap past long.MaxValue.
+        if (len < 0 || len > fileLength - offset)
+            throw new OnnxModelException($"tensor '{t.Name}': external data '{location}' has {fileLength} bytes, but the tensor needs {len} bytes from offset {offset}");
         var meta = t.Clone();
         meta.ExternalData.Clear(); meta.ClearDataLocation(); meta.ClearRawData();
         return new Initializer(meta, new FileSliceSource(path, offset, len));

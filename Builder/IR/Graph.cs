@@ -51,12 +51,16 @@ public sealed class Graph
     public static Graph FromProto(GraphProto p, string? baseDirectory = null)
     {
         var g = new Graph { Name = p.Name, DocString = p.HasDocString ? p.DocString : null };
-        foreach (var n in p.Node) ExternalData.RefuseInAttributes(n, p.Name);
+        foreach (var n in p.Node) { ExternalData.RefuseInAttributes(n, p.Name); TensorChecks.CheckAttributes(n); }
         g.Nodes.AddRange(p.Node.Select(Node.FromProto));
         g.Inputs.AddRange(p.Input.Select(v => v.Clone()));
         g.Outputs.AddRange(p.Output.Select(v => v.Clone()));
         g.ValueInfo.AddRange(p.ValueInfo.Select(v => v.Clone()));
-        foreach (var t in p.Initializer) g.Initializers.Add(ExternalData.Resolve(t, baseDirectory));
+        foreach (var t in p.Initializer)
+        {
+            if (t.DataLocation != TensorProto.Types.DataLocation.External) TensorChecks.CheckInline(t);
+            g.Initializers.Add(ExternalData.Resolve(t, baseDirectory));
+        }
         g.SparseInitializers.AddRange(p.SparseInitializer.Select(s => s.Clone()));
         var extra = p.Clone();
         extra.Node.Clear(); extra.Input.Clear(); extra.Output.Clear(); extra.ValueInfo.Clear();

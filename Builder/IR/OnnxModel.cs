@@ -33,7 +33,11 @@ public sealed class OnnxModel
     /// <summary>The standard-domain opset version (0 where none is imported).</summary>
     public long Opset => Opsets.TryGetValue("", out var v) ? v : Opsets.TryGetValue("ai.onnx", out var w) ? w : 0;
 
-    /// <summary>Reads a model message. <paramref name="baseDirectory"/> resolves external data.</summary>
+    /// <summary>
+    /// Reads a model message. <paramref name="baseDirectory"/> resolves external data. Every tensor's dims, type and
+    /// data length are checked (<see cref="TensorChecks"/>) and the graph's structure too (<see cref="GraphStructure"/>).
+    /// </summary>
+    /// <exception cref="OnnxModelException">The message is not a valid model; the text names the tensor, node or value at fault.</exception>
     public static OnnxModel FromProto(ModelProto p, string? baseDirectory = null)
     {
         if (p.Graph is null) throw new OnnxModelException("the model has no graph");
@@ -52,6 +56,7 @@ public sealed class OnnxModel
         foreach (var kv in p.MetadataProps)
             if (!m.Metadata.TryAdd(kv.Key, kv.Value))
                 throw new OnnxModelException($"model '{p.Graph.Name}' has metadata key '{kv.Key}' twice; expected unique keys");
+        GraphStructure.TopologicalOrder(m.Graph);
         var extra = p.Clone();
         extra.Graph = null; extra.MetadataProps.Clear();
         m.Extra = extra;
@@ -121,7 +126,8 @@ public sealed class OnnxModel
             throw new OnnxModelException($"'{path}' is not a valid ONNX model (truncated or corrupt protobuf: {e.Message})", e);
         }
         if (p.Graph is null) throw new OnnxModelException($"'{path}' is not an ONNX model: it has no graph");
-        return FromProto(p, Path.GetDirectoryName(Path.GetFullPath(path)));
+        try { return FromProto(p, Path.GetDirectoryName(Path.GetFullPath(path))); }
+        catch (OnnxModelException e) { throw new OnnxModelException($"'{path}': {e.Message}", e); }
     }
 
     /// <summary>

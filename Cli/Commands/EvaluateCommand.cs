@@ -43,7 +43,7 @@ internal static class EvaluateCommand
     internal static Predictor LoadPredictor(string path)
     {
         try { return Predictor.Load(path); }
-        catch (Exception e) when (e is FileNotFoundException or InvalidOperationException or ArgumentException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception e) when (e is FileNotFoundException or ModelLoadException or InvalidOperationException or ArgumentException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         { throw new CliException($"cannot load model '{path}': {e.Message}"); }
     }
 }

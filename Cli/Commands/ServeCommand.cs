@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OnnxKit.Server;
 
 namespace OnnxKit.Cli.Commands;
 
@@ -7,10 +8,14 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var rest = new Argument<string[]>("arguments") { Description = "model repository folder (default models/) and server options (--port 8000, --host, --api-key, …; see --help)", Arity = ArgumentArity.ZeroOrMore };
-        var cmd = new Command("serve", "Serve a model repository over KServe v2 REST (binds 127.0.0.1:8000 by default).") { rest };
-        cmd.TreatUnmatchedTokensAsErrors = false;
-        cmd.SetAction(pr => OnnxKit.Server.Server.Run([.. pr.GetValue(rest) ?? [], .. pr.UnmatchedTokens]));
+        var dir = new Argument<string?>("model-dir") { Description = "model repository folder (default models/; layout <name>/<version>/model.onnx, optional <name>/config.json)", Arity = ArgumentArity.ZeroOrOne };
+        var cmd = new Command("serve", "Serve a model repository over the Open Inference Protocol (KServe v2): REST on 127.0.0.1:8000 and gRPC on 8001 by default.") { dir };
+        // The options are declared from the server's own table so --help lists each one; the server parses and checks the values.
+        foreach (var (name, value, description) in ServerOptions.Options)
+            cmd.Options.Add(value is null ? new Option<bool>(name) { Description = description }
+                : name == "--load-model" ? new Option<string[]>(name) { Description = description, HelpName = value } // repeatable
+                : new Option<string>(name) { Description = description, HelpName = value });
+        cmd.SetAction(pr => OnnxKit.Server.Server.Run(pr.Tokens.SkipWhile(t => t.Type != System.CommandLine.Parsing.TokenType.Command).Skip(1).Select(t => t.Value).ToArray()));
         return cmd;
     }
 }

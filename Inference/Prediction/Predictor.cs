@@ -33,6 +33,8 @@ public sealed class Predictor : IDisposable
     public InferenceSession Session => _session;
 
     /// <summary>Loads a model file (external data beside it is found by ONNX Runtime).</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ModelLoadException">The file is not a model ONNX Runtime can load and run (the message says why).</exception>
     public static Predictor Load(string path, PredictorOptions? options = null)
     {
         options ??= new();
@@ -42,12 +44,13 @@ public sealed class Predictor : IDisposable
         try { using var fs = File.OpenRead(path); header = OnnxHeader.Read(fs); }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
-            throw new InvalidDataException($"model '{name}': '{path}' is not a valid ONNX model: {e.Message}", e);
+            throw new ModelLoadException($"model '{name}': '{path}' is not a valid ONNX model: {e.Message}", e);
         }
         return Create(name, options, o => new InferenceSession(path, o), header, path);
     }
 
     /// <summary>Loads a serialised model from memory.</summary>
+    /// <exception cref="ModelLoadException">The bytes are not a model ONNX Runtime can load and run (the message says why).</exception>
     public static Predictor FromBytes(byte[] model, PredictorOptions? options = null)
     {
         options ??= new();
@@ -56,7 +59,7 @@ public sealed class Predictor : IDisposable
         try { header = OnnxHeader.Read(new MemoryStream(model, writable: false)); }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
         {
-            throw new InvalidDataException($"model '{name}': the bytes are not a valid ONNX model: {e.Message}", e);
+            throw new ModelLoadException($"model '{name}': the bytes are not a valid ONNX model: {e.Message}", e);
         }
         return Create(name, options, o => new InferenceSession(model, o), header, "model bytes");
     }
@@ -68,13 +71,20 @@ public sealed class Predictor : IDisposable
         try { session = open(so); }
         catch (OnnxRuntimeException e)
         {
-            throw new InvalidDataException($"model '{name}': ONNX Runtime could not load {source}: {e.Message}", e);
+            throw new ModelLoadException($"model '{name}': ONNX Runtime could not load {source}: {e.Message}", e);
         }
         try
         {
             var p = new Predictor(session, header, name);
             if (options.WarmUp) p.WarmUp();
             return p;
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or InvalidDataException or ArgumentException or NotSupportedException or OverflowException)
+        {
+            session.Dispose();
+            // InvalidDataException: the metadata check, whose message already names the model and key.
+            throw e is InvalidDataException ? new ModelLoadException(e.Message, e)
+                : new ModelLoadException($"model '{name}': ONNX Runtime loaded {source}, but its warm-up run failed: {e.Message}", e);
         }
         catch { session.Dispose(); throw; }
     }
@@ -124,7 +134,13 @@ public sealed class Predictor : IDisposable
         return requests.Select(Run).ToArray();
     }
 
-    /// <summary>Runs the model once on zeros (symbolic dimensions taken as 1).</summary>
+    /// <summary>Inputs larger than this many elements are not warmed up: a zero buffer that large costs more than the first request would.</summary>
+    public const long WarmUpElementLimit = 1 << 24;
+
+    /// <summary>
+    /// Runs the model once on zeros (symbolic dimensions taken as 1). Skipped where an input is of a type the host
+    /// cannot fill or larger than <see cref="WarmUpElementLimit"/> elements.
+    /// </summary>
     public void WarmUp()
     {
         var inputs = new Dictionary<string, TensorValue>();
@@ -132,7 +148,9 @@ public sealed class Predictor : IDisposable
         {
             if (!ElementTypes.IsSupported(i.ElementType)) return;
             var shape = i.Dimensions.Select(d => d < 0 ? 1L : d).ToArray();
-            inputs[i.Name] = TensorValue.FromArray(Array.CreateInstance(ElementTypes.ClrType(i.ElementType), TensorValue.ShapeCount(shape)), shape);
+            long count = 1;
+            foreach (long d in shape) { if (d > WarmUpElementLimit || (count *= d) > WarmUpElementLimit) return; }
+            inputs[i.Name] = TensorValue.FromArray(Array.CreateInstance(ElementTypes.ClrType(i.ElementType), count), shape);
         }
         Run(inputs);
     }

@@ -34,11 +34,16 @@ public sealed class PredictorOptions
     public bool WarmUp { get; set; }
     /// <summary>The name used for the model in error messages (defaults to the file name or "model").</summary>
     public string? Name { get; set; }
+    /// <summary>
+    /// The least severe ONNX Runtime log message of this session written to stderr (warnings by default). The reason
+    /// a load fails is in the exception either way; raising it keeps a process that loads many files quiet.
+    /// </summary>
+    public OrtLoggingLevel LogLevel { get; set; } = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING;
 
     /// <summary>Builds ORT session options; throws <see cref="InvalidOperationException"/> naming what is missing when CUDA cannot be enabled.</summary>
     internal SessionOptions ToSessionOptions(string what)
     {
-        var o = new SessionOptions { GraphOptimizationLevel = OptimizationLevel };
+        var o = new SessionOptions { GraphOptimizationLevel = OptimizationLevel, LogSeverityLevel = LogLevel };
         try
         {
             if (IntraOpThreads > 0) o.IntraOpNumThreads = IntraOpThreads;

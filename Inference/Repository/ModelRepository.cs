@@ -7,8 +7,10 @@ namespace OnnxKit.Inference;
 /// A folder of models laid out as <c>&lt;name&gt;/&lt;version&gt;/model.onnx</c> with an optional
 /// <c>&lt;name&gt;/config.json</c> (<see cref="ModelConfig"/>). <see cref="Start"/> loads it; afterwards changes are
 /// picked up from file-system notifications and a periodic rescan. A changed file is loaded beside the old one and
-/// swapped in; the old predictor is disposed once its last in-flight request is done. A file that fails to load
-/// marks only that version unavailable, with the error.
+/// swapped in; the old predictor is disposed once its last in-flight request is done. A file that fails to load never
+/// takes down what serves: a new version that fails is listed unavailable with the error while the previous version
+/// keeps answering, and a serving file overwritten with bad bytes keeps its loaded session (the index gives the
+/// reload error) until a file that loads arrives.
 /// </summary>
 public sealed partial class ModelRepository : IDisposable
 {
@@ -132,8 +134,15 @@ public sealed partial class ModelRepository : IDisposable
 
         bool changed = false;
         var next = new Dictionary<long, ModelVersion>();
-        foreach (var v in model.Config.VersionPolicy.Select(present.Keys))
+        var policy = model.Config.VersionPolicy;
+        // Under a "latest" policy a version that fails to load never takes the model down: older versions are
+        // walked (newest first) until as many are ready as the policy serves, and the failed ones stay in the index
+        // as unavailable with their reason. Other policies name their versions, so exactly those are served.
+        var candidates = policy.Kind == VersionPolicyKind.Latest ? present.Keys.OrderByDescending(v => v) : policy.Select(present.Keys);
+        int ready = 0;
+        foreach (var v in candidates)
         {
+            if (policy.Kind == VersionPolicyKind.Latest && ready >= policy.Count) break;
             string fp = Fingerprint(present[v]) + "|" + configFp;
             var mv = model.Versions.GetValueOrDefault(v);
             if (mv is null || mv.Fingerprint != fp)
@@ -144,8 +153,9 @@ public sealed partial class ModelRepository : IDisposable
                 changed = true;
             }
             next[v] = mv;
+            if (mv.State == ModelState.Ready) ready++;
         }
-        changed |= next.Count != model.Versions.Count;
+        changed |= !next.Keys.Order().SequenceEqual(model.Versions.Keys.Order());
         Replace(model, next);
         return changed;
     }
@@ -174,8 +184,10 @@ public sealed partial class ModelRepository : IDisposable
             var onBatch = _options.OnBatch;
             mv.Install(ModelInstances.Load(mv.Path, opts, cfg, onBatch is null ? null : rows => onBatch(model.Name, mv.Version, rows)));
         }
-        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception e) when (e is ModelLoadException or InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
+            // ModelLoadException carries ONNX Runtime's reason. A version already serving
+            // keeps its in-memory session until a file that loads arrives.
             mv.Fail($"{Path.GetRelativePath(Root, mv.Path)}: {e.Message}");
         }
     }

@@ -15,5 +15,5 @@ public enum ModelState
 /// <param name="Name">Model name.</param>
 /// <param name="Version">Version number, or null for a model folder without a usable version.</param>
 /// <param name="State">State.</param>
-/// <param name="Reason">Why it is unavailable (empty when ready).</param>
+/// <param name="Reason">Why it is unavailable; for a ready version, a failed reload it survived (else empty).</param>
 public sealed record ModelStatus(string Name, long? Version, ModelState State, string Reason);

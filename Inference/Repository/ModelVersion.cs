@@ -18,7 +18,10 @@ public sealed class ModelVersion
     public string Path { get; }
     /// <summary>State.</summary>
     public ModelState State { get; private set; } = ModelState.Loading;
-    /// <summary>The load error when <see cref="State"/> is <see cref="ModelState.Unavailable"/>.</summary>
+    /// <summary>
+    /// The load error when <see cref="State"/> is <see cref="ModelState.Unavailable"/>; when ready, the error of a
+    /// failed reload while the previously loaded file keeps serving (empty otherwise).
+    /// </summary>
     public string Error { get; private set; } = "";
     /// <summary>Metadata of the loaded model (null unless ready).</summary>
     public ModelInfo? Info => _loaded?.Predictor.Info;
@@ -49,12 +52,14 @@ public sealed class ModelVersion
         old?.Retire();
     }
 
+    /// <summary>
+    /// The file failed to load. A version that never loaded becomes unavailable; one that serves keeps its loaded
+    /// session (still ready) and reports the failed reload, so bad bytes written over a serving file fail no request.
+    /// </summary>
     internal void Fail(string error)
     {
-        var old = _loaded;
+        if (_loaded is not null) { Error = $"serving the previously loaded file; reloading it failed: {error}"; return; }
         State = ModelState.Unavailable; Error = error;
-        _loaded = null;
-        old?.Retire();
     }
 
     internal void Unload()

@@ -79,7 +79,11 @@ public sealed class DeployFilesTests
         var options = ServerOptions.Parse(entry[2..]);
         Assert.AreEqual("0.0.0.0", options.Host, "a server in a container must not bind loopback only");
         Assert.AreEqual("/models", options.ModelRepository);
-        Assert.AreEqual(options.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), steps.Single(s => s.Keyword == "EXPOSE").Args);
+        var exposed = steps.Single(s => s.Keyword == "EXPOSE").Args.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+        Assert.IsNotNull(options.MetricsPort, "the image serves metrics on their own port, so scraping works with an API key");
+        CollectionAssert.AreEquivalent(new[] { options.Port, options.MetricsPort.Value }, exposed);
+        // Publishing for one runtime keeps the other platforms' ONNX Runtime natives out of the image.
+        StringAssert.Contains(publish.Args, "-r linux-x64");
         Assert.IsTrue(steps.Any(s => s.Keyword == "USER"), "the image should not run as root");
     }
 
@@ -90,14 +94,16 @@ public sealed class DeployFilesTests
         string manifest = Path.Combine(Deploy, "kubernetes", "onnxkit-server.yaml");
         string json = Python.RunCode($"import json, yaml; print(json.dumps(list(yaml.safe_load_all(open({JsonSerializer.Serialize(manifest)})))))", 120).Stdout;
         var docs = JsonDocument.Parse(json).RootElement.EnumerateArray().ToDictionary(d => d.GetProperty("kind").GetString()!);
-        CollectionAssert.AreEquivalent(new[] { "Deployment", "Service", "HorizontalPodAutoscaler" }, docs.Keys.ToArray());
+        CollectionAssert.AreEquivalent(new[] { "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget" }, docs.Keys.ToArray());
+        Assert.AreEqual("policy/v1", docs["PodDisruptionBudget"].GetProperty("apiVersion").GetString());
         Assert.AreEqual("apps/v1", docs["Deployment"].GetProperty("apiVersion").GetString());
         Assert.AreEqual("v1", docs["Service"].GetProperty("apiVersion").GetString());
         Assert.AreEqual("autoscaling/v2", docs["HorizontalPodAutoscaler"].GetProperty("apiVersion").GetString());
 
         var deployment = docs["Deployment"].GetProperty("spec");
         var podLabels = deployment.GetProperty("template").GetProperty("metadata").GetProperty("labels");
-        foreach (var selector in new[] { deployment.GetProperty("selector").GetProperty("matchLabels"), docs["Service"].GetProperty("spec").GetProperty("selector") })
+        foreach (var selector in new[] { deployment.GetProperty("selector").GetProperty("matchLabels"), docs["Service"].GetProperty("spec").GetProperty("selector"),
+                     docs["PodDisruptionBudget"].GetProperty("spec").GetProperty("selector").GetProperty("matchLabels") })
             foreach (var label in selector.EnumerateObject())
                 Assert.AreEqual(label.Value.GetString(), podLabels.GetProperty(label.Name).GetString(), $"selector {label.Name} does not match the pod labels");
 
@@ -108,21 +114,30 @@ public sealed class DeployFilesTests
         Assert.AreEqual("0.0.0.0", options.Host);
         Assert.AreEqual(port.GetProperty("name").GetString(), docs["Service"].GetProperty("spec").GetProperty("ports")[0].GetProperty("targetPort").GetString());
         Assert.IsTrue(container.GetProperty("resources").GetProperty("requests").TryGetProperty("cpu", out _), "CPU autoscaling needs a CPU request");
+        // A budget that allows no eviction would block every node drain; one that keeps none protects nothing.
+        int minAvailable = docs["PodDisruptionBudget"].GetProperty("spec").GetProperty("minAvailable").GetInt32();
+        Assert.IsTrue(minAvailable >= 1 && minAvailable < deployment.GetProperty("replicas").GetInt32(), $"minAvailable {minAvailable}");
+        var annotations = deployment.GetProperty("template").GetProperty("metadata").GetProperty("annotations");
+        Assert.AreEqual(options.MetricsPort.ToString(), annotations.GetProperty("prometheus.io/port").GetString(), "Prometheus scrapes the metrics port");
+        Assert.IsTrue(container.GetProperty("ports").EnumerateArray().Any(p => p.GetProperty("containerPort").GetInt32() == options.MetricsPort), "the metrics port is a container port");
 
         var hpaTarget = docs["HorizontalPodAutoscaler"].GetProperty("spec").GetProperty("scaleTargetRef");
         Assert.AreEqual("Deployment", hpaTarget.GetProperty("kind").GetString());
         Assert.AreEqual(docs["Deployment"].GetProperty("metadata").GetProperty("name").GetString(), hpaTarget.GetProperty("name").GetString());
 
-        // The probe paths are endpoints the real server answers with 200.
+        // The probe paths are endpoints the real server answers with 200, with an API key set as in production.
         using var repo = new TempRepository();
         repo.AddVersion("gemm", 1, TestModels.Gemm());
-        await using var s = await ServerFixture.StartAsync(repo);
+        int metricsPort = ServerMetricsTests.FreePort();
+        await using var s = await ServerFixture.StartAsync(repo, o => { o.ApiKey = "from-the-secret"; o.MetricsPort = metricsPort; });
         foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
         {
             string path = container.GetProperty(probe).GetProperty("httpGet").GetProperty("path").GetString()!;
             Assert.AreEqual(200, (await s.GetAsync(path.TrimStart('/'))).Status, $"{probe} path {path}");
         }
-        string metricsPath = deployment.GetProperty("template").GetProperty("metadata").GetProperty("annotations").GetProperty("prometheus.io/path").GetString()!;
-        Assert.AreEqual(200, (await s.GetAsync(metricsPath.TrimStart('/'))).Status, "prometheus scrape path");
+        string metricsPath = annotations.GetProperty("prometheus.io/path").GetString()!;
+        using var scrape = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}/") };
+        using var r = await scrape.GetAsync(metricsPath.TrimStart('/'));
+        Assert.AreEqual(System.Net.HttpStatusCode.OK, r.StatusCode, "prometheus scrape path on the metrics port, without the key");
     }
 }

@@ -172,7 +172,7 @@ public sealed class PredictorTests
     [TestMethod]
     public void MalformedLabelsMetadataIsReported()
     {
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => Predictor.FromBytes(TestModels.Gemm(normalization: "{\"mean\": \"x\"}")));
+        var e = Assert.ThrowsExactly<ModelLoadException>(() => Predictor.FromBytes(TestModels.Gemm(normalization: "{\"mean\": \"x\"}")));
         StringAssert.Contains(e.Message, "metadata 'normalization'");
     }
 
@@ -196,7 +196,7 @@ public sealed class PredictorTests
     [TestMethod]
     public void CorruptModelBytesFailWithInvalidData()
     {
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => Predictor.FromBytes(TestModels.Corrupt, new PredictorOptions { Name = "broken" }));
+        var e = Assert.ThrowsExactly<ModelLoadException>(() => Predictor.FromBytes(TestModels.Corrupt, new PredictorOptions { Name = "broken" }));
         StringAssert.Contains(e.Message, "model 'broken'");
     }
 

@@ -9,7 +9,8 @@ namespace OnnxKit.Server;
 /// <c>POST /v2/models/{name}/classify</c>: rows of numbers in, labels out — for models with one floating-point
 /// input shaped <c>[batch, fixed…]</c> whose first output is <c>[batch, classes]</c>. The body is JSON
 /// (<c>{"rows": [[…], …]}</c> or a bare array of rows; each row may be nested, it is flattened) or CSV
-/// (<c>Content-Type: text/csv</c>, one row per line). The model's <c>normalization</c> metadata, when present,
+/// (<c>Content-Type: text/csv</c>, one row per line) or one PNG/JPEG image (<c>image/png</c>, <c>image/jpeg</c>:
+/// <see cref="ClassifyImage"/>); any other content type is answered 415. The model's <c>normalization</c> metadata, when present,
 /// is applied to the rows first (scalar, per feature, or per channel for inputs of rank ≥ 3). The probability is
 /// the output itself when each row already sums to 1 within [0, 1], else its softmax.
 /// </summary>
@@ -23,8 +24,14 @@ internal static class ClassifyEndpoint
             throw new ProtocolException(400, $"model '{model.Name}': classify needs one FP32/FP64 input shaped [batch, fixed dims…]; the model has {string.Join(", ", info.Inputs)}; use /infer");
         var spec = info.Inputs[0];
         long features = spec.Dimensions.Skip(1).Aggregate(1L, (a, d) => a * d);
-        bool csv = ctx.Request.ContentType?.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) == true;
-        var rows = csv ? ParseCsv(body) : ParseJson(body);
+        string mediaType = (ctx.Request.ContentType ?? "application/json").Split(';')[0].Trim().ToLowerInvariant();
+        var rows = mediaType switch
+        {
+            "text/csv" => ParseCsv(body),
+            "application/json" or "" => ParseJson(body),
+            "image/png" or "image/jpeg" => [ClassifyImage.Row(body, spec, features)],
+            _ => throw new ProtocolException(415, $"classify takes application/json, text/csv, image/png or image/jpeg bodies, not '{mediaType}'"),
+        };
         if (rows.Count == 0) throw new ProtocolException(400, "no rows to classify");
         var flat = new double[rows.Count * features];
         for (int r = 0; r < rows.Count; r++)

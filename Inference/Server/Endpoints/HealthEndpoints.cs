@@ -17,14 +17,14 @@ internal static class HealthEndpoints
             w.WriteString("name", "onnxkit");
             w.WriteString("version", Version);
             w.WriteStartArray("extensions");
-            foreach (var e in new[] { "model_repository", "binary_tensor_data", "classification", "metrics" }) w.WriteStringValue(e);
+            foreach (var e in new[] { "model_repository", "binary_tensor_data", "metrics" }) w.WriteStringValue(e);
             w.WriteEndArray();
             w.WriteEndObject();
         }));
         app.MapGet("/metrics", async ctx =>
         {
             ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            await ctx.Response.WriteAsync(s.Metrics.Render(s.Repository));
+            await s.Metrics.WriteAsync(ctx.Response.Body, ctx.RequestAborted);
         });
     }
 }

@@ -14,6 +14,13 @@ internal static class Pipeline
         app.Use(async (ctx, next) =>
         {
             string path = ctx.Request.Path.Value ?? "";
+            if (s.Options.MetricsPort is int metricsPort && ctx.Connection.LocalPort == metricsPort)
+            {
+                // The scrape port answers /metrics and nothing else, so leaving it without the key exposes no model.
+                if (path == "/metrics") await next(ctx);
+                else await Json.ErrorAsync(ctx, 404, $"port {metricsPort} serves only GET /metrics; the API is on port {s.Options.Port}");
+                return;
+            }
             bool probe = path.StartsWith("/v2/health", StringComparison.Ordinal) || path == "/metrics";
             if (s.Options.ApiKey is { } key && !path.StartsWith("/v2/health", StringComparison.Ordinal) && !KeyMatches(ctx, key))
             {

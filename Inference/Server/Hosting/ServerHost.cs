@@ -45,6 +45,7 @@ public sealed class ServerHost : IAsyncDisposable
         Grpc.GrpcHost? grpc = null;
         try
         {
+            metrics.Attach(repository);
             repository.Start();
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
             builder.Logging.ClearProviders();
@@ -52,7 +53,10 @@ public sealed class ServerHost : IAsyncDisposable
             builder.WebHost.ConfigureKestrel(k =>
             {
                 k.Listen(address, options.Port);
+                if (options.MetricsPort is int metricsPort) k.Listen(address, metricsPort);
                 k.AddServerHeader = false;
+                k.Limits.RequestHeadersTimeout = options.HeadersTimeout;
+                k.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
                 // One more byte than the limit so the body reader reports it with a clear message first.
                 k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes + 1;
             });
@@ -63,7 +67,8 @@ public sealed class ServerHost : IAsyncDisposable
             Pipeline.Configure(app, context);
             await app.StartAsync(cancel);
             if (options.GrpcPort is { } grpcPort) grpc = await Grpc.GrpcHost.StartAsync(context, address, grpcPort, cancel);
-            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+                .First(a => options.MetricsPort is not int mp || new Uri(a).Port != mp);
             return new ServerHost(app, context, new Uri(bound.EndsWith('/') ? bound : bound + "/"), grpc);
         }
         catch
