@@ -61,11 +61,7 @@ public sealed class TrainingSession : IDisposable
             throw new InvalidDataException($"these artifacts were built for an optimizer with step inputs [{string.Join(", ", manifest.StepScalars)}], " +
                 $"but {optimizer.Name} supplies [{string.Join(", ", optimizer.StepScalars)}]; rebuild the artifacts with this optimizer");
         _manifest = manifest; _optimizer = optimizer;
-        if (options.OnCpu && options.BlockedConvolutions && NchwcRuntime.BlockSize > 0)
-        {
-            trainStep = NchwcConvolutions.TryApply(trainStep, NchwcRuntime.BlockSize);
-            eval = NchwcConvolutions.TryApply(eval, NchwcRuntime.BlockSize);
-        }
+        (trainStep, eval) = ProviderLowering.Apply(trainStep, eval, options);
         using (var so = options.ToSessionOptions()) _train = new InferenceSession(trainStep, so);
         using (var so = (options with { OptimizedModelPath = null, ProfilePrefix = null }).ToSessionOptions()) _eval = new InferenceSession(eval, so);
         _featureShape = PerSample(manifest.BatchInputs[0]);
