@@ -26,6 +26,12 @@ public sealed record TrainingSessionOptions
     /// <summary>Write an ORT profile (per-node times) with this file prefix; null: no profiling.</summary>
     public string? ProfilePrefix { get; init; }
 
+    /// <summary>
+    /// On the CPU, keep the state through the device-memory path (allocator and copies, as on CUDA) instead of in
+    /// place: slower, for testing that path where no GPU is present.
+    /// </summary>
+    internal bool DeviceStateOnCpu { get; init; }
+
     /// <summary>True when this session runs on the CPU (where <see cref="BlockedConvolutions"/> applies).</summary>
     public bool OnCpu => Device.Equals("cpu", StringComparison.OrdinalIgnoreCase);
 
