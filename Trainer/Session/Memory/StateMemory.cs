@@ -80,7 +80,10 @@ internal sealed class DeviceStateMemory : StateMemory
     {
         _infos = infos;
         _state = new OrtAllocator(session, infos.State);
-        _staging = new OrtAllocator(session, infos.Staging);
+        // Pinned staging makes the batch copy asynchronous DMA; where the provider offers no such allocator, ORT's
+        // default host memory still works (the copy is then staged by the driver).
+        try { _staging = new OrtAllocator(session, infos.Staging); }
+        catch (OnnxRuntimeException) { _staging = OrtAllocator.DefaultInstance; }
         using var so = (options with { OptimizedModelPath = null, ProfilePrefix = null }).ToSessionOptions();
         _copy = new InferenceSession(CopyModel.Value, so);
     }
@@ -128,7 +131,8 @@ internal sealed class DeviceStateMemory : StateMemory
     public override void Dispose()
     {
         _copy.Dispose(); _run.Dispose();
-        _state.Dispose(); _staging.Dispose();
+        _state.Dispose();
+        if (_staging != OrtAllocator.DefaultInstance) _staging.Dispose();
         _infos.State.Dispose(); _infos.Staging.Dispose();
     }
 }
