@@ -85,6 +85,10 @@ public sealed class GpuCheck : IBenchmark
             if (n.Inputs.Count < 2) n.Inputs.Add(zero); else n.Inputs[1] = zero;
             n.Remove("ratio");   // the pre-12 attribute form, if any
         }
+        // The old ratio constants are now read by nothing; drop them so ORT does not warn about each.
+        var read = step.Graph.Nodes.SelectMany(n => n.Inputs).Concat(step.Graph.Outputs.Select(o => o.Name)).ToHashSet();
+        var inputs = step.Graph.Inputs.Select(i => i.Name).ToHashSet();
+        step.Graph.Initializers.RemoveAll(i => !read.Contains(i.Name) && !inputs.Contains(i.Name));
         return dropouts.Count;
     }
 
