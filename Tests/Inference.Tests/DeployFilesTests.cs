@@ -41,6 +41,23 @@ public sealed class DeployFilesTests
         return result;
     }
 
+    private static void AssertCopySourcesExist(List<(string Keyword, string Args, int Line)> steps, string file)
+    {
+        foreach (var (_, args, line) in steps.Where(s => s.Keyword == "COPY" && !s.Args.StartsWith("--from", StringComparison.Ordinal)))
+            foreach (var source in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1])
+                Assert.IsTrue(File.Exists(Path.Combine(Python.RepoRoot, source)) || Directory.Exists(Path.Combine(Python.RepoRoot, source)),
+                    $"{file}:{line}: COPY source '{source}' does not exist in the repository");
+    }
+
+    private static void AssertSelectorsMatchThePods(Dictionary<string, JsonElement> docs)
+    {
+        var deployment = docs["Deployment"].GetProperty("spec");
+        var podLabels = deployment.GetProperty("template").GetProperty("metadata").GetProperty("labels");
+        foreach (var selector in new[] { deployment.GetProperty("selector").GetProperty("matchLabels"), docs["Service"].GetProperty("spec").GetProperty("selector") })
+            foreach (var label in selector.EnumerateObject())
+                Assert.AreEqual(label.Value.GetString(), podLabels.GetProperty(label.Name).GetString(), $"selector {label.Name} does not match the pod labels");
+    }
+
     [TestMethod]
     public void DockerfileIsValidAndAgreesWithTheServer()
     {
@@ -51,13 +68,7 @@ public sealed class DeployFilesTests
         Assert.IsTrue(firstFrom >= 0 && steps.Take(firstFrom).All(s => s.Keyword == "ARG"), "only ARG may come before the first FROM");
 
         // Every COPY from the build context names something in the repository, and the .dockerignore keeps build outputs out.
-        foreach (var (_, args, line) in steps.Where(s => s.Keyword == "COPY" && !s.Args.StartsWith("--from", StringComparison.Ordinal)))
-        {
-            var parts = args.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            foreach (var source in parts[..^1])
-                Assert.IsTrue(File.Exists(Path.Combine(Python.RepoRoot, source)) || Directory.Exists(Path.Combine(Python.RepoRoot, source)),
-                    $"Dockerfile:{line}: COPY source '{source}' does not exist in the repository");
-        }
+        AssertCopySourcesExist(steps, "Dockerfile");
         StringAssert.Contains(File.ReadAllText(Path.Combine(Python.RepoRoot, ".dockerignore")), "**/bin/");
 
         // The published project exists, is an executable, and only needs what the image copies.
@@ -96,10 +107,7 @@ public sealed class DeployFilesTests
         Assert.AreEqual("autoscaling/v2", docs["HorizontalPodAutoscaler"].GetProperty("apiVersion").GetString());
 
         var deployment = docs["Deployment"].GetProperty("spec");
-        var podLabels = deployment.GetProperty("template").GetProperty("metadata").GetProperty("labels");
-        foreach (var selector in new[] { deployment.GetProperty("selector").GetProperty("matchLabels"), docs["Service"].GetProperty("spec").GetProperty("selector") })
-            foreach (var label in selector.EnumerateObject())
-                Assert.AreEqual(label.Value.GetString(), podLabels.GetProperty(label.Name).GetString(), $"selector {label.Name} does not match the pod labels");
+        AssertSelectorsMatchThePods(docs);
 
         var container = deployment.GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
         var port = container.GetProperty("ports")[0];
@@ -132,10 +140,7 @@ public sealed class DeployFilesTests
         var steps = ParseDockerfile(Path.Combine(Deploy, "Dockerfile.gpu"));
         foreach (var (keyword, _, line) in steps)
             Assert.IsTrue(Instructions.Contains(keyword), $"Dockerfile.gpu:{line}: unknown instruction '{keyword}'");
-        foreach (var (_, args, line) in steps.Where(s => s.Keyword == "COPY" && !s.Args.StartsWith("--from", StringComparison.Ordinal)))
-            foreach (var source in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1])
-                Assert.IsTrue(File.Exists(Path.Combine(Python.RepoRoot, source)) || Directory.Exists(Path.Combine(Python.RepoRoot, source)),
-                    $"Dockerfile.gpu:{line}: COPY source '{source}' does not exist in the repository");
+        AssertCopySourcesExist(steps, "Dockerfile.gpu");
         // The switch lives in Directory.Build.targets, so the build stage must copy it.
         StringAssert.Contains(steps.First(s => s.Keyword == "COPY").Args, "Directory.Build.targets");
         var publish = steps.Single(s => s.Keyword == "RUN" && s.Args.Contains("dotnet publish", StringComparison.Ordinal)).Args;
@@ -168,10 +173,7 @@ public sealed class DeployFilesTests
         var docs = Load("onnxkit-server-gpu.yaml").EnumerateArray().ToDictionary(d => d.GetProperty("kind").GetString()!);
         CollectionAssert.AreEquivalent(new[] { "Deployment", "Service" }, docs.Keys.ToArray());
         var deployment = docs["Deployment"].GetProperty("spec");
-        var podLabels = deployment.GetProperty("template").GetProperty("metadata").GetProperty("labels");
-        foreach (var selector in new[] { deployment.GetProperty("selector").GetProperty("matchLabels"), docs["Service"].GetProperty("spec").GetProperty("selector") })
-            foreach (var label in selector.EnumerateObject())
-                Assert.AreEqual(label.Value.GetString(), podLabels.GetProperty(label.Name).GetString(), $"selector {label.Name} does not match the pod labels");
+        AssertSelectorsMatchThePods(docs);
         var container = deployment.GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
         Assert.AreEqual(1, container.GetProperty("resources").GetProperty("limits").GetProperty("nvidia.com/gpu").GetInt32(), "one GPU per replica");
         var options = ServerOptions.Parse(container.GetProperty("args").EnumerateArray().Select(a => a.GetString()!).ToArray());

@@ -21,7 +21,8 @@ public sealed class CudaCoverageTests
 {
     private static readonly TrainingSessionOptions OnCuda = new() { Device = "cuda" };
 
-    private static TrainingArtifacts Artifacts(string name, int opset = 17)
+    /// <summary>A zoo model's artifacts for Fashion-MNIST-shaped samples, Adam 1e-3 (shared by the CUDA tests).</summary>
+    internal static TrainingArtifacts Artifacts(string name, int opset = 17)
     {
         var model = ModelZoo.Create(name, [1, 28, 28], 10, seed: 1);
         var type = new TensorType(ElementType.Float32, new Shape([Dim.Sym("batch"), Dim.Of(1), Dim.Of(28), Dim.Of(28)]));

@@ -1,10 +1,5 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using OnnxKit.IR;
 using OnnxKit.Tests.Support;
-using OnnxKit.Training.Artifacts;
-using OnnxKit.Zoo;
-using LossCatalog = OnnxKit.Losses.Losses;
-using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
 
 namespace OnnxKit.Tests.Cuda;
 
@@ -15,9 +10,7 @@ public sealed class CudaInspectCliTests
     [TestMethod]
     public void InspectListsCudaFallbacksAndEndsWithTheirCount()
     {
-        var model = ModelZoo.Create("mlp", [1, 28, 28], 10, seed: 1);
-        var type = new TensorType(ElementType.Float32, new Shape([Dim.Sym("batch"), Dim.Of(1), Dim.Of(28), Dim.Of(28)]));
-        var a = TrainingArtifacts.Create(model, type, LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), OptimizerCatalog.Adam(1e-3));
+        var a = CudaCoverageTests.Artifacts("mlp");
         string dir = Directory.CreateTempSubdirectory("inspect_cuda").FullName;
         try
         {

@@ -1,10 +1,7 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using OnnxKit.IR;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Checkpoints;
 using OnnxKit.Training.Session;
-using OnnxKit.Zoo;
-using LossCatalog = OnnxKit.Losses.Losses;
 using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
 
 namespace OnnxKit.Tests.Cuda;
@@ -16,13 +13,7 @@ namespace OnnxKit.Tests.Cuda;
 [TestClass]
 public sealed class DeviceStateTests
 {
-    private static (TrainingArtifacts, OnnxKit.Training.Optimizers.Optimizer) Mlp()
-    {
-        var model = ModelZoo.Create("mlp", [1, 28, 28], 10, seed: 2);
-        var type = new TensorType(ElementType.Float32, new Shape([Dim.Sym("batch"), Dim.Of(1), Dim.Of(28), Dim.Of(28)]));
-        var adam = OptimizerCatalog.Adam(1e-3);
-        return (TrainingArtifacts.Create(model, type, LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), adam), adam);
-    }
+    private static (TrainingArtifacts, OnnxKit.Training.Optimizers.Optimizer) Mlp() => (CudaCoverageTests.Artifacts("mlp"), OptimizerCatalog.Adam(1e-3));
 
     [TestMethod]
     public void TheDevicePathTrainsBitForBitLikeTheHostPath()
