@@ -8,7 +8,14 @@ internal static class CommonOptions
     public static Option<string> Model(string dflt, string description) => new("--model") { Description = description, DefaultValueFactory = _ => dflt };
     public static Option<string> Dataset() => new("--dataset") { Description = "fashion-mnist (shipped), mnist, kmnist, cifar10, a CSV file or an image folder", DefaultValueFactory = _ => "fashion-mnist" };
     public static Option<int> BatchSize(int dflt = 128) => new("--batch-size") { Description = "samples per batch", DefaultValueFactory = _ => dflt };
-    public static Option<string> Device() => new("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+    public static Option<string> Device() => new("--device") { Description = "cpu, cuda or cuda:N (cuda needs the GPU build: -p:OnnxKitGpu=true)", DefaultValueFactory = _ => "cpu" };
+
+    /// <summary>Fails with one line naming what is missing when <paramref name="device"/> cannot run here — before any data is read or folder made.</summary>
+    public static void RequireDevice(string device)
+    {
+        if (new OnnxKit.Training.Session.TrainingSessionOptions { Device = device }.DeviceProblem("or use --device cpu") is { } problem)
+            throw new CliException($"--device {device}: {problem}");
+    }
     public static Option<string?> Out(string description) => new("--out") { Description = description };
     public static Option<int> Threads() => new("--threads") { Description = "ONNX Runtime intra-op threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
 }

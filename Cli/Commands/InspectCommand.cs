@@ -13,13 +13,16 @@ internal static class InspectCommand
     {
         var path = new Argument<string>("model") { Description = "an .onnx file" };
         var import = new Option<bool>("--import") { Description = "describe the model as the importer normalises it (canonical opset, folded constants) and list each change" };
-        var cmd = new Command("inspect", "Describe an ONNX model.") { path, import };
-        cmd.SetAction(pr => Run(pr.GetValue(path)!, Console.Out, pr.GetValue(import)));
+        var provider = new Option<string?>("--provider") { Description = "'cuda': list every node ONNX Runtime's CUDA provider has no kernel for (it would run on the CPU)" };
+        var cmd = new Command("inspect", "Describe an ONNX model.") { path, import, provider };
+        cmd.SetAction(pr => Run(pr.GetValue(path)!, Console.Out, pr.GetValue(import), pr.GetValue(provider)));
         return cmd;
     }
 
-    internal static int Run(string path, TextWriter output, bool import = false)
+    internal static int Run(string path, TextWriter output, bool import = false, string? provider = null)
     {
+        if (provider is not null && !provider.Equals("cuda", StringComparison.OrdinalIgnoreCase))
+            throw new CliException($"--provider must be 'cuda' (the CPU provider runs every standard operator), got '{provider}'");
         OnnxModel model;
         ImportedModel? imported = null;
         try
@@ -49,6 +52,7 @@ internal static class InspectCommand
             foreach (var c in imported.Changes) output.WriteLine($"  {c}");
             foreach (var s in imported.ShapeIssues) output.WriteLine($"  shape: {s}");
         }
+        if (provider is not null) CudaFallbackReport.Write(model, output);
         return 0;
     }
 }

@@ -96,6 +96,7 @@ internal static class TrainCommand
     {
         if (r.Epochs < 1) throw new CliException($"--epochs must be at least 1, got {r.Epochs}");
         if (r.BatchSize < 1) throw new CliException($"--batch-size must be at least 1, got {r.BatchSize}");
+        CommonOptions.RequireDevice(r.Device);
         var splits = DatasetCatalog.Load(r.Dataset);
         var train = splits.Train;
         int classes = train.NumClasses;

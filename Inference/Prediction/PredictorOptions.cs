@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using OnnxKit.Cuda;
 
 namespace OnnxKit.Inference;
 
@@ -7,7 +8,7 @@ public enum ExecutionProvider
 {
     /// <summary>ONNX Runtime's CPU provider (always available).</summary>
     Cpu,
-    /// <summary>NVIDIA CUDA (needs the <c>Microsoft.ML.OnnxRuntime.Gpu</c> package and CUDA/cuDNN libraries).</summary>
+    /// <summary>NVIDIA CUDA (needs the GPU build, <c>-p:OnnxKitGpu=true</c>, with CUDA 13 and cuDNN 9).</summary>
     Cuda,
 }
 
@@ -61,15 +62,14 @@ public sealed class PredictorOptions
 
     private void AppendCuda(SessionOptions o, string what)
     {
+        if (CudaRuntimeCheck.Problem(DeviceId, "or use ExecutionProvider.Cpu") is { } problem)
+            throw new InvalidOperationException($"{what}: the CUDA execution provider (device {DeviceId}) cannot run: {problem}");
         try { o.AppendExecutionProvider_CUDA(DeviceId); }
         catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
         {
             throw new InvalidOperationException(
                 $"{what}: the CUDA execution provider (device {DeviceId}) could not be enabled: {e.Message.Trim()} " +
-                "It needs the Microsoft.ML.OnnxRuntime.Gpu package in place of Microsoft.ML.OnnxRuntime " +
-                "(libonnxruntime_providers_cuda.so / onnxruntime_providers_cuda.dll), an NVIDIA driver, the CUDA 12 runtime " +
-                "(libcudart.so.12, libcublas.so.12, libcublasLt.so.12, libcufft.so.11, libcurand.so.10) and cuDNN 9 (libcudnn.so.9) on the library path; " +
-                "or use ExecutionProvider.Cpu.", e);
+                $"It needs {CudaRuntimeCheck.Requirement} ({CudaRuntimeCheck.HowToCheck}); or use ExecutionProvider.Cpu.", e);
         }
     }
 }

@@ -41,6 +41,25 @@ public sealed class DeployFilesTests
         return result;
     }
 
+    private static void AssertCopySourcesExist(List<(string Keyword, string Args, int Line)> steps, string file)
+    {
+        foreach (var (_, args, line) in steps.Where(s => s.Keyword == "COPY" && !s.Args.StartsWith("--from", StringComparison.Ordinal)))
+            foreach (var source in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1])
+                Assert.IsTrue(File.Exists(Path.Combine(Python.RepoRoot, source)) || Directory.Exists(Path.Combine(Python.RepoRoot, source)),
+                    $"{file}:{line}: COPY source '{source}' does not exist in the repository");
+    }
+
+    private static void AssertSelectorsMatchThePods(Dictionary<string, JsonElement> docs)
+    {
+        var deployment = docs["Deployment"].GetProperty("spec");
+        var podLabels = deployment.GetProperty("template").GetProperty("metadata").GetProperty("labels");
+        var selectors = new List<JsonElement> { deployment.GetProperty("selector").GetProperty("matchLabels"), docs["Service"].GetProperty("spec").GetProperty("selector") };
+        if (docs.TryGetValue("PodDisruptionBudget", out var pdb)) selectors.Add(pdb.GetProperty("spec").GetProperty("selector").GetProperty("matchLabels"));
+        foreach (var selector in selectors)
+            foreach (var label in selector.EnumerateObject())
+                Assert.AreEqual(label.Value.GetString(), podLabels.GetProperty(label.Name).GetString(), $"selector {label.Name} does not match the pod labels");
+    }
+
     [TestMethod]
     public void DockerfileIsValidAndAgreesWithTheServer()
     {
@@ -51,13 +70,7 @@ public sealed class DeployFilesTests
         Assert.IsTrue(firstFrom >= 0 && steps.Take(firstFrom).All(s => s.Keyword == "ARG"), "only ARG may come before the first FROM");
 
         // Every COPY from the build context names something in the repository, and the .dockerignore keeps build outputs out.
-        foreach (var (_, args, line) in steps.Where(s => s.Keyword == "COPY" && !s.Args.StartsWith("--from", StringComparison.Ordinal)))
-        {
-            var parts = args.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            foreach (var source in parts[..^1])
-                Assert.IsTrue(File.Exists(Path.Combine(Python.RepoRoot, source)) || Directory.Exists(Path.Combine(Python.RepoRoot, source)),
-                    $"Dockerfile:{line}: COPY source '{source}' does not exist in the repository");
-        }
+        AssertCopySourcesExist(steps, "Dockerfile");
         StringAssert.Contains(File.ReadAllText(Path.Combine(Python.RepoRoot, ".dockerignore")), "**/bin/");
 
         // The published project exists, is an executable, and only needs what the image copies.
@@ -101,11 +114,7 @@ public sealed class DeployFilesTests
         Assert.AreEqual("autoscaling/v2", docs["HorizontalPodAutoscaler"].GetProperty("apiVersion").GetString());
 
         var deployment = docs["Deployment"].GetProperty("spec");
-        var podLabels = deployment.GetProperty("template").GetProperty("metadata").GetProperty("labels");
-        foreach (var selector in new[] { deployment.GetProperty("selector").GetProperty("matchLabels"), docs["Service"].GetProperty("spec").GetProperty("selector"),
-                     docs["PodDisruptionBudget"].GetProperty("spec").GetProperty("selector").GetProperty("matchLabels") })
-            foreach (var label in selector.EnumerateObject())
-                Assert.AreEqual(label.Value.GetString(), podLabels.GetProperty(label.Name).GetString(), $"selector {label.Name} does not match the pod labels");
+        AssertSelectorsMatchThePods(docs);
 
         var container = deployment.GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
         var port = container.GetProperty("ports")[0];
@@ -139,5 +148,60 @@ public sealed class DeployFilesTests
         using var scrape = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}/") };
         using var r = await scrape.GetAsync(metricsPath.TrimStart('/'));
         Assert.AreEqual(System.Net.HttpStatusCode.OK, r.StatusCode, "prometheus scrape path on the metrics port, without the key");
+    }
+
+    [TestMethod]
+    public void GpuDockerfileBuildsTheCudaFlavourOnACuda13Cudnn9Image()
+    {
+        var steps = ParseDockerfile(Path.Combine(Deploy, "Dockerfile.gpu"));
+        foreach (var (keyword, _, line) in steps)
+            Assert.IsTrue(Instructions.Contains(keyword), $"Dockerfile.gpu:{line}: unknown instruction '{keyword}'");
+        AssertCopySourcesExist(steps, "Dockerfile.gpu");
+        // The switch lives in Directory.Build.targets, so the build stage must copy it.
+        StringAssert.Contains(steps.First(s => s.Keyword == "COPY").Args, "Directory.Build.targets");
+        var publish = steps.Single(s => s.Keyword == "RUN" && s.Args.Contains("dotnet publish", StringComparison.Ordinal)).Args;
+        StringAssert.Contains(publish, "-p:OnnxKitGpu=true");
+        StringAssert.Contains(publish, "--self-contained", "the CUDA base image has no .NET runtime");
+
+        // The runtime stage is NVIDIA's CUDA 13 image with cuDNN 9 (what Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0 links against).
+        var buildArgs = steps.Where(s => s.Keyword == "ARG").Select(s => s.Args.Split('=', 2)).Where(a => a.Length == 2).ToDictionary(a => a[0], a => a[1]);
+        string runtimeImage = steps.Where(s => s.Keyword == "FROM").Last().Args;
+        if (runtimeImage.StartsWith("${", StringComparison.Ordinal)) runtimeImage = buildArgs[runtimeImage[2..^1]];
+        StringAssert.Matches(runtimeImage, new System.Text.RegularExpressions.Regex(@"^nvidia/cuda:13\.[0-9.]+-cudnn-runtime-"));
+
+        // The self-contained apphost of the server, with options the server accepts, on the exposed port, not as root.
+        string project = publish.Split(' ').Single(a => a.EndsWith(".csproj", StringComparison.Ordinal));
+        string assembly = XDocument.Load(Path.Combine(Python.RepoRoot, project)).Descendants("AssemblyName").Single().Value;
+        var entry = JsonSerializer.Deserialize<string[]>(steps.Single(s => s.Keyword == "ENTRYPOINT").Args)!;
+        Assert.AreEqual("./" + assembly, entry[0]);
+        var options = ServerOptions.Parse(entry[1..]);
+        Assert.AreEqual("0.0.0.0", options.Host);
+        Assert.AreEqual(options.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), steps.Single(s => s.Keyword == "EXPOSE").Args);
+        Assert.AreNotEqual("0", steps.Single(s => s.Keyword == "USER").Args.Trim(), "the image should not run as root");
+    }
+
+    [TestMethod]
+    public void GpuKubernetesManifestRequestsAGpuAndProbesWhatTheCpuOneProbes()
+    {
+        Python.Require("yaml");
+        JsonElement Load(string file) => JsonDocument.Parse(Python.RunCode(
+            $"import json, yaml; print(json.dumps(list(yaml.safe_load_all(open({JsonSerializer.Serialize(Path.Combine(Deploy, "kubernetes", file))})))))", 120).Stdout).RootElement;
+        var docs = Load("onnxkit-server-gpu.yaml").EnumerateArray().ToDictionary(d => d.GetProperty("kind").GetString()!);
+        CollectionAssert.AreEquivalent(new[] { "Deployment", "Service" }, docs.Keys.ToArray());
+        var deployment = docs["Deployment"].GetProperty("spec");
+        AssertSelectorsMatchThePods(docs);
+        var container = deployment.GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
+        Assert.AreEqual(1, container.GetProperty("resources").GetProperty("limits").GetProperty("nvidia.com/gpu").GetInt32(), "one GPU per replica");
+        var options = ServerOptions.Parse(container.GetProperty("args").EnumerateArray().Select(a => a.GetString()!).ToArray());
+        Assert.AreEqual(options.Port, container.GetProperty("ports")[0].GetProperty("containerPort").GetInt32());
+        Assert.AreEqual("0.0.0.0", options.Host);
+        Assert.AreEqual(container.GetProperty("ports")[0].GetProperty("name").GetString(),
+            docs["Service"].GetProperty("spec").GetProperty("ports")[0].GetProperty("targetPort").GetString());
+        // The probe paths are the CPU manifest's, which KubernetesManifestParsesAndPointsAtRealEndpoints checks against the real server.
+        var cpu = Load("onnxkit-server.yaml").EnumerateArray().Single(d => d.GetProperty("kind").GetString() == "Deployment")
+            .GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
+        foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
+            Assert.AreEqual(cpu.GetProperty(probe).GetProperty("httpGet").GetProperty("path").GetString(),
+                container.GetProperty(probe).GetProperty("httpGet").GetProperty("path").GetString(), probe);
     }
 }

@@ -203,13 +203,14 @@ public sealed class PredictorTests
     [TestMethod]
     public void CudaWithoutTheGpuPackageFailsNamingWhatIsMissing()
     {
-        // This project references the CPU package, so CUDA cannot be enabled here; the error must say why.
+        // No GPU here: the CPU build lacks the CUDA provider, the GPU build (-p:OnnxKitGpu=true) lacks the driver; the error must say which.
         var e = Assert.ThrowsExactly<InvalidOperationException>(() =>
             Predictor.FromBytes(TestModels.Gemm(), new PredictorOptions { ExecutionProvider = ExecutionProvider.Cuda, Name = "gemm" }));
         StringAssert.Contains(e.Message, "model 'gemm'");
         StringAssert.Contains(e.Message, "CUDA execution provider");
-        StringAssert.Contains(e.Message, "Microsoft.ML.OnnxRuntime.Gpu");
-        StringAssert.Contains(e.Message, "libcudnn");
+        StringAssert.Contains(e.Message, "CUDA 13 and cuDNN 9");
+        bool gpuBuild = Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+        StringAssert.Contains(e.Message, gpuBuild ? "libcuda.so.1 (the NVIDIA driver) was not found" : "build with -p:OnnxKitGpu=true (Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0");
     }
 
     [TestMethod]

@@ -5,6 +5,7 @@ using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Checkpoints;
 using OnnxKit.Training.Optimizers;
 using OnnxKit.Training.Session.Lowering;
+using OnnxKit.Training.Session.Memory;
 
 namespace OnnxKit.Training.Session;
 
@@ -12,7 +13,9 @@ namespace OnnxKit.Training.Session;
 /// Runs training artifacts on ONNX Runtime. The state (parameters, optimizer slots, buffers) lives in two sets
 /// of ORT-owned tensors; step k reads set A and writes set B through one <see cref="OrtIoBinding"/>, step k+1
 /// the reverse, so no parameter is allocated or copied to managed memory per step. Batches are written into
-/// fixed buffers that the bindings already point at.
+/// fixed buffers that the bindings already point at. On CUDA the state and the model output live in device memory
+/// (<see cref="StateMemory"/>): a step copies the batch in (from pinned host memory) and the loss out; the state
+/// crosses to the host only when it is read (<see cref="State"/>, checkpoints, exports).
 /// </summary>
 public sealed class TrainingSession : IDisposable
 {
@@ -20,6 +23,7 @@ public sealed class TrainingSession : IDisposable
     private readonly InferenceSession _eval;
     private readonly Manifest _manifest;
     private readonly Optimizer? _optimizer;
+    private readonly StateMemory _memory;
     private readonly OrtValue[][] _state = new OrtValue[2][];
     private readonly Dictionary<int, BatchBindings> _bindings = [];
     private readonly float[] _scalarValues;
@@ -62,11 +66,7 @@ public sealed class TrainingSession : IDisposable
             throw new InvalidDataException($"these artifacts were built for an optimizer with step inputs [{string.Join(", ", manifest.StepScalars)}], " +
                 $"but {optimizer.Name} supplies [{string.Join(", ", optimizer.StepScalars)}]; rebuild the artifacts with this optimizer");
         _manifest = manifest; _optimizer = optimizer;
-        if (options.OnCpu && options.BlockedConvolutions && NchwcRuntime.BlockSize > 0)
-        {
-            trainStep = NchwcConvolutions.TryApply(trainStep, NchwcRuntime.BlockSize);
-            eval = NchwcConvolutions.TryApply(eval, NchwcRuntime.BlockSize);
-        }
+        (trainStep, eval) = ProviderLowering.Apply(trainStep, eval, options);
         using (var so = options.ToSessionOptions()) _train = new InferenceSession(trainStep, so);
         using (var so = (options with { OptimizedModelPath = null, ProfilePrefix = null }).ToSessionOptions()) _eval = new InferenceSession(eval, so);
         _featureShape = PerSample(manifest.BatchInputs[0]);
@@ -74,8 +74,9 @@ public sealed class TrainingSession : IDisposable
         _targetType = ParseType(manifest.BatchInputs[1].Type);
         var outMeta = _train.OutputMetadata[manifest.Output];
         _outputShape = outMeta.Dimensions.Skip(1).Select(d => (long)d).ToArray();
+        _memory = StateMemory.For(options, _train);
         for (int k = 0; k < 2; k++)
-            _state[k] = manifest.State.Select(s => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, s.Shape)).ToArray();
+            _state[k] = manifest.State.Select(s => _memory.Allocate(s.Shape)).ToArray();
         LoadState(initial);
         _scalarValues = new float[manifest.StepScalars.Length];
         _scalarTensors = _scalarValues.Select((_, i) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_scalarValues, i, 1), [])).ToArray();
@@ -148,24 +149,29 @@ public sealed class TrainingSession : IDisposable
         var values = _optimizer.StepScalarValues(StepCount, lr);
         values.CopyTo(_scalarValues, 0);
         foreach (var (input, hostValues, _) in _hostInputs) input.Fill(StepCount, hostValues);
+        b.Stage();
         _train.RunWithBinding(_run, b.Train[_current]);
         _current = 1 - _current;
-        _lastOutput = b.Output;
+        _lastOutput = b;
         return b.Loss.GetTensorDataAsSpan<float>()[0];
     }
 
-    private OrtValue? _lastOutput;
+    private BatchBindings? _lastOutput;
 
-    /// <summary>The model output of the last <see cref="Step(ReadOnlySpan{float}, Array, int, double)"/> or <see cref="Evaluate"/> ([count, …] flattened).</summary>
-    public ReadOnlySpan<float> LastOutput => _lastOutput is null ? [] : _lastOutput.GetTensorDataAsSpan<float>();
+    /// <summary>
+    /// The model output of the last <see cref="Step(ReadOnlySpan{float}, Array, int, double)"/> or <see cref="Evaluate"/> ([count, …] flattened).
+    /// On a device it is copied to the host when first read after a step.
+    /// </summary>
+    public ReadOnlySpan<float> LastOutput => _lastOutput is null ? [] : _lastOutput.HostOutput(_memory);
 
     /// <summary>Loss and outputs on a batch without updating anything (inference behaviour: Dropout off, running statistics).</summary>
     public float Evaluate(ReadOnlySpan<float> features, Array targets, int count)
     {
         var b = Bindings(count);
         b.Write(features, targets, count, FeatureSize, TargetSize, _targetType);
+        b.Stage();
         _eval.RunWithBinding(_run, b.Eval[_current]);
-        _lastOutput = b.Output;
+        _lastOutput = b;
         return b.Loss.GetTensorDataAsSpan<float>()[0];
     }
 
@@ -192,7 +198,9 @@ public sealed class TrainingSession : IDisposable
         for (int i = 0; i < _manifest.State.Length; i++)
         {
             var s = _manifest.State[i];
-            r[s.Name] = NamedTensor.FromFloats(s.Name, _state[_current][i].GetTensorDataAsSpan<float>().ToArray(), s.Shape);
+            var host = new float[s.Shape.Aggregate(1L, (a, d) => a * d)];
+            _memory.Download(_state[_current][i], host);
+            r[s.Name] = NamedTensor.FromFloats(s.Name, host, s.Shape);
         }
         return r;
     }
@@ -205,7 +213,7 @@ public sealed class TrainingSession : IDisposable
             var s = _manifest.State[i];
             if (!state.TryGetValue(s.Name, out var t)) throw new InvalidDataException($"the checkpoint has no tensor '{s.Name}' ({s.Kind}); it does not belong to these artifacts");
             if (!t.Shape.SequenceEqual(s.Shape)) throw new InvalidDataException($"checkpoint tensor '{s.Name}' has shape [{string.Join(", ", t.Shape)}], the model expects [{string.Join(", ", s.Shape)}]");
-            t.ToFloats().CopyTo(_state[_current][i].GetTensorMutableDataAsSpan<float>());
+            _memory.Upload(t.ToFloats(), _state[_current][i]);
         }
     }
 
@@ -227,6 +235,7 @@ public sealed class TrainingSession : IDisposable
         foreach (var set in _state) foreach (var v in set) v.Dispose();
         foreach (var v in _scalarTensors) v.Dispose();
         foreach (var h in _hostInputs) h.Tensor.Dispose();
+        _memory.Dispose();
         _train.Dispose(); _eval.Dispose(); _run.Dispose();
     }
 
@@ -236,18 +245,33 @@ public sealed class TrainingSession : IDisposable
         public readonly float[] Features;
         public readonly Array Targets;
         public readonly OrtValue FeatureValue, TargetValue, Loss, Output;
+        private readonly float[]? _hostOutput;   // the output's host copy when it lives on a device
+        private bool _hostOutputCurrent;
         public readonly OrtIoBinding[] Train = new OrtIoBinding[2];
         public readonly OrtIoBinding[] Eval = new OrtIoBinding[2];
 
         public BatchBindings(TrainingSession s, int count)
         {
             Features = new float[count * s.FeatureSize];
-            FeatureValue = OrtValue.CreateTensorValueFromMemory(Features, [count, .. s._featureShape]);
-            long[] tshape = [count, .. s._targetShape];
-            if (s._targetType == ElementType.Int64) { var t = new long[count * s.TargetSize]; Targets = t; TargetValue = OrtValue.CreateTensorValueFromMemory(t, tshape); }
-            else { var t = new float[count * s.TargetSize]; Targets = t; TargetValue = OrtValue.CreateTensorValueFromMemory(t, tshape); }
+            long[] fshape = [count, .. s._featureShape], tshape = [count, .. s._targetShape];
+            bool int64 = s._targetType == ElementType.Int64;
+            Targets = int64 ? new long[count * s.TargetSize] : new float[count * s.TargetSize];
+            if (s._memory.InPlace)
+            {
+                // The bindings read the arrays the caller fills: no copy at all.
+                FeatureValue = OrtValue.CreateTensorValueFromMemory(Features, fshape);
+                TargetValue = int64 ? OrtValue.CreateTensorValueFromMemory((long[])Targets, tshape) : OrtValue.CreateTensorValueFromMemory((float[])Targets, tshape);
+            }
+            else
+            {
+                // Staged through pinned host memory, from which ORT copies the batch to the device.
+                FeatureValue = s._memory.AllocateStaging(TensorElementType.Float, fshape);
+                TargetValue = s._memory.AllocateStaging(int64 ? TensorElementType.Int64 : TensorElementType.Float, tshape);
+                _hostOutput = new float[count * s.OutputSize];
+            }
+            // The loss scalar is bound in host memory: ORT copies the one value back.
             Loss = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
-            Output = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [count, .. s._outputShape]);
+            Output = s._memory.Allocate([count, .. s._outputShape]);
             var m = s._manifest;
             for (int k = 0; k < 2; k++)
             {
@@ -288,6 +312,24 @@ public sealed class TrainingSession : IDisposable
                 case float[] f when targetType == ElementType.Float32 && f.Length >= count * targetSize: Array.Copy(f, (float[])Targets, count * targetSize); break;
                 default: throw new ArgumentException($"targets must be {(targetType == ElementType.Int64 ? "long[]" : "float[]")} with at least {count * targetSize} values, got {targets.GetType().Name} of {targets.Length}");
             }
+        }
+
+        /// <summary>Before a run: the batch arrays into the staging buffers (device memory only), and the output's host copy marked stale.</summary>
+        public void Stage()
+        {
+            _hostOutputCurrent = false;
+            if (_hostOutput is null) return;
+            Features.CopyTo(FeatureValue.GetTensorMutableDataAsSpan<float>());
+            if (Targets is long[] l) l.CopyTo(TargetValue.GetTensorMutableDataAsSpan<long>());
+            else ((float[])Targets).CopyTo(TargetValue.GetTensorMutableDataAsSpan<float>());
+        }
+
+        /// <summary>The output on the host: the tensor itself in host memory, else a copy made once per run.</summary>
+        public ReadOnlySpan<float> HostOutput(StateMemory memory)
+        {
+            if (_hostOutput is null) return Output.GetTensorDataAsSpan<float>();
+            if (!_hostOutputCurrent) { memory.Download(Output, _hostOutput); _hostOutputCurrent = true; }
+            return _hostOutput;
         }
 
         public void Dispose()

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using OnnxKit.Cuda;
 
 namespace OnnxKit.Training.Session;
 
@@ -13,7 +14,7 @@ public sealed record TrainingSessionOptions
     public string? OptimizedModelPath { get; init; }
     /// <summary>Let idle ORT worker threads spin briefly between steps (faster small steps, more CPU use).</summary>
     public bool AllowSpinning { get; init; } = true;
-    /// <summary><c>cpu</c> (default) or <c>cuda</c> / <c>cuda:N</c> (needs the Microsoft.ML.OnnxRuntime.Gpu package and a device).</summary>
+    /// <summary><c>cpu</c> (default) or <c>cuda</c> / <c>cuda:N</c> (needs the GPU build, <c>-p:OnnxKitGpu=true</c>, with CUDA 13 and cuDNN 9).</summary>
     public string Device { get; init; } = "cpu";
     /// <summary>
     /// On the CPU, run eligible 2-D convolutions (float, one group, channel counts that fit the runtime's blocks) on
@@ -25,10 +26,28 @@ public sealed record TrainingSessionOptions
     /// <summary>Write an ORT profile (per-node times) with this file prefix; null: no profiling.</summary>
     public string? ProfilePrefix { get; init; }
 
+    /// <summary>
+    /// On the CPU, keep the state through the device-memory path (allocator and copies, as on CUDA) instead of in
+    /// place: slower, for testing that path where no GPU is present.
+    /// </summary>
+    internal bool DeviceStateOnCpu { get; init; }
+
     /// <summary>True when this session runs on the CPU (where <see cref="BlockedConvolutions"/> applies).</summary>
     public bool OnCpu => Device.Equals("cpu", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>ORT session options for these settings.</summary>
+    /// <summary>
+    /// Null when <see cref="Device"/> can run here; otherwise one sentence naming what is missing (an unknown device
+    /// name, the GPU build of ONNX Runtime, the NVIDIA driver, a CUDA 13 or cuDNN 9 library, the GPU) and the fix,
+    /// ending with <paramref name="cpuAlternative"/>. Cheap: nothing is loaded onto a device.
+    /// </summary>
+    public string? DeviceProblem(string cpuAlternative = "or use device 'cpu'")
+    {
+        if (OnCpu) return null;
+        if (CudaRuntimeCheck.ParseDevice(Device) is not { } id) return $"unknown device '{Device}': expected 'cpu', 'cuda' or 'cuda:N'";
+        return CudaRuntimeCheck.Problem(id, cpuAlternative);
+    }
+
+    /// <summary>ORT session options for these settings; throws <see cref="InvalidOperationException"/> naming what is missing when the device cannot run.</summary>
     public SessionOptions ToSessionOptions()
     {
         var o = new SessionOptions
@@ -42,21 +61,16 @@ public sealed record TrainingSessionOptions
         if (OptimizedModelPath is not null) o.OptimizedModelFilePath = OptimizedModelPath;
         // The prefix must be set first: the EnableProfiling setter passes the prefix current at that moment to ORT.
         if (ProfilePrefix is not null) { o.ProfileOutputPathPrefix = ProfilePrefix; o.EnableProfiling = true; }
-        if (Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase))
+        if (!OnCpu)
         {
-            int id = Device.Contains(':') ? int.Parse(Device[(Device.IndexOf(':') + 1)..]) : 0;
-            try { o.AppendExecutionProvider_CUDA(id); }
-            catch (Exception e)
+            if (DeviceProblem() is { } problem) { o.Dispose(); throw new InvalidOperationException($"device '{Device}': {problem}"); }
+            try { o.AppendExecutionProvider_CUDA(CudaRuntimeCheck.ParseDevice(Device)!.Value); }
+            catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
             {
                 o.Dispose();
-                throw new InvalidOperationException($"device '{Device}' was asked for, but ONNX Runtime's CUDA provider could not be loaded ({e.Message}). " +
-                    "Use the Microsoft.ML.OnnxRuntime.Gpu package with CUDA 13 and cuDNN 9 on the library path, or --device cpu.", e);
+                throw new InvalidOperationException($"device '{Device}': ONNX Runtime's CUDA provider could not be enabled ({e.Message.Trim()}); " +
+                    $"it needs {CudaRuntimeCheck.Requirement} ({CudaRuntimeCheck.HowToCheck}), or use device 'cpu'", e);
             }
-        }
-        else if (!OnCpu)
-        {
-            o.Dispose();
-            throw new ArgumentException($"unknown device '{Device}': expected 'cpu', 'cuda' or 'cuda:N'");
         }
         return o;
     }

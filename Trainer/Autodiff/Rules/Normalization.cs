@@ -68,12 +68,13 @@ internal static class Normalization
         if (g.NeedsGrad(2)) g.InputGrad(2, s1);
         if (g.NeedsGrad(0))
         {
-            var m = Op.Div(Op.CastLike(Op.Size(x), dy), Op.CastLike(Op.Size(scale), dy)); // elements per channel
+            // Cast to the known gradient type rather than CastLike: ONNX Runtime's CUDA provider has no CastLike kernel.
+            var m = Op.Div(g.AsGradType(Op.Size(x)), g.AsGradType(Op.Size(scale))); // elements per channel
             var a = scale * inv;
             var b = -(a * inv * inv * s2) / m;
             var c = -(a * s1) / m;
             // b·(x − μ) + c as an inference-form BatchNormalization (mean 0, variance 1, epsilon 0): one pass.
-            var zeros = Op.CastLike(g.Graph.Node("ConstantOfShape", [Op.Shape(scale)])[0], dy);
+            var zeros = g.AsGradType(g.Graph.Node("ConstantOfShape", [Op.Shape(scale)])[0]);
             var ones = zeros + g.C(1);
             var affine = g.Graph.Node("BatchNormalization", [xc, b, c, zeros, ones], 1, [Attr.Float("epsilon", 0f)])[0];
             g.InputGrad(0, back(dy * PerChannel(a) + affine));

@@ -171,7 +171,7 @@ internal static class NchwcConvolutions
     }
 
     // A 1-D int64 initializer (shapes and slice bounds); returns its name.
-    private static string Int64Initializer(Graph graph, string name, long[] values)
+    internal static string Int64Initializer(Graph graph, string name, long[] values)
     {
         graph.Initializers.Add(new Initializer(TensorData.FromInt64s(name, values, values.Length)));
         return name;
