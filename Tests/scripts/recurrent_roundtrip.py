@@ -7,12 +7,13 @@ Usage: recurrent_roundtrip.py export DIR   -- writes DIR/model.onnx (an LSTM + b
                                               DIR/probe.bin and prints {"max_abs_diff"} against DIR/probe_out.bin
 """
 import json
-import struct
 import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+from transfer_models import read_safetensors
 
 BATCH, STEPS, FEATURES, CLASSES = 8, 6, 4, 3
 
@@ -28,20 +29,6 @@ class SequenceClassifier(nn.Module):
         y, _ = self.lstm(x)
         y, _ = self.gru(y)
         return self.fc(y[:, -1])
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n].decode("utf-8"))
-    header.pop("__metadata__", None)
-    state = {}
-    for key, info in header.items():
-        a, b = info["data_offsets"]
-        arr = np.frombuffer(blob[8 + n + a:8 + n + b], dtype="<f4")
-        state[key] = torch.from_numpy(arr.reshape(info["shape"]).copy())
-    return state
 
 
 cmd, out = sys.argv[1:3]
