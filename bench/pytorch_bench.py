@@ -79,7 +79,19 @@ class TransformerSmall(nn.Module):
         return self.head(self.norm(t.mean(1)))
 
 
-MODELS = {'mlp': mlp, 'cnn': cnn, 'resnet-small': resnet_small, 'transformer-small': TransformerSmall}
+class LstmClassifier(nn.Module):
+    """ModelZoo.Lstm: the image's 28 rows as a sequence -> LSTM(128) -> final hidden state -> Linear."""
+    def __init__(self, hidden=128, classes=10):
+        super().__init__()
+        self.lstm = nn.LSTM(28, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.head(h[-1])
+
+
+MODELS = {'mlp': mlp, 'cnn': cnn, 'resnet-small': resnet_small, 'transformer-small': TransformerSmall, 'lstm': LstmClassifier}
 
 
 def rss_mb():

@@ -11,7 +11,7 @@ namespace OnnxKit.Zoo;
 public static class ModelZoo
 {
     /// <summary>The names <see cref="Create"/> accepts.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp", "cnn", "resnet-small", "transformer-small", "cnn-tanh"];
+    public static IReadOnlyList<string> Names { get; } = ["mlp", "cnn", "resnet-small", "transformer-small", "lstm", "cnn-tanh"];
 
     /// <summary>An architecture by name for samples of <paramref name="sampleShape"/> and <paramref name="classes"/> outputs.</summary>
     /// <param name="name">One of <see cref="Names"/>.</param>
@@ -29,6 +29,7 @@ public static class ModelZoo
             "cnn" => Cnn(sampleShape, classes, input),
             "resnet-small" => ResNetSmall(sampleShape, classes, input),
             "transformer-small" => TransformerSmall(sampleShape, classes, input: input),
+            "lstm" => Lstm(sampleShape, classes, input: input),
             "cnn-tanh" => CnnTanh(sampleShape, classes, input),
             _ => throw new ArgumentException($"unknown architecture '{name}': expected one of {string.Join(", ", Names)}"),
         };
@@ -97,6 +98,18 @@ public static class ModelZoo
         seq.Append(new Dense(classes));
         _ = patchSize;
         return seq;
+    }
+
+    /// <summary>
+    /// The seed's RNN: the image's rows as a sequence (H steps of C·W features) → LSTM(<paramref name="hidden"/>) → its
+    /// final hidden state → Dense(classes).
+    /// </summary>
+    public static Sequential Lstm(IReadOnlyList<int> sampleShape, int classes, int hidden = 128, Module? input = null)
+    {
+        var (c, h, w) = Chw(sampleShape);
+        // [C, H, W] → [H, C·W]: a row of every channel per step.
+        Module rows = c == 1 ? new Reshape(h, w) : new Lambda(x => Op.Reshape(Op.Transpose(Op.Reshape(x, -1, c, h, w), 0, 2, 1, 3), -1, h, c * w), "rows");
+        return Stack(input, rows, new Layers.Lstm(hidden, batchFirst: true) { ReturnSequences = false }, new Dense(classes));
     }
 
     // The optional input layer first, then the architecture.

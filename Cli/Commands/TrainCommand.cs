@@ -58,7 +58,7 @@ internal static class TrainCommand
     /// Defaults per architecture when the command line leaves them out. The MLP follows the seed's Keras example
     /// (Adam 1e-3, batch 128, 5 epochs). The CNN gets 3 epochs of one-cycle Adam (peak 3e-3) at batch 64: with the
     /// seed's constant 1e-3 at batch 128 it ends near 0.887 test accuracy after 3 epochs, with this recipe ≥ 0.90
-    /// (bench/RESULTS.md).
+    /// (bench/RESULTS.md). The LSTM takes the CNN's recipe.
     /// </summary>
     internal sealed record Recipe(int Epochs, int BatchSize, double Lr, string Schedule)
     {
@@ -66,6 +66,7 @@ internal static class TrainCommand
         {
             "mlp" => new(5, 128, 1e-3, "constant"),
             "cnn" => new(3, 64, 3e-3, "onecycle"),
+            "lstm" => new(3, 64, 3e-3, "onecycle"),
             _ => new(3, 128, 1e-3, "constant"),
         };
     }

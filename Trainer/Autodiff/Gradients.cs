@@ -37,27 +37,43 @@ public static class Gradients
         foreach (var name in targets) CheckTarget(g, name);
 
         var stops = new HashSet<string>(stopGradient ?? []);
+        foreach (var name in targets)
+            if (stops.Contains(name)) throw new GradientException($"'{name}' is both differentiated (wrt) and listed in stopGradient");
+        // Where inference could not type the loss, the trained values tell the float type.
+        var lossType = loss.ElementType != ElementType.Undefined ? loss.ElementType
+            : targets.Select(t => g[t].ElementType).FirstOrDefault(t => t.IsFloat(), ElementType.Undefined);
+        var seed = Seed(g, loss, lossType);
+        if (loss.ElementType == ElementType.Undefined) loss.Type = new TensorType(lossType, loss.Shape);
+        var result = Propagate(g, [(loss, seed)], targets, stops, lossType, unreached: name =>
+            throw new GradientException($"the loss '{loss.Name}' does not depend on '{name}': no path of differentiable nodes leads from it to the loss" +
+                (stops.Count > 0 ? " (paths through stopGradient values are cut)" : "")));
+        return result;
+    }
+
+    /// <summary>
+    /// The vector-Jacobian product: given the gradients <paramref name="seeds"/> flowing into some values of the graph,
+    /// adds the nodes computing the gradient of each <paramref name="wrt"/> value and returns them; a value none of the
+    /// seeds depends on is left out. A gradient rule that re-expresses its operator in simpler ones differentiates
+    /// them with this.
+    /// </summary>
+    internal static Dictionary<string, Value> Backward(GraphBuilder g, IReadOnlyList<(Value Of, Value Grad)> seeds, IEnumerable<string> wrt) =>
+        Propagate(g, seeds, wrt.Distinct().ToList(), [], seeds[0].Grad.ElementType, unreached: null);
+
+    private static Dictionary<string, Value> Propagate(GraphBuilder g, IReadOnlyList<(Value Of, Value Grad)> seeds, List<string> targets,
+        HashSet<string> stops, ElementType lossType, Action<string>? unreached)
+    {
         var nodes = g.Graph.Nodes.ToList(); // the forward graph, before any gradient node is added
         var dependsOnTarget = DependentValues(g, nodes, targets, stops);
-        var reachesLoss = ValuesReachingLoss(nodes, loss.Name, dependsOnTarget);
-        foreach (var name in targets)
-        {
-            if (stops.Contains(name)) throw new GradientException($"'{name}' is both differentiated (wrt) and listed in stopGradient");
-            if (!reachesLoss.Contains(name))
-                throw new GradientException($"the loss '{loss.Name}' does not depend on '{name}': no path of differentiable nodes leads from it to the loss" +
-                    (stops.Count > 0 ? " (paths through stopGradient values are cut)" : ""));
-        }
+        var reachesLoss = ValuesReachingLoss(nodes, seeds.Select(s => s.Of.Name), dependsOnTarget);
+        if (unreached is not null)
+            foreach (var name in targets.Where(t => !reachesLoss.Contains(t))) unreached(name);
         bool OnPath(string v) => v.Length > 0 && dependsOnTarget.Contains(v) && reachesLoss.Contains(v);
 
         var contributions = new Dictionary<string, List<Value>>();
         var zeroWhereZero = new HashSet<(string, string)>();
         var forwardReplacements = new List<(string, string)>();
         using var scope = g.Scope("grad");
-        // Where inference could not type the loss, the trained values tell the float type.
-        var lossType = loss.ElementType != ElementType.Undefined ? loss.ElementType
-            : targets.Select(t => g[t].ElementType).FirstOrDefault(t => t.IsFloat(), ElementType.Undefined);
-        contributions[loss.Name] = [Seed(g, loss, lossType)];
-        if (loss.ElementType == ElementType.Undefined) loss.Type = new TensorType(lossType, loss.Shape);
+        foreach (var (of, grad) in seeds) Contribute(contributions, of, grad);
         for (int n = nodes.Count - 1; n >= 0; n--)
         {
             var node = nodes[n];
@@ -77,7 +93,10 @@ public static class Gradients
 
         var result = new Dictionary<string, Value>();
         foreach (var name in targets)
-            result[name] = Total(contributions, name) ?? Op.ConstantOfShape(Op.Shape(g[name]), 0, g[name].ElementType);
+        {
+            if (Total(contributions, name) is { } total) result[name] = total;
+            else if (unreached is not null) result[name] = Op.ConstantOfShape(Op.Shape(g[name]), 0, g[name].ElementType);
+        }
         ForwardRewrite.Apply(g.Graph, forwardReplacements);
         return result;
     }
@@ -126,10 +145,9 @@ public static class Gradients
     }
 
     // Backward pass: values computed from a target that the loss is (differentiably) computed from.
-    private static HashSet<string> ValuesReachingLoss(List<Node> nodes, string loss, HashSet<string> dependent)
+    private static HashSet<string> ValuesReachingLoss(List<Node> nodes, IEnumerable<string> losses, HashSet<string> dependent)
     {
-        var set = new HashSet<string>();
-        if (dependent.Contains(loss)) set.Add(loss);
+        var set = new HashSet<string>(losses.Where(dependent.Contains));
         for (int n = nodes.Count - 1; n >= 0; n--)
             if (nodes[n].Outputs.Any(set.Contains))
                 foreach (var i in nodes[n].Inputs) if (dependent.Contains(i)) set.Add(i);

@@ -16,6 +16,7 @@ public sealed class ModelZooTrainingTests
     [DataRow("cnn")]
     [DataRow("resnet-small")]
     [DataRow("transformer-small")]
+    [DataRow("lstm")]
     public void ArchitectureTrainsAndItsLossFalls(string name)
     {
         var data = Datasets.FashionMnist(download: false).Train.Subset(Enumerable.Range(0, 256).ToArray());

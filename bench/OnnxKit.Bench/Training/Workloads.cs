@@ -6,7 +6,7 @@ internal static class Workloads
     /// <summary>Fashion-MNIST's 60 000 training samples in batches of 128.</summary>
     public const int StepsPerEpoch = 469;
 
-    public static readonly string[] All = ["mlp", "cnn", "resnet-small", "transformer-small"];
+    public static readonly string[] All = ["mlp", "cnn", "resnet-small", "transformer-small", "lstm"];
 
     /// <summary>Default steps per timing window: a whole epoch where that is cheap, else enough steps for a stable median.</summary>
     public static int DefaultSteps(string model) => model switch
