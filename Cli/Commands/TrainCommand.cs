@@ -27,7 +27,11 @@ internal static class TrainCommand
         var device = CommonOptions.Device();
         var outDir = CommonOptions.Out("output folder (default runs/<timestamp>/)");
         var seed = new Option<int>("--seed") { Description = "seed of weights and data order", DefaultValueFactory = _ => 0 };
-        var valSplit = new Option<double>("--validation-split") { Description = "fraction of training data held out for validation (default: validate on the test split)", DefaultValueFactory = _ => 0 };
+        var valSplit = new Option<double>("--validation-split")
+        {
+            Description = "fraction of the training data held out (seeded, stratified by class) to validate each epoch and choose best.safetensors; the test split is evaluated once at the end. 0: validate on the test split",
+            DefaultValueFactory = _ => 0.1,
+        };
         var threads = CommonOptions.Threads();
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint written by a previous run (its last.safetensors)" };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "also checkpoint every N steps (0: only at epoch ends)", DefaultValueFactory = _ => 0 };
@@ -73,9 +77,10 @@ internal static class TrainCommand
         string Normalize = "standardize");
 
     /// <summary>
-    /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()): per-channel
-    /// mean and std of the training split, so the network sees centred inputs of unit variance — Adam then converges
-    /// noticeably faster than on raw [0,1] pixels (measured in bench/RESULTS.md).
+    /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()), fitted on the
+    /// training part: images get one mean and std per channel (grey [H, W] images one over all pixels), feature
+    /// vectors one per feature (as scikit-learn's StandardScaler; a constant feature gets std 1), so the network sees
+    /// centred inputs of unit variance — measured in bench/RESULTS.md.
     /// </summary>
     private static OnnxKit.Layers.Normalization? InputNormalization(string mode, TensorDataset train)
     {
@@ -83,20 +88,34 @@ internal static class TrainCommand
         {
             case "none": return null;
             case "standardize":
-                // Images [C, H, W] get one statistic per channel; grey images [H, W] and feature vectors one over everything.
-                var (mean, std) = Standardize.Moments(train, train.SampleShape.Length == 3 ? train.SampleShape[0] : 1);
+                int groups = train.SampleShape.Length switch { 1 => train.SampleShape[0], 3 => train.SampleShape[0], _ => 1 };
+                var (mean, std) = Standardize.Moments(train, groups);
                 return new OnnxKit.Layers.Normalization(mean, std);
             default: throw new CliException($"--normalize must be 'standardize' or 'none', got '{mode}'");
         }
     }
 
+    /// <summary>What the model expects as input, for its metadata: pixels scaled to [0,1] for images, features as read otherwise.</summary>
+    private static string InputScale(TensorDataset train) => train.SampleShape.Length >= 2
+        ? "1/255 (pixels scaled to [0,1])"
+        : "1 (feature values as read from the file)";
+
     internal static int Run(TrainRequest r)
     {
         if (r.Epochs < 1) throw new CliException($"--epochs must be at least 1, got {r.Epochs}");
         if (r.BatchSize < 1) throw new CliException($"--batch-size must be at least 1, got {r.BatchSize}");
+        if (!(r.ValidationSplit >= 0 && r.ValidationSplit < 1)) throw new CliException($"--validation-split must lie in [0, 1), got {r.ValidationSplit.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         var splits = DatasetCatalog.Load(r.Dataset);
         var train = splits.Train;
         int classes = train.NumClasses;
+        // Validation is held out of the training split (the test split is evaluated once, at the end), before anything
+        // is fitted on the training data.
+        var validation = splits.Test;
+        if (r.ValidationSplit > 0)
+        {
+            var held = StratifiedSplit.Split(train, r.ValidationSplit, r.Seed);
+            train = held.Train; validation = held.Validation;
+        }
         var inputLayer = InputNormalization(r.Normalize, train);
         var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed, inputLayer);
         var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
@@ -105,12 +124,16 @@ internal static class TrainCommand
             ["labels"] = JsonSerializer.Serialize(train.ClassNames),
             ["architecture"] = r.Model,
             ["dataset"] = r.Dataset,
-            ["input_scale"] = "1/255 (pixels scaled to [0,1])",
+            ["input_scale"] = InputScale(train),
         };
-        // Informational only: the standardisation is a layer of the graph, so clients still send [0,1] pixels
+        // Informational only: the standardisation is a layer of the graph, so clients still send the input as read
         // (the "normalization" key would ask servers to apply it a second time).
         if (inputLayer is not null)
-            metadata["input_standardization"] = JsonSerializer.Serialize(new { mean = inputLayer.Mean, std = inputLayer.Std, fitted_on = "training split", inside_model = true });
+            metadata["input_standardization"] = JsonSerializer.Serialize(new
+            {
+                mean = inputLayer.Mean, std = inputLayer.Std, per = train.SampleShape.Length == 1 ? "feature" : train.SampleShape.Length == 3 ? "channel" : "input",
+                fitted_on = "training split", inside_model = true,
+            });
         Directory.CreateDirectory(r.OutDir);
         bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
         using var spectre = live ? new SpectreProgressReporter() : null;
@@ -120,12 +143,11 @@ internal static class TrainCommand
         using var learner = new Learner(network, optimizer, OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
             new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device });
         foreach (var kv in metadata) learner.Metadata[kv.Key] = kv.Value;
-        var validation = r.ValidationSplit > 0 ? null : splits.Test;
         string checkpoint = Path.Combine(r.OutDir, "last.safetensors");
         var sw = Stopwatch.StartNew();
         var history = learner.Fit(train, new FitOptions
         {
-            Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = validation, ValidationSplit = r.ValidationSplit,
+            Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = validation,
             Schedule = ScheduleCatalog.Create(r.Schedule, r.Lr, r.Epochs, (train.Count + r.BatchSize - 1) / r.BatchSize),
             Progress = progress, ResumeFrom = r.Resume, CheckpointEverySteps = r.CheckpointEvery, CheckpointPath = checkpoint,
             Callbacks = [new TerminateOnNaN(), new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],

@@ -55,7 +55,8 @@ public sealed class TrainingArtifacts
     /// The model is built twice, once per behaviour: in training behaviour (Dropout on, BatchNorm on batch statistics)
     /// with its loss and gradients, from which <c>gradients.onnx</c> (gradients as outputs) and <c>train_step.onnx</c>
     /// (the optimizer update appended) are derived; in inference behaviour with its loss, which is <c>eval.onnx</c> and,
-    /// cut down to the model output, <c>inference.onnx</c>.
+    /// cut down to the model output, <c>inference.onnx</c>. In the train step, Dropout masks are drawn from the
+    /// optimizer's step counter (<see cref="StepSeededDropout"/>), so a checkpoint fixes them for a resumed run.
     /// </remarks>
     public static TrainingArtifacts Create(Module model, TensorType inputType, Loss loss, Optimizer optimizer, Options? options = null)
     {
@@ -116,6 +117,7 @@ public sealed class TrainingArtifacts
             initial[st.Name] = st.Initial;
         }
         var modelState = state.Where(s => s.Kind != "optimizer").Select(s => s.Name).ToList();
+        StepSeededDropout.Apply(g, step.State[0].Input);
         var trainStep = g.Build();
         PromoteToInputs(trainStep.Graph, modelState);
         DerivedGraphs.Prune(trainStep.Graph);
@@ -238,6 +240,7 @@ public static class AtomicFile
     /// <summary>Writes text atomically.</summary>
     public static void WriteAllText(string path, string text)
     {
+        StaleTemporaries.Remove(Path.GetFullPath(path));
         string tmp = path + $".tmp{Environment.ProcessId}";
         try
         {

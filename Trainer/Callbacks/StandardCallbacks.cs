@@ -14,6 +14,18 @@ public sealed class EarlyStopping(string monitor = "val_loss", int patience = 3,
     public override void OnTrainBegin(TrainingContext ctx) { _best = Max ? double.NegativeInfinity : double.PositiveInfinity; _wait = 0; }
 
     /// <inheritdoc/>
+    /// <remarks>The best value and the epochs waited; the best weights of <c>restoreBestWeights</c> are not kept across a resume.</remarks>
+    public override string? SaveState() => FormattableString.Invariant($"{_best:R};{_wait}");
+
+    /// <inheritdoc/>
+    public override void RestoreState(string state)
+    {
+        var parts = state.Split(';');
+        _best = double.Parse(parts[0], CultureInfo.InvariantCulture);
+        _wait = int.Parse(parts[1], CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc/>
     public override void OnEpochEnd(TrainingContext ctx, EpochRecord r)
     {
         double v = Monitored(r, monitor);
@@ -50,6 +62,12 @@ public sealed class TerminateOnNaN : Callback
 public sealed class ModelCheckpoint(string directory, string monitor = "val_loss", bool saveBestOnly = false, int everyEpochs = 1) : Callback
 {
     private double _best = double.NaN;
+
+    /// <inheritdoc/>
+    public override string? SaveState() => _best.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <inheritdoc/>
+    public override void RestoreState(string state) => _best = double.Parse(state, CultureInfo.InvariantCulture);
 
     /// <inheritdoc/>
     public override void OnEpochEnd(TrainingContext ctx, EpochRecord r)

@@ -26,6 +26,20 @@ public static class MetricsFiles
         return d;
     }
 
+    /// <summary>The epoch <see cref="Flatten"/> made (the inverse, for histories stored with checkpoints).</summary>
+    public static EpochRecord Unflatten(IReadOnlyDictionary<string, double?> d)
+    {
+        double Get(string k) => d.TryGetValue(k, out var v) && v is double x ? x : double.NaN;
+        var fixedKeys = new HashSet<string> { "epoch", "seconds", "train_loss", "val_loss", "lr", "samples_per_second" };
+        return new EpochRecord
+        {
+            Epoch = (int)Get("epoch"), Seconds = Get("seconds"), TrainLoss = Get("train_loss"), ValLoss = d.GetValueOrDefault("val_loss"),
+            LearningRate = Get("lr"), SamplesPerSecond = Get("samples_per_second"),
+            TrainMetrics = d.Where(kv => !fixedKeys.Contains(kv.Key) && kv.Key.StartsWith("train_")).ToDictionary(kv => kv.Key[6..], kv => kv.Value ?? double.NaN),
+            ValMetrics = d.Where(kv => !fixedKeys.Contains(kv.Key) && kv.Key.StartsWith("val_")).ToDictionary(kv => kv.Key[4..], kv => kv.Value ?? double.NaN),
+        };
+    }
+
     /// <summary>Writes the epochs and summary values as JSON (atomically).</summary>
     public static void WriteJson(string path, IReadOnlyList<EpochRecord> epochs, IReadOnlyDictionary<string, object>? summary)
     {
