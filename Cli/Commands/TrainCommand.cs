@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using OnnxKit.Losses;
 using OnnxKit.Training.Callbacks;
+using OnnxKit.Training.Checkpoints;
 using OnnxKit.Training.Data;
 using OnnxKit.Training.Fit;
 using OnnxKit.Training.Metrics;
@@ -42,8 +43,11 @@ internal static class TrainCommand
             DefaultValueFactory = _ => "standardize",
         };
 
+        var numClasses = new Option<int?>("--num-classes") { Description = "number of classes of a CSV's whole-number labels (needed above 10,000; labels outside [0, N) are refused)" };
+        var stopOnDivergence = new Option<bool>("--stop-on-divergence") { Description = "stop (exit code 3) when the loss stays above 100× the first epoch's for 50 steps, instead of only warning" };
+
         var cmd = new Command("train", "Train a model on a dataset; writes artifacts, model.onnx, metrics.json/csv and plots.")
-        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize };
+        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence };
         cmd.SetAction(pr =>
         {
             string arch = pr.GetValue(model)!;
@@ -51,7 +55,7 @@ internal static class TrainCommand
             string dir = pr.GetValue(outDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
             return Run(new TrainRequest(arch, pr.GetValue(dataset)!, pr.GetValue(epochs) ?? recipe.Epochs, pr.GetValue(batch) ?? recipe.BatchSize,
                 pr.GetValue(optimizer)!, pr.GetValue(lr) ?? recipe.Lr, pr.GetValue(schedule) ?? recipe.Schedule, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit), pr.GetValue(threads),
-                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!));
+                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence)));
         });
         return cmd;
     }
@@ -74,7 +78,7 @@ internal static class TrainCommand
 
     internal sealed record TrainRequest(string Model, string Dataset, int Epochs, int BatchSize, string Optimizer, double Lr, string Schedule,
         string Device, string OutDir, int Seed, double ValidationSplit, int Threads, string? Resume, int CheckpointEvery, bool Plain,
-        string Normalize = "standardize");
+        string Normalize = "standardize", int? NumClasses = null, bool StopOnDivergence = false);
 
     /// <summary>
     /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()), fitted on the
@@ -105,7 +109,16 @@ internal static class TrainCommand
         if (r.Epochs < 1) throw new CliException($"--epochs must be at least 1, got {r.Epochs}");
         if (r.BatchSize < 1) throw new CliException($"--batch-size must be at least 1, got {r.BatchSize}");
         if (!(r.ValidationSplit >= 0 && r.ValidationSplit < 1)) throw new CliException($"--validation-split must lie in [0, 1), got {r.ValidationSplit.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
-        var splits = DatasetCatalog.Load(r.Dataset);
+        if (r.NumClasses is < 1) throw new CliException($"--num-classes must be at least 1, got {r.NumClasses}");
+        if (File.Exists(r.OutDir)) throw new CliException($"--out '{r.OutDir}' is an existing file; expected a folder (new or existing)");
+        if (r.Resume is not null && !File.Exists(r.Resume)) throw new CliException($"--resume: checkpoint '{r.Resume}' does not exist");
+        // Checked before any data is read: a session option ORT would refuse only when training starts.
+        try { using var probe = new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device }.ToSessionOptions(); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException) { throw new CliException($"--device: {e.Message}"); }
+        if (r.Normalize.ToLowerInvariant() is not ("standardize" or "none")) throw new CliException($"--normalize must be 'standardize' or 'none', got '{r.Normalize}'");
+        if (!Zoo.Names.Contains(r.Model.ToLowerInvariant())) throw new CliException($"unknown architecture '{r.Model}': expected one of {string.Join(", ", Zoo.Names)}");
+        var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
+        var splits = DatasetCatalog.Load(r.Dataset, r.NumClasses);
         var train = splits.Train;
         int classes = train.NumClasses;
         // Validation is held out of the training split (the test split is evaluated once, at the end), before anything
@@ -118,7 +131,6 @@ internal static class TrainCommand
         }
         var inputLayer = InputNormalization(r.Normalize, train);
         var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed, inputLayer);
-        var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
         var metadata = new Dictionary<string, string>
         {
             ["labels"] = JsonSerializer.Serialize(train.ClassNames),
@@ -134,7 +146,19 @@ internal static class TrainCommand
                 mean = inputLayer.Mean, std = inputLayer.Std, per = train.SampleShape.Length == 1 ? "feature" : train.SampleShape.Length == 3 ? "channel" : "input",
                 fitted_on = "training split", inside_model = true,
             });
+        bool createdOut = !Directory.Exists(r.OutDir);
         Directory.CreateDirectory(r.OutDir);
+        try { return Train(r, train, validation, splits, network, optimizer, metadata, classes); }
+        catch when (createdOut && !Directory.EnumerateFileSystemEntries(r.OutDir).Any())
+        {
+            Directory.Delete(r.OutDir);
+            throw;
+        }
+    }
+
+    private static int Train(TrainRequest r, TensorDataset train, TensorDataset validation, DatasetSplits splits, OnnxKit.Modules.Module network,
+        OnnxKit.Training.Optimizers.Optimizer optimizer, Dictionary<string, string> metadata, int classes)
+    {
         bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
         using var spectre = live ? new SpectreProgressReporter() : null;
         IProgressReporter progress = spectre is not null ? spectre : new PlainProgressReporter(Console.Out);
@@ -144,16 +168,25 @@ internal static class TrainCommand
             new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device });
         foreach (var kv in metadata) learner.Metadata[kv.Key] = kv.Value;
         string checkpoint = Path.Combine(r.OutDir, "last.safetensors");
+        var nanGuard = new TerminateOnNaN();
+        var divergence = new DivergenceMonitor(msg => progress.Message($"warning: {msg}"), r.StopOnDivergence);
         var sw = Stopwatch.StartNew();
         var history = learner.Fit(train, new FitOptions
         {
             Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = validation,
             Schedule = ScheduleCatalog.Create(r.Schedule, r.Lr, r.Epochs, (train.Count + r.BatchSize - 1) / r.BatchSize),
             Progress = progress, ResumeFrom = r.Resume, CheckpointEverySteps = r.CheckpointEvery, CheckpointPath = checkpoint,
-            Callbacks = [new TerminateOnNaN(), new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],
+            Callbacks = [nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],
         });
         double trainSeconds = sw.Elapsed.TotalSeconds;
-        learner.SaveCheckpoint(checkpoint);
+        bool diverged = nanGuard.Triggered || (r.StopOnDivergence && divergence.Triggered);
+        if (nanGuard.Triggered)
+        {
+            // Keep and export the last finite weights: those of last.safetensors, or the initial ones.
+            if (File.Exists(checkpoint)) learner.Session!.LoadState(SafeTensors.Read(checkpoint).Tensors.ToDictionary(t => t.Name));
+            else learner.Session!.LoadState(learner.Artifacts!.InitialState);
+        }
+        else learner.SaveCheckpoint(checkpoint);
 
         var test = learner.Evaluate(splits.Test);
         learner.Artifacts!.Save(Path.Combine(r.OutDir, "artifacts"));
@@ -172,6 +205,12 @@ internal static class TrainCommand
         if (test.Confusion is not null) Plots.ConfusionMatrixPng(Path.Combine(r.OutDir, "confusion_matrix.png"), test.Confusion, train.ClassNames);
         progress.Message($"test loss {test.Loss:F4}" + string.Concat(test.Metrics.Select(kv => $"  test {kv.Key} {kv.Value:F4}")));
         progress.Message($"wrote {Path.Combine(r.OutDir, "model.onnx")}, artifacts/, metrics.json, metrics.csv, learning_curves.png, confusion_matrix.png");
+        if (diverged)
+        {
+            Console.Error.WriteLine($"onnxkit: training diverged ({history.StopReason}); {Path.Combine(r.OutDir, "model.onnx")} holds the last finite weights" +
+                (File.Exists(checkpoint) ? $" ({Path.GetFileName(checkpoint)})" : " (the initial ones)") + "; try a lower --lr or --optimizer adam");
+            return ExitCodes.Diverged;
+        }
         return 0;
     }
 }

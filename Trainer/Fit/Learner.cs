@@ -196,7 +196,7 @@ public sealed class Learner : IDisposable
                 double elapsed = sw.Elapsed.TotalSeconds;
                 progress.Batch(s + 1, steps, (s + 1 - firstStep) * (double)bs / Math.Max(elapsed, 1e-9), lossSum / seen,
                     Metrics.ToDictionary(m => m.Name, m => m.Result()), TimeSpan.FromSeconds(elapsed / (s + 1 - firstStep) * (steps - s - 1)));
-                if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null)
+                if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null && float.IsFinite(loss))
                     SaveCheckpoint(options.CheckpointPath);
             }
             double seconds = sw.Elapsed.TotalSeconds;

@@ -44,14 +44,16 @@ public static class MetricsFiles
     public static void WriteJson(string path, IReadOnlyList<EpochRecord> epochs, IReadOnlyDictionary<string, object>? summary)
     {
         var root = new JsonObject { ["epochs"] = new JsonArray(epochs.Select(e => (JsonNode)ToJson(Flatten(e))).ToArray()) };
-        if (summary is not null) foreach (var kv in summary) root[kv.Key] = JsonSerializer.SerializeToNode(kv.Value);
+        if (summary is not null)
+            foreach (var kv in summary) root[kv.Key] = kv.Value is double x && !double.IsFinite(x) ? null : JsonSerializer.SerializeToNode(kv.Value);
         AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private static JsonObject ToJson(Dictionary<string, double?> d)
     {
         var o = new JsonObject();
-        foreach (var kv in d) o[kv.Key] = kv.Value is double v ? (kv.Key == "epoch" ? JsonValue.Create((int)v) : JsonValue.Create(v)) : null;
+        // JSON has no NaN or infinity: a diverged value is written as null.
+        foreach (var kv in d) o[kv.Key] = kv.Value is double v && double.IsFinite(v) ? (kv.Key == "epoch" ? JsonValue.Create((int)v) : JsonValue.Create(v)) : null;
         return o;
     }
 
