@@ -16,17 +16,33 @@ internal static class Program
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(FinetuneCommand.Create());
+        var verbose = new Option<bool>("--verbose") { Description = "print the stack trace of an internal error", Recursive = true };
+        root.Options.Add(verbose);
+        // Our handler, not System.CommandLine's. Exit codes: 0 success, 2 bad usage or data (one line), 3 training
+        // diverged (one line), 1 internal error (one line; the stack trace with --verbose).
         try
         {
-            // Our handler, not System.CommandLine's: user errors are one line without a stack trace.
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is CliException or IR.OnnxModelException or InvalidDataException or FileNotFoundException or FormatException)
+        catch (Exception e) when (e is CliException or IR.OnnxModelException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
+            or FormatException or ArgumentException)
         {
             Console.Error.WriteLine($"onnxkit: {e.Message}");
             return 2;
         }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"onnxkit: internal error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}" + (args.Contains("--verbose") ? "" : " (--verbose for the stack trace)"));
+            if (args.Contains("--verbose")) Console.Error.WriteLine(e);
+            return 1;
+        }
     }
+}
+
+/// <summary>Exit code of a run whose training diverged (non-finite loss, or a blow-up with --stop-on-divergence).</summary>
+internal static class ExitCodes
+{
+    public const int Diverged = 3;
 }
 
 /// <summary>A user error the CLI reports as one line (exit code 2), without a stack trace.</summary>

@@ -46,7 +46,7 @@ internal static class OptimizerCatalog
 /// <summary>Datasets by command-line name or path.</summary>
 internal static class DatasetCatalog
 {
-    public static DatasetSplits Load(string name)
+    public static DatasetSplits Load(string name, int? numClasses = null)
     {
         try
         {
@@ -57,7 +57,7 @@ internal static class DatasetCatalog
                 "kmnist" => Datasets.Kmnist(),
                 "cifar10" or "cifar-10" => Datasets.Cifar10(),
                 _ when File.Exists(name) && (name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase)) =>
-                    SplitOff(Datasets.FromCsv(name)),
+                    SplitOff(Datasets.FromCsv(name, new CsvOptions { NumClasses = numClasses })),
                 _ when Directory.Exists(name) => SplitOff(Datasets.FromImageFolder(name)),
                 _ => throw new CliException($"unknown dataset '{name}': expected fashion-mnist, mnist, kmnist, cifar10, a .csv/.tsv file or an image folder"),
             };

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using OnnxKit.Losses;
 using OnnxKit.Training.Callbacks;
+using OnnxKit.Training.Checkpoints;
 using OnnxKit.Training.Data;
 using OnnxKit.Training.Fit;
 using OnnxKit.Training.Metrics;
@@ -27,7 +28,11 @@ internal static class TrainCommand
         var device = CommonOptions.Device();
         var outDir = CommonOptions.Out("output folder (default runs/<timestamp>/)");
         var seed = new Option<int>("--seed") { Description = "seed of weights and data order", DefaultValueFactory = _ => 0 };
-        var valSplit = new Option<double>("--validation-split") { Description = "fraction of training data held out for validation (default: validate on the test split)", DefaultValueFactory = _ => 0 };
+        var valSplit = new Option<double>("--validation-split")
+        {
+            Description = "fraction of the training data held out (seeded, stratified by class) to validate each epoch and choose best.safetensors; the test split is evaluated once at the end. 0: validate on the test split",
+            DefaultValueFactory = _ => 0.1,
+        };
         var threads = CommonOptions.Threads();
         var resume = new Option<string?>("--resume") { Description = "continue from a checkpoint written by a previous run (its last.safetensors)" };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "also checkpoint every N steps (0: only at epoch ends)", DefaultValueFactory = _ => 0 };
@@ -38,8 +43,11 @@ internal static class TrainCommand
             DefaultValueFactory = _ => "standardize",
         };
 
+        var numClasses = new Option<int?>("--num-classes") { Description = "number of classes of a CSV's whole-number labels (needed above 10,000; labels outside [0, N) are refused)" };
+        var stopOnDivergence = new Option<bool>("--stop-on-divergence") { Description = "stop (exit code 3) when the loss stays above 100× the first epoch's for 50 steps, instead of only warning" };
+
         var cmd = new Command("train", "Train a model on a dataset; writes artifacts, model.onnx, metrics.json/csv and plots.")
-        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize };
+        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence };
         var privacy = new PrivacyOptions();
         privacy.AddTo(cmd);
         cmd.SetAction(pr =>
@@ -49,7 +57,7 @@ internal static class TrainCommand
             string dir = pr.GetValue(outDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
             return Run(new TrainRequest(arch, pr.GetValue(dataset)!, pr.GetValue(epochs) ?? recipe.Epochs, pr.GetValue(batch) ?? recipe.BatchSize,
                 pr.GetValue(optimizer)!, pr.GetValue(lr) ?? recipe.Lr, pr.GetValue(schedule) ?? recipe.Schedule, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit), pr.GetValue(threads),
-                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, privacy.Read(pr)));
+                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence), privacy.Read(pr)));
         });
         return cmd;
     }
@@ -73,12 +81,13 @@ internal static class TrainCommand
 
     internal sealed record TrainRequest(string Model, string Dataset, int Epochs, int BatchSize, string Optimizer, double Lr, string Schedule,
         string Device, string OutDir, int Seed, double ValidationSplit, int Threads, string? Resume, int CheckpointEvery, bool Plain,
-        string Normalize = "standardize", PrivacyRequest? Privacy = null);
+        string Normalize = "standardize", int? NumClasses = null, bool StopOnDivergence = false, PrivacyRequest? Privacy = null);
 
     /// <summary>
-    /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()): per-channel
-    /// mean and std of the training split, so the network sees centred inputs of unit variance — Adam then converges
-    /// noticeably faster than on raw [0,1] pixels (measured in bench/RESULTS.md).
+    /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()), fitted on the
+    /// training part: images get one mean and std per channel (grey [H, W] images one over all pixels), feature
+    /// vectors one per feature (as scikit-learn's StandardScaler; a constant feature gets std 1), so the network sees
+    /// centred inputs of unit variance — measured in bench/RESULTS.md.
     /// </summary>
     private static OnnxKit.Layers.Normalization? InputNormalization(string mode, TensorDataset train)
     {
@@ -86,24 +95,46 @@ internal static class TrainCommand
         {
             case "none": return null;
             case "standardize":
-                // Images [C, H, W] get one statistic per channel; grey images [H, W] and feature vectors one over everything.
-                var (mean, std) = Standardize.Moments(train, train.SampleShape.Length == 3 ? train.SampleShape[0] : 1);
+                int groups = train.SampleShape.Length switch { 1 => train.SampleShape[0], 3 => train.SampleShape[0], _ => 1 };
+                var (mean, std) = Standardize.Moments(train, groups);
                 return new OnnxKit.Layers.Normalization(mean, std);
             default: throw new CliException($"--normalize must be 'standardize' or 'none', got '{mode}'");
         }
     }
+
+    /// <summary>What the model expects as input, for its metadata: pixels scaled to [0,1] for images, features as read otherwise.</summary>
+    private static string InputScale(TensorDataset train) => train.SampleShape.Length >= 2
+        ? "1/255 (pixels scaled to [0,1])"
+        : "1 (feature values as read from the file)";
 
     internal static int Run(TrainRequest r)
     {
         if (r.Epochs < 1) throw new CliException($"--epochs must be at least 1, got {r.Epochs}");
         if (r.BatchSize < 1) throw new CliException($"--batch-size must be at least 1, got {r.BatchSize}");
         CommonOptions.RequireDevice(r.Device);
-        var splits = DatasetCatalog.Load(r.Dataset);
+        if (!(r.ValidationSplit >= 0 && r.ValidationSplit < 1)) throw new CliException($"--validation-split must lie in [0, 1), got {r.ValidationSplit.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        if (r.NumClasses is < 1) throw new CliException($"--num-classes must be at least 1, got {r.NumClasses}");
+        if (File.Exists(r.OutDir)) throw new CliException($"--out '{r.OutDir}' is an existing file; expected a folder (new or existing)");
+        if (r.Resume is not null && !File.Exists(r.Resume)) throw new CliException($"--resume: checkpoint '{r.Resume}' does not exist");
+        // Checked before any data is read: a session option ORT would refuse only when training starts.
+        try { using var probe = new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device }.ToSessionOptions(); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException) { throw new CliException($"--device: {e.Message}"); }
+        if (r.Normalize.ToLowerInvariant() is not ("standardize" or "none")) throw new CliException($"--normalize must be 'standardize' or 'none', got '{r.Normalize}'");
+        if (!Zoo.Names.Contains(r.Model.ToLowerInvariant())) throw new CliException($"unknown architecture '{r.Model}': expected one of {string.Join(", ", Zoo.Names)}");
+        var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
+        var splits = DatasetCatalog.Load(r.Dataset, r.NumClasses);
         var train = splits.Train;
         int classes = train.NumClasses;
+        // Validation is held out of the training split (the test split is evaluated once, at the end), before anything
+        // is fitted on the training data.
+        var validation = splits.Test;
+        if (r.ValidationSplit > 0)
+        {
+            var held = StratifiedSplit.Split(train, r.ValidationSplit, r.Seed);
+            train = held.Train; validation = held.Validation;
+        }
         var inputLayer = InputNormalization(r.Normalize, train);
         var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed, inputLayer);
-        var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
         int stepsPerEpoch = (train.Count + r.BatchSize - 1) / r.BatchSize;
         var privacy = r.Privacy is null ? null : PrivacyOptions.Plan(r.Privacy, train.Count, r.BatchSize, r.Epochs, stepsPerEpoch);
         if (privacy is not null) optimizer = PrivacyOptions.Wrap(optimizer, privacy, r.BatchSize, r.Seed);
@@ -112,13 +143,29 @@ internal static class TrainCommand
             ["labels"] = JsonSerializer.Serialize(train.ClassNames),
             ["architecture"] = r.Model,
             ["dataset"] = r.Dataset,
-            ["input_scale"] = "1/255 (pixels scaled to [0,1])",
+            ["input_scale"] = InputScale(train),
         };
-        // Informational only: the standardisation is a layer of the graph, so clients still send [0,1] pixels
+        // Informational only: the standardisation is a layer of the graph, so clients still send the input as read
         // (the "normalization" key would ask servers to apply it a second time).
         if (inputLayer is not null)
-            metadata["input_standardization"] = JsonSerializer.Serialize(new { mean = inputLayer.Mean, std = inputLayer.Std, fitted_on = "training split", inside_model = true });
+            metadata["input_standardization"] = JsonSerializer.Serialize(new
+            {
+                mean = inputLayer.Mean, std = inputLayer.Std, per = train.SampleShape.Length == 1 ? "feature" : train.SampleShape.Length == 3 ? "channel" : "input",
+                fitted_on = "training split", inside_model = true,
+            });
+        bool createdOut = !Directory.Exists(r.OutDir);
         Directory.CreateDirectory(r.OutDir);
+        try { return Train(r, train, validation, splits, network, optimizer, metadata, classes, privacy, stepsPerEpoch); }
+        catch when (createdOut && !Directory.EnumerateFileSystemEntries(r.OutDir).Any())
+        {
+            Directory.Delete(r.OutDir);
+            throw;
+        }
+    }
+
+    private static int Train(TrainRequest r, TensorDataset train, TensorDataset validation, DatasetSplits splits, OnnxKit.Modules.Module network,
+        OnnxKit.Training.Optimizers.Optimizer optimizer, Dictionary<string, string> metadata, int classes, OnnxKit.Training.Privacy.PrivacyBudget? privacy, int stepsPerEpoch)
+    {
         bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
         using var spectre = live ? new SpectreProgressReporter() : null;
         IProgressReporter progress = spectre is not null ? spectre : new PlainProgressReporter(Console.Out);
@@ -127,8 +174,9 @@ internal static class TrainCommand
         using var learner = new Learner(network, optimizer, OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
             new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device });
         foreach (var kv in metadata) learner.Metadata[kv.Key] = kv.Value;
-        var validation = r.ValidationSplit > 0 ? null : splits.Test;
         string checkpoint = Path.Combine(r.OutDir, "last.safetensors");
+        var nanGuard = new TerminateOnNaN();
+        var divergence = new DivergenceMonitor(msg => progress.Message($"warning: {msg}"), r.StopOnDivergence);
         var sw = Stopwatch.StartNew();
         if (privacy is not null)
             progress.Message($"DP-SGD: noise multiplier {privacy.NoiseMultiplier:G4}, clip {privacy.MaxGradNorm}, Poisson rate {privacy.SampleRate:G4}, ε = {privacy.EpsilonAfter((long)r.Epochs * stepsPerEpoch):G4} at δ = {privacy.Delta} after {r.Epochs} epochs");
@@ -137,17 +185,24 @@ internal static class TrainCommand
         {
         history = learner.Fit(train, new FitOptions
         {
-            Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = validation, ValidationSplit = r.ValidationSplit,
+            Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = validation,
             Schedule = ScheduleCatalog.Create(r.Schedule, r.Lr, r.Epochs, (train.Count + r.BatchSize - 1) / r.BatchSize),
             Progress = progress, ResumeFrom = r.Resume, CheckpointEverySteps = r.CheckpointEvery, CheckpointPath = checkpoint,
-            Callbacks = privacy is null ? [new TerminateOnNaN(), new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")]
-                : [privacy, new TerminateOnNaN(), new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],
+            Callbacks = privacy is null ? [nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")]
+                : [privacy, nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],
             Sampler = privacy is null ? null : new OnnxKit.Training.Privacy.PoissonSampler(privacy.SampleRate, (ulong)r.Seed),
         });
         }
         catch (NotSupportedException e) when (privacy is not null) { throw new CliException(e.Message); }
         double trainSeconds = sw.Elapsed.TotalSeconds;
-        learner.SaveCheckpoint(checkpoint);
+        bool diverged = nanGuard.Triggered || (r.StopOnDivergence && divergence.Triggered);
+        if (nanGuard.Triggered)
+        {
+            // Keep and export the last finite weights: those of last.safetensors, or the initial ones.
+            if (File.Exists(checkpoint)) learner.Session!.LoadState(SafeTensors.Read(checkpoint).Tensors.ToDictionary(t => t.Name));
+            else learner.Session!.LoadState(learner.Artifacts!.InitialState);
+        }
+        else learner.SaveCheckpoint(checkpoint);
 
         var test = learner.Evaluate(splits.Test);
         learner.Artifacts!.Save(Path.Combine(r.OutDir, "artifacts"));
@@ -167,6 +222,12 @@ internal static class TrainCommand
         if (test.Confusion is not null) Plots.ConfusionMatrixPng(Path.Combine(r.OutDir, "confusion_matrix.png"), test.Confusion, train.ClassNames);
         progress.Message($"test loss {test.Loss:F4}" + string.Concat(test.Metrics.Select(kv => $"  test {kv.Key} {kv.Value:F4}")));
         progress.Message($"wrote {Path.Combine(r.OutDir, "model.onnx")}, artifacts/, metrics.json, metrics.csv, learning_curves.png, confusion_matrix.png");
+        if (diverged)
+        {
+            Console.Error.WriteLine($"onnxkit: training diverged ({history.StopReason}); {Path.Combine(r.OutDir, "model.onnx")} holds the last finite weights" +
+                (File.Exists(checkpoint) ? $" ({Path.GetFileName(checkpoint)})" : " (the initial ones)") + "; try a lower --lr or --optimizer adam");
+            return ExitCodes.Diverged;
+        }
         return 0;
     }
 }

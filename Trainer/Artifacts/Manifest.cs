@@ -43,7 +43,7 @@ public sealed record Manifest
     /// <summary>Format identifier.</summary>
     [JsonPropertyName("format")] public string Format { get; init; } = "onnxkit-training-artifacts";
     /// <summary>Format version.</summary>
-    [JsonPropertyName("version")] public int Version { get; init; } = 1;
+    [JsonPropertyName("version")] public int Version { get; init; } = 2;
     /// <summary>The fused forward + loss + backward + update graph.</summary>
     [JsonPropertyName("train_step")] public string TrainStep { get; init; } = "train_step.onnx";
     /// <summary>Forward + loss with parameters as inputs (no update).</summary>
@@ -58,7 +58,7 @@ public sealed record Manifest
     [JsonPropertyName("checkpoint")] public string Checkpoint { get; init; } = "checkpoint.safetensors";
     /// <summary>Batch inputs (features, target).</summary>
     [JsonPropertyName("batch_inputs")] public required TensorSpec[] BatchInputs { get; init; }
-    /// <summary>Float32 scalar inputs fed every step, in order (learning rate, bias corrections …).</summary>
+    /// <summary>Float32 scalar inputs fed every step besides the batch: <c>["lr"]</c>, the learning rate (version 1 also listed host-computed bias corrections).</summary>
     [JsonPropertyName("step_scalars")] public required string[] StepScalars { get; init; }
     /// <summary>State carried from step to step.</summary>
     [JsonPropertyName("state")] public required StateSpec[] State { get; init; }

@@ -51,91 +51,97 @@ public sealed class TrainingArtifacts
     }
 
     /// <summary>Builds the artifacts for <paramref name="model"/> fed tensors of <paramref name="inputType"/> (first dimension the batch).</summary>
+    /// <remarks>
+    /// The model is built twice, once per behaviour: in training behaviour (Dropout on, BatchNorm on batch statistics)
+    /// with its loss and gradients, from which <c>gradients.onnx</c> (gradients as outputs) and <c>train_step.onnx</c>
+    /// (the optimizer update appended) are derived; in inference behaviour with its loss, which is <c>eval.onnx</c> and,
+    /// cut down to the model output, <c>inference.onnx</c>. In the train step, Dropout masks are drawn from the
+    /// optimizer's step counter (<see cref="StepSeededDropout"/>), so a checkpoint fixes them for a resumed run.
+    /// </remarks>
     public static TrainingArtifacts Create(Module model, TensorType inputType, Loss loss, Optimizer optimizer, Options? options = null)
     {
         options ??= new Options();
-        // ---- train step ----
+        // ---- training behaviour: forward, loss and gradients, built once ----
         var g = new GraphBuilder("train_step", options.Opset) { Training = true };
-        var x = g.Input(InputName, inputType);
-        var y = model.Call(x);
+        var y = model.Call(g.Input(InputName, inputType));
         // Layers size their weights from the first input they see, so the parameter list is complete only now.
         var trainable = model.Parameters().Where(p => p.Trainable && g.Has(p.FullName)).ToList();
         if (trainable.Count == 0)
             throw new InvalidOperationException(model.Parameters().Any(p => !p.IsBuffer)
                 ? $"model '{options.Name}' has no trainable parameters: every weight is frozen"
                 : $"model '{options.Name}' has no parameters to train");
-        var target = g.Input(TargetName, loss.TargetType(y.Type));
-        var lossValue = loss.Compute(y, target);
-        var grads = optimizer.TrainingGradients(g, lossValue, trainable.Select(p => p.FullName).ToList());
-        var scalars = optimizer.StepScalars.ToDictionary(s => s, s => g.Input(s, ElementType.Float32));
+        var targetType = loss.TargetType(y.Type);
+        var lossValue = loss.Compute(y, g.Input(TargetName, targetType));
+        var grads = Gradients.Build(g, lossValue, trainable.Select(p => p.FullName));
+        var buffers = model.Parameters().Where(p => p.IsBuffer && g.Has(p.FullName)).ToList();
+        g.Output(lossValue, "loss");
+        g.Output(y, "output");
+        // A buffer no training-mode layer updates is carried unchanged.
+        foreach (var b in buffers) g.Output(g.BufferUpdates.TryGetValue(b.FullName, out var u) ? u : Op.Identity(g[b.FullName]), b.FullName + ".next");
+        var gradOutputs = trainable.Select(p => g.Output(grads[p.FullName], p.FullName + ".grad").Name).ToHashSet();
+        var gradientsModel = DerivedGraphs.Copy(g.Build(), "gradients");
+
+        // ---- the train step: the same graph, the gradients fed to the optimizer instead of leaving it ----
+        g.Graph.Outputs.RemoveAll(o => gradOutputs.Contains(o.Name));
+        // The batch gradients by default (clipped); DP-SGD replaces them with its per-example clipped, noised sum
+        // (the batch gradients are then pruned from the train step).
+        var clipped = optimizer.TrainingGradients(g, lossValue, trainable.Select(p => p.FullName).ToList(), grads);
+        var step = optimizer.BeginStep(g);
         var state = new List<StateSpec>();
         var initial = new Dictionary<string, NamedTensor>();
-        var outputs = new List<(Value Value, string Name)>();
         foreach (var p in trainable)
         {
             var pv = g[p.FullName];
             var slots = optimizer.Slots.Select(s => g.Input($"{p.FullName}.{s.Name}", pv.Type)).ToList();
-            var upd = optimizer.Update(g, pv, grads[p.FullName], slots, scalars);
-            outputs.Add((upd.NewParam, p.FullName + ".next"));
+            var upd = optimizer.Update(g, pv, clipped[p.FullName], slots, step.Scalars);
+            g.Output(upd.NewParam, p.FullName + ".next");
             state.Add(Spec(p.FullName, "parameter", null, pv.Type));
             initial[p.FullName] = NamedTensor.FromFloats(p.FullName, p.Data, p.Shape);
             for (int k = 0; k < slots.Count; k++)
             {
                 string slotName = slots[k].Name;
-                outputs.Add((upd.NewState[k], slotName + ".next"));
+                g.Output(upd.NewState[k], slotName + ".next");
                 state.Add(Spec(slotName, "optimizer", p.FullName, pv.Type));
                 var fill = new float[p.Data.Length];
                 Array.Fill(fill, optimizer.Slots[k].InitialValue);
                 initial[slotName] = NamedTensor.FromFloats(slotName, fill, p.Shape);
             }
         }
-        foreach (var b in model.Parameters().Where(p => p.IsBuffer && g.Has(p.FullName)))
+        foreach (var b in buffers)
         {
-            var bv = g[b.FullName];
-            // A buffer no training-mode layer updates is carried unchanged.
-            var next = g.BufferUpdates.TryGetValue(b.FullName, out var u) ? u : Op.Identity(bv);
-            outputs.Add((next, b.FullName + ".next"));
-            state.Add(Spec(b.FullName, "buffer", null, bv.Type));
+            state.Add(Spec(b.FullName, "buffer", null, g[b.FullName].Type));
             initial[b.FullName] = NamedTensor.FromFloats(b.FullName, b.Data, b.Shape);
         }
-        g.Output(lossValue, "loss");
-        g.Output(y, "output");
-        foreach (var (v, name) in outputs) g.Output(v, name);
-        PromoteToInputs(g.Graph, state.Where(s => s.Kind != "optimizer").Select(s => s.Name));
+        foreach (var st in step.State)
+        {
+            g.Output(st.Next, st.Name + ".next");
+            state.Add(Spec(st.Name, "optimizer", null, st.Input.Type));
+            initial[st.Name] = st.Initial;
+        }
+        var modelState = state.Where(s => s.Kind != "optimizer").Select(s => s.Name).ToList();
+        StepSeededDropout.Apply(g, step.State[0].Input);
         var trainStep = g.Build();
+        PromoteToInputs(trainStep.Graph, modelState);
+        DerivedGraphs.Prune(trainStep.Graph);
         OutputIdentities.Remove(trainStep.Graph);
-
-        // ---- eval: same forward in inference behaviour, parameters and buffers as inputs ----
-        var ge = new GraphBuilder("eval", options.Opset);
-        var ye = model.Call(ge.Input(InputName, inputType));
-        var le = loss.Compute(ye, ge.Input(TargetName, loss.TargetType(ye.Type)));
-        ge.Output(le, "loss");
-        ge.Output(ye, "output");
-        PromoteToInputs(ge.Graph, state.Where(s => s.Kind != "optimizer" && ge.Has(s.Name)).Select(s => s.Name));
-        var eval = ge.Build();
-
-        // ---- split mode: gradients alone (to accumulate or all-reduce), then the optimizer graph ----
-        var gg = new GraphBuilder("gradients", options.Opset) { Training = true };
-        var yg = model.Call(gg.Input(InputName, inputType));
-        var lg = loss.Compute(yg, gg.Input(TargetName, loss.TargetType(yg.Type)));
-        var gradsOnly = Gradients.Build(gg, lg, trainable.Select(p => p.FullName));
-        gg.Output(lg, "loss");
-        gg.Output(yg, "output");
-        foreach (var p in trainable) gg.Output(gradsOnly[p.FullName], p.FullName + ".grad");
-        foreach (var sp in state.Where(s => s.Kind == "buffer"))
-            gg.Output(gg.BufferUpdates.TryGetValue(sp.Name, out var bu) ? bu : Op.Identity(gg[sp.Name]), sp.Next);
-        PromoteToInputs(gg.Graph, state.Where(s => s.Kind != "optimizer").Select(s => s.Name));
-        var gradientsModel = gg.Build();
+        PromoteToInputs(gradientsModel.Graph, modelState);
         OutputIdentities.Remove(gradientsModel.Graph);
         var optimizerModel = OptimizerGraph.Build(optimizer, trainable.Select(p => (p.FullName, p.Shape)).ToList());
         OutputIdentities.Remove(optimizerModel.Graph);
 
-        var inference = BuildInference(model, inputType, options);
+        // ---- inference behaviour: forward and loss, built once; inference.onnx is the forward part ----
+        var ge = new GraphBuilder("eval", options.Opset);
+        var ye = model.Call(ge.Input(InputName, inputType));
+        ge.Output(loss.Compute(ye, ge.Input(TargetName, loss.TargetType(ye.Type))), "loss");
+        ge.Output(ye, "output");
+        var eval = ge.Build();
+        var inference = InferenceFromEval(eval, options);
+        PromoteToInputs(eval.Graph, modelState.Where(ge.Has));
 
         var manifest = new Manifest
         {
-            BatchInputs = [Spec(InputName, inputType), Spec(TargetName, loss.TargetType(y.Type))],
-            StepScalars = optimizer.StepScalars.ToArray(),
+            BatchInputs = [Spec(InputName, inputType), Spec(TargetName, targetType)],
+            StepScalars = [Optimizer.LearningRateName],
             State = state.ToArray(),
             LossFunction = loss.Name,
             MinTrainingBatch = BatchNormOverSingleValues(model) is null ? 1 : 2,
@@ -152,7 +158,22 @@ public sealed class TrainingArtifacts
             TrainStep = trainStep, Eval = eval, Inference = inference, GradientsModel = gradientsModel, OptimizerModel = optimizerModel,
             Manifest = manifest, InitialState = initial,
         };
+    }
 
+    // The eval graph with its weights still initializers, cut down to the model output (and a Softmax head when asked).
+    private static OnnxModel InferenceFromEval(OnnxModel eval, Options options)
+    {
+        var m = DerivedGraphs.Copy(eval, options.Name);
+        m.Graph.Outputs.RemoveAll(o => o.Name != "output");
+        DerivedGraphs.Prune(m.Graph, InputName);
+        if (options.SoftmaxHead)
+        {
+            var producer = m.Graph.Producer("output")!;
+            producer.Outputs[producer.Outputs.IndexOf("output")] = "logits";
+            m.Graph.Nodes.Add(new Node("Softmax", ["logits"], ["output"], "softmax_head", attributes: [Attr.Int("axis", -1)]));
+        }
+        foreach (var kv in options.Metadata) m.Metadata[kv.Key] = kv.Value;
+        return m;
     }
 
     /// <summary>The inference graph of <paramref name="model"/> with its current weights as initializers.</summary>
@@ -221,6 +242,7 @@ public static class AtomicFile
     /// <summary>Writes text atomically.</summary>
     public static void WriteAllText(string path, string text)
     {
+        StaleTemporaries.Remove(Path.GetFullPath(path));
         string tmp = path + $".tmp{Environment.ProcessId}";
         try
         {

@@ -16,6 +16,13 @@ public abstract class Callback
     public virtual void OnEpochEnd(TrainingContext ctx, EpochRecord record) { }
     /// <summary>After the last epoch.</summary>
     public virtual void OnTrainEnd(TrainingContext ctx, History history) { }
+    /// <summary>
+    /// The callback's progress (e.g. the best value seen) as a string stored with each checkpoint, so that a resumed run
+    /// continues it; null (the default) for a callback without any.
+    /// </summary>
+    public virtual string? SaveState() => null;
+    /// <summary>Restores what <see cref="SaveState"/> returned (called on resume, after <see cref="OnTrainBegin"/>).</summary>
+    public virtual void RestoreState(string state) { }
 }
 
 /// <summary>What callbacks can see and change during training.</summary>

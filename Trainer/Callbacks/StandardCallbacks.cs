@@ -14,6 +14,18 @@ public sealed class EarlyStopping(string monitor = "val_loss", int patience = 3,
     public override void OnTrainBegin(TrainingContext ctx) { _best = Max ? double.NegativeInfinity : double.PositiveInfinity; _wait = 0; }
 
     /// <inheritdoc/>
+    /// <remarks>The best value and the epochs waited; the best weights of <c>restoreBestWeights</c> are not kept across a resume.</remarks>
+    public override string? SaveState() => FormattableString.Invariant($"{_best:R};{_wait}");
+
+    /// <inheritdoc/>
+    public override void RestoreState(string state)
+    {
+        var parts = state.Split(';');
+        _best = double.Parse(parts[0], CultureInfo.InvariantCulture);
+        _wait = int.Parse(parts[1], CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc/>
     public override void OnEpochEnd(TrainingContext ctx, EpochRecord r)
     {
         double v = Monitored(r, monitor);
@@ -39,10 +51,55 @@ public sealed class EarlyStopping(string monitor = "val_loss", int patience = 3,
 /// <summary>Stops training as soon as the loss is NaN or infinite (the weights would be garbage from then on).</summary>
 public sealed class TerminateOnNaN : Callback
 {
+    /// <summary>True once it has stopped a run.</summary>
+    public bool Triggered { get; private set; }
+
     /// <inheritdoc/>
     public override void OnBatchEnd(TrainingContext ctx, long step, float loss)
     {
-        if (!float.IsFinite(loss)) { ctx.StopTraining = true; ctx.StopReason = $"loss became {loss} at step {step}"; }
+        if (!float.IsFinite(loss)) { Triggered = true; ctx.StopTraining = true; ctx.StopReason = $"loss became {loss} at step {step}"; }
+    }
+}
+
+/// <summary>
+/// Watches for a finite blow-up: the batch loss above <c>factor</c> × the first epoch's mean loss for
+/// <c>steps</c> consecutive steps. Warns once through <c>warn</c>; with <c>stop</c> it also ends the run.
+/// </summary>
+public sealed class DivergenceMonitor(Action<string> warn, bool stop = false, double factor = 100, int steps = 50) : Callback
+{
+    private double _reference = double.NaN;
+    private int _above;
+    private bool _warned;
+
+    /// <summary>True once the blow-up was seen.</summary>
+    public bool Triggered => _warned;
+
+    /// <inheritdoc/>
+    public override void OnBatchEnd(TrainingContext ctx, long step, float loss)
+    {
+        if (double.IsNaN(_reference)) return;
+        _above = loss > factor * _reference ? _above + 1 : 0;
+        if (_above < steps || _warned) return;
+        _warned = true;
+        string what = $"the loss has stayed above {factor:G}× the first epoch's ({_reference:G4}) for {steps} steps (now {loss:G4} at step {step})";
+        warn(stop ? $"{what}: training diverged, stopping" : $"{what}: training is diverging; try a lower --lr (--stop-on-divergence stops such runs)");
+        if (stop) { ctx.StopTraining = true; ctx.StopReason = $"diverged: {what}"; }
+    }
+
+    /// <inheritdoc/>
+    public override void OnEpochEnd(TrainingContext ctx, EpochRecord r)
+    {
+        if (double.IsNaN(_reference) && double.IsFinite(r.TrainLoss) && r.TrainLoss > 0) _reference = r.TrainLoss;
+    }
+
+    /// <inheritdoc/>
+    public override string? SaveState() => FormattableString.Invariant($"{_reference:R};{_above};{_warned}");
+
+    /// <inheritdoc/>
+    public override void RestoreState(string state)
+    {
+        var p = state.Split(';');
+        _reference = double.Parse(p[0], CultureInfo.InvariantCulture); _above = int.Parse(p[1], CultureInfo.InvariantCulture); _warned = bool.Parse(p[2]);
     }
 }
 
@@ -52,8 +109,16 @@ public sealed class ModelCheckpoint(string directory, string monitor = "val_loss
     private double _best = double.NaN;
 
     /// <inheritdoc/>
+    public override string? SaveState() => _best.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <inheritdoc/>
+    public override void RestoreState(string state) => _best = double.Parse(state, CultureInfo.InvariantCulture);
+
+    /// <inheritdoc/>
     public override void OnEpochEnd(TrainingContext ctx, EpochRecord r)
     {
+        // A diverged epoch's weights are not worth keeping: last.safetensors stays the last finite checkpoint.
+        if (!double.IsFinite(r.TrainLoss)) return;
         Directory.CreateDirectory(directory);
         if (!saveBestOnly && r.Epoch % everyEpochs == 0) ctx.Learner.SaveCheckpoint(Path.Combine(directory, "last.safetensors"));
         double v;

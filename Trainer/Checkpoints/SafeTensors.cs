@@ -64,6 +64,7 @@ public static class SafeTensors
         int pad = (8 - headerBytes.Length % 8) % 8;
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        StaleTemporaries.Remove(full);
         string tmp = full + $".tmp{Environment.ProcessId}";
         try
         {

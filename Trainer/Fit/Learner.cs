@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using OnnxKit.IR;
 using OnnxKit.Losses;
 using OnnxKit.Modules;
@@ -24,7 +26,10 @@ public sealed record FitOptions
     public int BatchSize { get; init; } = 128;
     /// <summary>Validation data evaluated after each epoch (or use <see cref="ValidationSplit"/>).</summary>
     public TensorDataset? Validation { get; init; }
-    /// <summary>Fraction of the training data held out for validation when <see cref="Validation"/> is null.</summary>
+    /// <summary>
+    /// Fraction of the training data held out for validation when <see cref="Validation"/> is null (seeded by
+    /// <see cref="Seed"/>, stratified by class for class-labelled data; see <see cref="StratifiedSplit"/>). 0: none.
+    /// </summary>
     public double ValidationSplit { get; init; }
     /// <summary>Shuffle the training data every epoch.</summary>
     public bool Shuffle { get; init; } = true;
@@ -60,6 +65,13 @@ public sealed class Learner : IDisposable
     private int _epochDone;            // epochs completed (restored from checkpoints)
     private int _positionInEpoch;      // samples of the current epoch already consumed (restored from checkpoints)
     private int _seed;
+    // What the run depends on besides the session state, kept for SaveCheckpoint during Fit (see SaveCheckpoint).
+    private readonly List<EpochRecord> _history = [];
+    private double _epochLossSum;
+    private long _epochSeen;
+    private ILearningRateSchedule? _schedule;
+    private IReadOnlyList<Callback> _callbacks = [];
+    private Dictionary<string, string>? _restoredMetadata;
 
     /// <summary>The network.</summary>
     public Module Model { get; }
@@ -117,22 +129,38 @@ public sealed class Learner : IDisposable
         options ??= new FitOptions();
         if (options.BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "batchSize must be at least 1");
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "epochs must not be negative");
+        if (!(options.ValidationSplit >= 0 && options.ValidationSplit < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.ValidationSplit, $"ValidationSplit must lie in [0, 1), got {options.ValidationSplit}");
         var validation = options.Validation;
         if (validation is null && options.ValidationSplit > 0)
         {
-            var split = train.Split(1 - options.ValidationSplit, options.Seed);
+            var split = StratifiedSplit.Split(train, options.ValidationSplit, options.Seed);
             train = split.Train; validation = split.Validation;
         }
         Build(train.SampleShape);
         var session = Session!;
         _seed = options.Seed;
+        _history.Clear();
+        _epochLossSum = 0; _epochSeen = 0;
         if (options.ResumeFrom is not null) RestoreCheckpoint(options.ResumeFrom);
+        var restored = _restoredMetadata;
+        _restoredMetadata = null;
 
         var ctx = new TrainingContext(this);
         var history = new History();
+        history.Epochs.AddRange(_history);
         var progress = options.Progress ?? new SilentProgressReporter();
         var schedule = options.Schedule;
+        // A stateful schedule (ReduceLROnPlateau) continues from the checkpoint's state when it is of the same kind.
+        if (schedule is not null && restored?.GetValueOrDefault("schedule") is { } scheduleJson
+            && ScheduleState.FromJson(scheduleJson) is { } savedSchedule && savedSchedule.GetType() == schedule.State.GetType())
+            schedule = savedSchedule.Restore();
+        _schedule = schedule;
+        _callbacks = options.Callbacks;
         foreach (var cb in options.Callbacks) cb.OnTrainBegin(ctx);
+        if (restored is not null)
+            for (int i = 0; i < options.Callbacks.Count; i++)
+                if (restored.TryGetValue(CallbackKey(i, options.Callbacks[i]), out var cbState)) options.Callbacks[i].RestoreState(cbState);
 
         int n = train.Count, bs = options.BatchSize;
         int steps = options.DropLast ? n / bs : (n + bs - 1) / bs;
@@ -148,7 +176,8 @@ public sealed class Learner : IDisposable
             var plan = options.Sampler?.Batches(n, epoch, steps);
             foreach (var m in Metrics) m.Reset();
             progress.EpochStart(epoch, options.Epochs, steps);
-            double lossSum = 0; long seen = 0;
+            // A run resumed mid-epoch starts from the loss the saved run had summed so far in this epoch.
+            double lossSum = _positionInEpoch > 0 ? _epochLossSum : 0; long seen = _positionInEpoch > 0 ? _epochSeen : 0;
             var sw = Stopwatch.StartNew();
             int firstStep = _positionInEpoch / bs;
             for (int s = firstStep; s < steps && !ctx.StopTraining; s++)
@@ -171,13 +200,14 @@ public sealed class Learner : IDisposable
                 float loss = session.Step(count, lr);
                 if (plan is null) _positionInEpoch = start + count;
                 lossSum += loss * count; seen += count;
+                _epochLossSum = lossSum; _epochSeen = seen;
                 var outputs = session.LastOutput;
                 foreach (var m in Metrics) m.Update(outputs, targets, count, outSize);
                 foreach (var cb in options.Callbacks) cb.OnBatchEnd(ctx, session.StepCount, loss);
                 double elapsed = sw.Elapsed.TotalSeconds;
-                progress.Batch(s + 1, steps, seen / Math.Max(elapsed, 1e-9), lossSum / seen,
+                progress.Batch(s + 1, steps, (s + 1 - firstStep) * (double)bs / Math.Max(elapsed, 1e-9), lossSum / seen,
                     Metrics.ToDictionary(m => m.Name, m => m.Result()), TimeSpan.FromSeconds(elapsed / (s + 1 - firstStep) * (steps - s - 1)));
-                if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null)
+                if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null && float.IsFinite(loss))
                     SaveCheckpoint(options.CheckpointPath);
             }
             double seconds = sw.Elapsed.TotalSeconds;
@@ -196,6 +226,8 @@ public sealed class Learner : IDisposable
                 ValLoss = valLoss, ValMetrics = valMetrics, LearningRate = ctx.LearningRate, SamplesPerSecond = seen / Math.Max(seconds, 1e-9),
             };
             history.Epochs.Add(record);
+            _history.Add(record);
+            _epochLossSum = 0; _epochSeen = 0;
             if (schedule is ReduceLROnPlateau plateau) plateau.Report(record.ValLoss ?? record.TrainLoss);
             progress.EpochEnd(record);
             foreach (var cb in options.Callbacks) cb.OnEpochEnd(ctx, record);
@@ -272,18 +304,34 @@ public sealed class Learner : IDisposable
             if (state.TryGetValue(p.FullName, out var t)) p.Data = t.ToFloats();
     }
 
-    /// <summary>Saves parameters, optimizer state and the training position (epoch, step, data order) atomically.</summary>
+    /// <summary>
+    /// Saves, atomically, everything the run depends on: parameters, optimizer state and step counter (which is also the
+    /// position of the Dropout masks, drawn from it in the graph), the data position (epoch, sample, seed: the order
+    /// of an epoch depends only on them), the loss summed so far in the current epoch, the schedule's state
+    /// (ReduceLROnPlateau's), the callbacks' state (best values, patience) and the metrics history.
+    /// </summary>
     public void SaveCheckpoint(string path)
     {
         if (Session is null) throw new InvalidOperationException("nothing to checkpoint yet: call Fit (or Build) first");
-        Session.SaveCheckpoint(path, new Dictionary<string, string>
+        var meta = new Dictionary<string, string>
         {
             ["epoch_done"] = _epochDone.ToString(CultureInfo.InvariantCulture),
             ["position_in_epoch"] = _positionInEpoch.ToString(CultureInfo.InvariantCulture),
             ["seed"] = _seed.ToString(CultureInfo.InvariantCulture),
             ["optimizer"] = Optimizer.Name,
-        });
+            ["epoch_loss_sum"] = _epochLossSum.ToString("R", CultureInfo.InvariantCulture),
+            ["epoch_seen"] = _epochSeen.ToString(CultureInfo.InvariantCulture),
+            ["history"] = JsonSerializer.Serialize(_history.Select(MetricsFiles.Flatten), HistoryJson),
+        };
+        if (_schedule is not null) meta["schedule"] = _schedule.State.ToJson();
+        for (int i = 0; i < _callbacks.Count; i++)
+            if (_callbacks[i].SaveState() is { } st) meta[CallbackKey(i, _callbacks[i])] = st;
+        Session.SaveCheckpoint(path, meta);
     }
+
+    private static readonly JsonSerializerOptions HistoryJson = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private static string CallbackKey(int index, Callback cb) => $"callback.{index}.{cb.GetType().Name}";
 
     /// <summary>Restores what <see cref="SaveCheckpoint"/> wrote; the next Fit continues exactly where the saved run was.</summary>
     public void RestoreCheckpoint(string path)
@@ -295,6 +343,12 @@ public sealed class Learner : IDisposable
         _epochDone = int.Parse(meta.GetValueOrDefault("epoch_done", "0"), CultureInfo.InvariantCulture);
         _positionInEpoch = int.Parse(meta.GetValueOrDefault("position_in_epoch", "0"), CultureInfo.InvariantCulture);
         _seed = int.Parse(meta.GetValueOrDefault("seed", _seed.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        _epochLossSum = double.Parse(meta.GetValueOrDefault("epoch_loss_sum", "0"), CultureInfo.InvariantCulture);
+        _epochSeen = long.Parse(meta.GetValueOrDefault("epoch_seen", "0"), CultureInfo.InvariantCulture);
+        _history.Clear();
+        if (meta.TryGetValue("history", out var h))
+            _history.AddRange(JsonSerializer.Deserialize<List<Dictionary<string, double?>>>(h, HistoryJson)!.Select(MetricsFiles.Unflatten));
+        _restoredMetadata = meta;
     }
 
     // The order of epoch e depends only on (seed, e): a resumed run replays it exactly.

@@ -2,7 +2,7 @@ namespace OnnxKit.Training.Optimizers;
 
 /// <summary>
 /// Adagrad (<c>torch.optim.Adagrad</c>, PyTorch 1.13): the squared gradients are summed per element and divide the step.
-/// The decayed learning rate lr / (1 + (t − 1)·lr_decay) is the host-side step scalar <c>clr</c>.
+/// The decayed learning rate lr / (1 + (t − 1)·lr_decay) is the step scalar <c>clr</c>.
 /// </summary>
 public sealed class Adagrad : Optimizer
 {
@@ -29,10 +29,8 @@ public sealed class Adagrad : Optimizer
     /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => [new("sum", (float)InitialAccumulatorValue)];
     /// <inheritdoc/>
-    public override IReadOnlyList<string> StepScalars => ["clr"];
-
-    /// <inheritdoc/>
-    public override float[] StepScalarValues(long step, double lr) => F(lr / (1 + (step - 1) * LrDecay));
+    protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s) =>
+        new Dictionary<string, Value> { ["clr"] = s.LearningRate / (1.0 + (s.Step - 1.0) * LrDecay) };
 
     /// <inheritdoc/>
     public override ParamUpdate Update(GraphBuilder g, Value param, Value grad, IReadOnlyList<Value> state, IReadOnlyDictionary<string, Value> scalars)

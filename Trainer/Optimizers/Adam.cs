@@ -8,7 +8,7 @@ namespace OnnxKit.Training.Optimizers;
 /// The update is PyTorch's, p ← p − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε), arranged so that a step costs ten elementwise
 /// passes per parameter instead of thirteen (they dominate small models): the slots hold the moments divided by their
 /// EMA weights, m̃ = m/(1−β₁) and ṽ = v/(1−β₂), so m̃ ← β₁·m̃ + g and ṽ ← β₂·ṽ + g², and every constant factor moves into
-/// two host-side step scalars, p ← p − s·m̃/(√ṽ + e) with k = √((1−β₂)/(1−β₂ᵗ)), s = lr·(1−β₁)/((1−β₁ᵗ)·k) and
+/// two step scalars computed once per step in the graph, p ← p − s·m̃/(√ṽ + e) with k = √((1−β₂)/(1−β₂ᵗ)), s = lr·(1−β₁)/((1−β₁ᵗ)·k) and
 /// e = ε/k. The parameters follow PyTorch's to rounding; the slots are named <c>exp_avg_scaled</c> and
 /// <c>exp_avg_sq_scaled</c> (and <c>max_exp_avg_sq_scaled</c>) because they are not PyTorch's <c>exp_avg</c> values.
 /// </remarks>
@@ -45,16 +45,13 @@ public class Adam : Optimizer
         ? [new("exp_avg_scaled", 0f), new("exp_avg_sq_scaled", 0f), new("max_exp_avg_sq_scaled", 0f)]
         : [new("exp_avg_scaled", 0f), new("exp_avg_sq_scaled", 0f)];
     /// <inheritdoc/>
-    public override IReadOnlyList<string> StepScalars => DecoupledDecay
-        ? ["update_scale", "eps_scaled", "decay_factor"]
-        : ["update_scale", "eps_scaled"];
-
-    /// <inheritdoc/>
-    public override float[] StepScalarValues(long step, double lr)
+    protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s)
     {
-        double k = Math.Sqrt((1 - Beta2) / (1 - Math.Pow(Beta2, step)));
-        double scale = lr * (1 - Beta1) / ((1 - Math.Pow(Beta1, step)) * k);
-        return DecoupledDecay ? F(scale, Eps / k, 1 - lr * WeightDecay) : F(scale, Eps / k);
+        var k = Op.Sqrt(s.Constant(1 - Beta2) / (1.0 - s.Pow(Beta2, s.Step)));
+        var scale = s.LearningRate * (1 - Beta1) / ((1.0 - s.Pow(Beta1, s.Step)) * k);
+        var result = new Dictionary<string, Value> { ["update_scale"] = scale, ["eps_scaled"] = s.Constant(Eps) / k };
+        if (DecoupledDecay) result["decay_factor"] = 1.0 - s.LearningRate * WeightDecay;
+        return result;
     }
 
     /// <inheritdoc/>

@@ -2,7 +2,7 @@ namespace OnnxKit.Training.Optimizers;
 
 /// <summary>
 /// Adamax (<c>torch.optim.Adamax</c>, PyTorch 1.13): Adam with the infinity norm, u ← max(β₂·u, |g| + eps); the step
-/// lr / (1 − β₁ᵗ) is the host-side step scalar <c>clr</c>.
+/// lr / (1 − β₁ᵗ) is the step scalar <c>clr</c>.
 /// </summary>
 public sealed class Adamax : Optimizer
 {
@@ -29,10 +29,8 @@ public sealed class Adamax : Optimizer
     /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => [new("exp_avg", 0f), new("exp_inf", 0f)];
     /// <inheritdoc/>
-    public override IReadOnlyList<string> StepScalars => ["clr"];
-
-    /// <inheritdoc/>
-    public override float[] StepScalarValues(long step, double lr) => F(lr / (1 - Math.Pow(Beta1, step)));
+    protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s) =>
+        new Dictionary<string, Value> { ["clr"] = s.LearningRate / (1.0 - s.Pow(Beta1, s.Step)) };
 
     /// <inheritdoc/>
     public override ParamUpdate Update(GraphBuilder g, Value param, Value grad, IReadOnlyList<Value> state, IReadOnlyDictionary<string, Value> scalars)

@@ -27,10 +27,9 @@ public sealed class Lion : Optimizer
     /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => [new("exp_avg", 0f)];
     /// <inheritdoc/>
-    public override IReadOnlyList<string> StepScalars => ["lr", "decay_factor"];
+    protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s) =>
+        new Dictionary<string, Value> { ["lr"] = s.LearningRate, ["decay_factor"] = 1.0 - s.LearningRate * WeightDecay };
 
-    /// <inheritdoc/>
-    public override float[] StepScalarValues(long step, double lr) => F(lr, 1 - lr * WeightDecay);
 
     /// <inheritdoc/>
     public override ParamUpdate Update(GraphBuilder g, Value param, Value grad, IReadOnlyList<Value> state, IReadOnlyDictionary<string, Value> scalars)

@@ -1,17 +1,15 @@
+using OnnxKit.IR;
+
 namespace OnnxKit.Training.Optimizers;
 
 /// <summary>
 /// NAdam (<c>torch.optim.NAdam</c>, PyTorch 1.13): Adam with Nesterov momentum and the momentum schedule
-/// μₜ = β₁·(1 − ½·0.96^(t·ψ)). The product of the μ's, which PyTorch keeps as a float32 state tensor, is computed on the host
-/// the same way (float32), and the two step coefficients are step scalars. The update is the paper's (Dozat 2016) and
+/// μₜ = β₁·(1 − ½·0.96^(t·ψ)). The product of the μ's is, as in PyTorch, a float32 state tensor (the shared slot <c>mu_product</c>), and
+/// the two step coefficients are step scalars. The update is the paper's (Dozat 2016) and
 /// PyTorch ≥ 2.0's: PyTorch 1.13 multiplies μₜ into the next product twice, a bug fixed upstream, which is not reproduced.
 /// </summary>
 public sealed class NAdam : Optimizer
 {
-    private readonly object _cacheLock = new();
-    private long _cachedStep;
-    private float _cachedProduct = 1f;
-
     /// <summary>Creates the optimizer; the arguments and defaults are PyTorch's.</summary>
     public NAdam(double lr = 2e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, double momentumDecay = 4e-3) : base(lr)
     {
@@ -38,29 +36,25 @@ public sealed class NAdam : Optimizer
     /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => [new("exp_avg", 0f), new("exp_avg_sq", 0f)];
     /// <inheritdoc/>
-    public override IReadOnlyList<string> StepScalars => ["bias_correction2", "grad_coef", "exp_avg_coef"];
+    public override IReadOnlyList<SlotSpec> SharedSlots => [new("mu_product", 1f)];
 
-    private double Mu(long t) => Beta1 * (1.0 - 0.5 * Math.Pow(0.96, t * MomentumDecay));
-
-    /// <summary>∏_{i≤t} μᵢ accumulated in float32 as PyTorch does (cached, so consecutive steps cost O(1)).</summary>
-    private float MuProduct(long t)
-    {
-        lock (_cacheLock)
-        {
-            if (t < _cachedStep) { _cachedStep = 0; _cachedProduct = 1f; }
-            for (long i = _cachedStep + 1; i <= t; i++) _cachedProduct *= (float)Mu(i);
-            _cachedStep = t;
-            return _cachedProduct;
-        }
-    }
+    private Value Mu(StepScalarScope s, Value t) => (1.0 - s.Pow(0.96, t * MomentumDecay) * 0.5) * Beta1;
 
     /// <inheritdoc/>
-    public override float[] StepScalarValues(long step, double lr)
+    protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s)
     {
-        double mu = Mu(step), muNext = Mu(step + 1);
-        double product = MuProduct(step);
-        double productNext = product * muNext;
-        return F(1 - Math.Pow(Beta2, step), lr * (1 - mu) / (1 - product), lr * muNext / (1 - productNext));
+        var mu = Mu(s, s.Step);
+        var muNext = Mu(s, s.Step + 1.0);
+        // ∏_{i≤t} μᵢ accumulated in float32, as PyTorch keeps it.
+        var product = s.Shared[0] * Op.Cast(mu, ElementType.Float32);
+        s.NextShared[0] = product;
+        var productNext = Op.Cast(product, ElementType.Float64) * muNext;
+        return new Dictionary<string, Value>
+        {
+            ["bias_correction2"] = 1.0 - s.Pow(Beta2, s.Step),
+            ["grad_coef"] = s.LearningRate * (1.0 - mu) / (1.0 - Op.Cast(product, ElementType.Float64)),
+            ["exp_avg_coef"] = s.LearningRate * muNext / (1.0 - productNext),
+        };
     }
 
     /// <inheritdoc/>

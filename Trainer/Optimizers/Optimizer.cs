@@ -14,9 +14,10 @@ public sealed record ParamUpdate(Value NewParam, IReadOnlyList<Value> NewState);
 
 /// <summary>
 /// An optimizer written as ONNX nodes. The graph holds the update rule and the fixed hyper-parameters as constants;
-/// everything that changes from step to step (the scheduled learning rate, bias corrections, first-step flags) is a
-/// float32 scalar graph input whose value the host computes with <see cref="StepScalarValues"/>, so one graph serves
-/// every step and no constant is rebuilt per step.
+/// the learning rate is the one per-step graph input (<c>lr</c>, so a schedule stays on the host), and everything else
+/// that changes from step to step (bias corrections, first-step flags) is computed in the graph from a step counter
+/// kept in the optimizer state (<see cref="StepCounterName"/>). The graphs are therefore self-contained: any ONNX
+/// Runtime binding trains with them by feeding the batch and the learning rate.
 /// </summary>
 public abstract class Optimizer
 {
@@ -51,11 +52,51 @@ public abstract class Optimizer
     /// <summary>The per-parameter state tensors, in the order <see cref="Update"/> reads and writes them.</summary>
     public abstract IReadOnlyList<SlotSpec> Slots { get; }
 
-    /// <summary>Names of the float32 scalar graph inputs the update reads (e.g. <c>lr</c>, <c>step_size</c>).</summary>
-    public abstract IReadOnlyList<string> StepScalars { get; }
+    /// <summary>Name of the learning-rate graph input (a float32 scalar), the only value fed per step besides the batch.</summary>
+    public const string LearningRateName = "lr";
 
-    /// <summary>The values of <see cref="StepScalars"/> for the 1-based optimizer step <paramref name="step"/> at learning rate <paramref name="lr"/>.</summary>
-    public abstract float[] StepScalarValues(long step, double lr);
+    /// <summary>Name of the step-counter state (an int64 scalar: the number of steps taken so far).</summary>
+    public const string StepCounterName = "optimizer.step";
+
+    /// <summary>
+    /// Optimizer-wide float32 scalar state besides the step counter (e.g. NAdam's product of momentum factors), stored
+    /// as <c>optimizer.&lt;name&gt;</c>; none by default.
+    /// </summary>
+    public virtual IReadOnlyList<SlotSpec> SharedSlots => [];
+
+    /// <summary>
+    /// Emits, in the graph, the scalars <see cref="Update"/> reads for this step (e.g. <c>update_scale</c>) from the
+    /// learning rate and the step number, and sets <see cref="StepScalarScope.NextShared"/> where the shared state changes.
+    /// </summary>
+    protected abstract IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope step);
+
+    /// <summary>
+    /// Declares, in <paramref name="g"/>, the learning-rate input and the optimizer-wide state inputs (step counter,
+    /// <see cref="SharedSlots"/>), and emits this step's scalars (rounded to float32 once) and the next state.
+    /// Call once per graph, before <see cref="Update"/> for each parameter.
+    /// </summary>
+    public OptimizerStep BeginStep(GraphBuilder g)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        var lr = g.Input(LearningRateName, ElementType.Float32);
+        var counter = g.Input(StepCounterName, ElementType.Int64);
+        var shared = SharedSlots.Select(s => g.Input($"optimizer.{s.Name}", ElementType.Float32)).ToList();
+        using var scope = g.Scope("step_scalars");
+        var nextCounter = counter + g.Scalar(1, ElementType.Int64);
+        var ctx = new StepScalarScope(g, Op.Cast(lr, ElementType.Float64), Op.Cast(nextCounter, ElementType.Float64), shared);
+        var scalars = StepScalars(ctx).ToDictionary(kv => kv.Key,
+            kv => kv.Value.ElementType == ElementType.Float32 ? kv.Value : Op.Cast(kv.Value, ElementType.Float32));
+        var state = new List<OptimizerStateEntry>
+        {
+            new(StepCounterName, counter, nextCounter, new Checkpoints.NamedTensor(StepCounterName, ElementType.Int64, [], new byte[8])),
+        };
+        for (int i = 0; i < SharedSlots.Count; i++)
+        {
+            string name = $"optimizer.{SharedSlots[i].Name}";
+            state.Add(new(name, shared[i], ctx.NextShared[i], Checkpoints.NamedTensor.FromFloats(name, [SharedSlots[i].InitialValue], [])));
+        }
+        return new OptimizerStep(scalars, state);
+    }
 
     /// <summary>Emits the update of one parameter.</summary>
     /// <param name="g">The graph under construction.</param>
@@ -89,12 +130,16 @@ public abstract class Optimizer
     }
 
     /// <summary>
-    /// The gradients <see cref="Update"/> consumes in the fused train step: by default the autodiff gradients of
-    /// <paramref name="loss"/> with respect to <paramref name="parameters"/>, then <see cref="ClipGradients"/>. An optimizer
-    /// that needs more of the graph than the batch gradient (DP-SGD's per-example clipping and noise) overrides it.
+    /// The gradients <see cref="Update"/> consumes in the fused train step: by default <paramref name="batchGradients"/>
+    /// (the autodiff gradients of <paramref name="loss"/> with respect to <paramref name="parameters"/>) after
+    /// <see cref="ClipGradients"/>. An optimizer that needs more of the graph than the batch gradient (DP-SGD's
+    /// per-example clipping and noise) overrides it; nodes it leaves unused are pruned from the step.
     /// </summary>
-    public virtual IReadOnlyDictionary<string, Value> TrainingGradients(GraphBuilder g, Value loss, IReadOnlyList<string> parameters) =>
-        ClipGradients(g, Autodiff.Gradients.Build(g, loss, parameters));
+    public virtual IReadOnlyDictionary<string, Value> TrainingGradients(GraphBuilder g, Value loss, IReadOnlyList<string> parameters,
+        IReadOnlyDictionary<string, Value> batchGradients) => ClipGradients(g, batchGradients);
+
+    /// <summary>Lets a wrapping optimizer (DP-SGD) emit the step scalars of the optimizer it wraps.</summary>
+    internal IReadOnlyDictionary<string, Value> StepScalarsOf(StepScalarScope step) => StepScalars(step);
 
     /// <summary>Tensor inputs of the train step that the host writes before every step (none by default).</summary>
     public virtual IReadOnlyList<HostStepInput> HostInputs => [];
@@ -106,7 +151,7 @@ public abstract class Optimizer
     protected Value Scalar(IReadOnlyDictionary<string, Value> scalars, string name, Value like)
     {
         if (!scalars.TryGetValue(name, out var s))
-            throw new ArgumentException($"optimizer '{Name}' needs the step scalar '{name}', which was not given (expected: {string.Join(", ", StepScalars)})", nameof(scalars));
+            throw new ArgumentException($"optimizer '{Name}' needs the step scalar '{name}', which was not given (given: [{string.Join(", ", scalars.Keys)}]; BeginStep makes them)", nameof(scalars));
         return s.ElementType == like.ElementType ? s : Op.Cast(s, like.ElementType);
     }
 
@@ -116,7 +161,4 @@ public abstract class Optimizer
         if (state.Count != Slots.Count)
             throw new ArgumentException($"optimizer '{Name}' for parameter '{param.Name}': expected {Slots.Count} state tensors ({string.Join(", ", Slots.Select(s => s.Name))}), got {state.Count}", nameof(state));
     }
-
-    /// <summary>Float32 view of host-computed scalars.</summary>
-    protected static float[] F(params double[] values) => values.Select(v => (float)v).ToArray();
 }

@@ -6,8 +6,9 @@ namespace OnnxKit.Training.Optimizers;
 public static class OptimizerGraph
 {
     /// <summary>
-    /// A standalone <c>optimizer.onnx</c>: inputs <c>&lt;param&gt;</c>, <c>&lt;param&gt;.grad</c>, <c>&lt;param&gt;.&lt;slot&gt;</c>
-    /// and the float32 scalar step inputs; outputs <c>&lt;param&gt;.next</c> and <c>&lt;param&gt;.&lt;slot&gt;.next</c>.
+    /// A standalone <c>optimizer.onnx</c>: inputs <c>lr</c> (float32 scalar), the optimizer-wide state (<c>optimizer.step</c>, …),
+    /// <c>&lt;param&gt;</c>, <c>&lt;param&gt;.grad</c> and <c>&lt;param&gt;.&lt;slot&gt;</c>; outputs <c>&lt;param&gt;.next</c>,
+    /// <c>&lt;param&gt;.&lt;slot&gt;.next</c> and the optimizer-wide state's <c>.next</c>.
     /// </summary>
     /// <param name="opt">The optimizer.</param>
     /// <param name="parameters">The parameters by name with their shapes.</param>
@@ -22,7 +23,7 @@ public static class OptimizerGraph
             throw new ArgumentException($"optimizer parameters must be float32 or float64, got {type}", nameof(type));
 
         var g = new GraphBuilder($"{opt.Name}_optimizer");
-        var scalars = opt.StepScalars.ToDictionary(s => s, s => g.Input(s, ElementType.Float32));
+        var step = opt.BeginStep(g);
         var values = new Dictionary<string, Value>();
         var grads = new Dictionary<string, Value>();
         var states = new Dictionary<string, List<Value>>();
@@ -37,10 +38,11 @@ public static class OptimizerGraph
         foreach (var (name, _) in parameters)
         {
             ParamUpdate update;
-            using (g.Scope(name)) update = opt.Update(g, values[name], clipped[name], states[name], scalars);
+            using (g.Scope(name)) update = opt.Update(g, values[name], clipped[name], states[name], step.Scalars);
             g.Output(update.NewParam, $"{name}.next");
             for (int k = 0; k < opt.Slots.Count; k++) g.Output(update.NewState[k], $"{name}.{opt.Slots[k].Name}.next");
         }
+        foreach (var st in step.State) g.Output(st.Next, st.Name + ".next");
         return g.Build();
     }
 }

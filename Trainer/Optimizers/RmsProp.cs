@@ -41,10 +41,8 @@ public sealed class RmsProp : Optimizer
         }
     }
     /// <inheritdoc/>
-    public override IReadOnlyList<string> StepScalars => ["lr"];
+    protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s) => new Dictionary<string, Value> { ["lr"] = s.LearningRate };
 
-    /// <inheritdoc/>
-    public override float[] StepScalarValues(long step, double lr) => F(lr);
 
     /// <inheritdoc/>
     public override ParamUpdate Update(GraphBuilder g, Value param, Value grad, IReadOnlyList<Value> state, IReadOnlyDictionary<string, Value> scalars)

@@ -33,11 +33,13 @@ public sealed class Sgd : Optimizer
     /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => Momentum > 0 ? [new("momentum_buffer", 0f)] : [];
     /// <inheritdoc/>
-    public override IReadOnlyList<string> StepScalars => Momentum > 0 ? ["lr", "grad_scale"] : ["lr"];
-
-    /// <inheritdoc/>
-    public override float[] StepScalarValues(long step, double lr) =>
-        Momentum > 0 ? F(lr, step <= 1 ? 1.0 : 1.0 - Dampening) : F(lr);
+    protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s)
+    {
+        var result = new Dictionary<string, Value> { ["lr"] = s.LearningRate };
+        // 1 on the first step, 1 − dampening afterwards: min(t − 1, 1) is 0 then 1.
+        if (Momentum > 0) result["grad_scale"] = 1.0 - Op.Min(s.Step - 1.0, s.Constant(1)) * Dampening;
+        return result;
+    }
 
     /// <inheritdoc/>
     public override ParamUpdate Update(GraphBuilder g, Value param, Value grad, IReadOnlyList<Value> state, IReadOnlyDictionary<string, Value> scalars)

@@ -65,15 +65,16 @@ public sealed class DpSgd : Optimizer
     /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => Inner.Slots;
     /// <inheritdoc/>
-    public override IReadOnlyList<string> StepScalars => Inner.StepScalars;
+    public override IReadOnlyList<SlotSpec> SharedSlots => Inner.SharedSlots;
     /// <inheritdoc/>
-    public override float[] StepScalarValues(long step, double lr) => Inner.StepScalarValues(step, lr);
+    protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope step) => Inner.StepScalarsOf(step);
     /// <inheritdoc/>
     public override ParamUpdate Update(GraphBuilder g, Value param, Value grad, IReadOnlyList<Value> state, IReadOnlyDictionary<string, Value> scalars) =>
         Inner.Update(g, param, grad, state, scalars);
 
     /// <summary>(Σᵢ clip(gᵢ) + σ·C·ξ) / expected batch size, ξ ~ N(0, I) read from <see cref="NoiseInputName"/>.</summary>
-    public override IReadOnlyDictionary<string, Value> TrainingGradients(GraphBuilder g, Value loss, IReadOnlyList<string> parameters)
+    public override IReadOnlyDictionary<string, Value> TrainingGradients(GraphBuilder g, Value loss, IReadOnlyList<string> parameters,
+        IReadOnlyDictionary<string, Value> batchGradients)
     {
         var sums = PerExampleGradients.Build(g, loss, parameters, MaxGradNorm).ClippedSums;
         long total = parameters.Sum(p => g[p].Shape!.ToArray().Aggregate(1L, (a, d) => a * d));

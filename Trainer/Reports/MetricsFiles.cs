@@ -27,18 +27,34 @@ public static class MetricsFiles
         return d;
     }
 
+    /// <summary>The epoch <see cref="Flatten"/> made (the inverse, for histories stored with checkpoints).</summary>
+    public static EpochRecord Unflatten(IReadOnlyDictionary<string, double?> d)
+    {
+        double Get(string k) => d.TryGetValue(k, out var v) && v is double x ? x : double.NaN;
+        var fixedKeys = new HashSet<string> { "epoch", "seconds", "train_loss", "val_loss", "lr", "samples_per_second" };
+        return new EpochRecord
+        {
+            Epoch = (int)Get("epoch"), Seconds = Get("seconds"), TrainLoss = Get("train_loss"), ValLoss = d.GetValueOrDefault("val_loss"),
+            LearningRate = Get("lr"), SamplesPerSecond = Get("samples_per_second"),
+            TrainMetrics = d.Where(kv => !fixedKeys.Contains(kv.Key) && kv.Key.StartsWith("train_")).ToDictionary(kv => kv.Key[6..], kv => kv.Value ?? double.NaN),
+            ValMetrics = d.Where(kv => !fixedKeys.Contains(kv.Key) && kv.Key.StartsWith("val_")).ToDictionary(kv => kv.Key[4..], kv => kv.Value ?? double.NaN),
+        };
+    }
+
     /// <summary>Writes the epochs and summary values as JSON (atomically).</summary>
     public static void WriteJson(string path, IReadOnlyList<EpochRecord> epochs, IReadOnlyDictionary<string, object>? summary)
     {
         var root = new JsonObject { ["epochs"] = new JsonArray(epochs.Select(e => (JsonNode)ToJson(Flatten(e))).ToArray()) };
-        if (summary is not null) foreach (var kv in summary) root[kv.Key] = JsonSerializer.SerializeToNode(kv.Value);
+        if (summary is not null)
+            foreach (var kv in summary) root[kv.Key] = kv.Value is double x && !double.IsFinite(x) ? null : JsonSerializer.SerializeToNode(kv.Value);
         AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private static JsonObject ToJson(Dictionary<string, double?> d)
     {
         var o = new JsonObject();
-        foreach (var kv in d) o[kv.Key] = kv.Value is double v ? (kv.Key == "epoch" ? JsonValue.Create((int)v) : JsonValue.Create(v)) : null;
+        // JSON has no NaN or infinity: a diverged value is written as null.
+        foreach (var kv in d) o[kv.Key] = kv.Value is double v && double.IsFinite(v) ? (kv.Key == "epoch" ? JsonValue.Create((int)v) : JsonValue.Create(v)) : null;
         return o;
     }
 

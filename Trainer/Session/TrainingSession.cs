@@ -17,17 +17,24 @@ namespace OnnxKit.Training.Session;
 /// (<see cref="StateMemory"/>): a step copies the batch in (from pinned host memory) and the loss out; the state
 /// crosses to the host only when it is read (<see cref="State"/>, checkpoints, exports).
 /// </summary>
+/// <remarks>
+/// The step API is three calls: <see cref="InputBuffers"/> gives the arrays a batch is written into,
+/// <see cref="Step(int, double)"/> runs one optimisation step on them at a learning rate, and <see cref="LastOutput"/>
+/// holds the model output of that batch. The graph needs nothing else per step: the optimizer's step counter and bias
+/// corrections are state inside it. <see cref="State"/>, <see cref="LoadState"/> and <see cref="SaveCheckpoint"/> move
+/// the whole state (parameters, optimizer slots, buffers, step counter) between the session and the host.
+/// </remarks>
 public sealed class TrainingSession : IDisposable
 {
     private readonly InferenceSession _train;
     private readonly InferenceSession _eval;
     private readonly Manifest _manifest;
-    private readonly Optimizer? _optimizer;
     private readonly StateMemory _memory;
     private readonly OrtValue[][] _state = new OrtValue[2][];
     private readonly Dictionary<int, BatchBindings> _bindings = [];
-    private readonly float[] _scalarValues;
-    private readonly OrtValue[] _scalarTensors;
+    private readonly float[] _learningRate = new float[1];
+    private readonly OrtValue _learningRateTensor;
+    private readonly int _stepCounterIndex;  // the optimizer's step counter in the state, -1 when absent
     private readonly (HostStepInput Input, float[] Values, OrtValue Tensor)[] _hostInputs;
     private readonly RunOptions _run = new();
     private readonly long[] _featureShape;   // per-sample
@@ -42,11 +49,11 @@ public sealed class TrainingSession : IDisposable
     /// <summary>The manifest of the artifacts.</summary>
     public Manifest Manifest => _manifest;
 
-    /// <summary>Opens in-memory artifacts.</summary>
+    /// <summary>Opens in-memory artifacts; <paramref name="optimizer"/> is the one they were built with (checked by name).</summary>
     public TrainingSession(TrainingArtifacts artifacts, Optimizer optimizer, TrainingSessionOptions? options = null)
         : this(artifacts.TrainStep.ToBytes(), artifacts.Eval.ToBytes(), artifacts.Manifest, artifacts.InitialState, optimizer, options) { }
 
-    /// <summary>Opens an artifacts directory written by <see cref="TrainingArtifacts.Save"/> (state from its checkpoint).</summary>
+    /// <summary>Opens an artifacts directory written by <see cref="TrainingArtifacts.Save"/> (state from its checkpoint); <paramref name="optimizer"/> is the one they were built with (checked by name).</summary>
     public static TrainingSession Open(string directory, Optimizer optimizer, TrainingSessionOptions? options = null)
     {
         var m = Manifest.Load(Path.Combine(directory, "manifest.json"));
@@ -57,15 +64,18 @@ public sealed class TrainingSession : IDisposable
         return s;
     }
 
-    private TrainingSession(byte[] trainStep, byte[] eval, Manifest manifest, IReadOnlyDictionary<string, NamedTensor> initial, Optimizer? optimizer, TrainingSessionOptions? options)
+    private TrainingSession(byte[] trainStep, byte[] eval, Manifest manifest, IReadOnlyDictionary<string, NamedTensor> initial, Optimizer optimizer, TrainingSessionOptions? options)
     {
         options ??= new TrainingSessionOptions();
-        // Artifacts built for another optimizer (or an older formulation of this one) take different step scalars;
-        // binding ours to them would train silently wrong.
-        if (optimizer is not null && !manifest.StepScalars.SequenceEqual(optimizer.StepScalars))
-            throw new InvalidDataException($"these artifacts were built for an optimizer with step inputs [{string.Join(", ", manifest.StepScalars)}], " +
-                $"but {optimizer.Name} supplies [{string.Join(", ", optimizer.StepScalars)}]; rebuild the artifacts with this optimizer");
-        _manifest = manifest; _optimizer = optimizer;
+        ArgumentNullException.ThrowIfNull(optimizer);
+        // Version-1 artifacts took host-computed bias corrections as inputs; this session feeds only the learning rate.
+        if (!manifest.StepScalars.SequenceEqual([Optimizer.LearningRateName]))
+            throw new InvalidDataException($"these artifacts take the per-step inputs [{string.Join(", ", manifest.StepScalars)}] (format version {manifest.Version}); " +
+                $"this version feeds only '{Optimizer.LearningRateName}' and computes the rest in the graph: rebuild the artifacts");
+        // The update rule is part of the graph; an optimizer of another kind would only mislabel the run.
+        if (manifest.Optimizer.TryGetValue("name", out var built) && built.GetString() is { } builtName && builtName != optimizer.Name)
+            throw new InvalidDataException($"these artifacts were built for optimizer '{builtName}', not '{optimizer.Name}'; rebuild the artifacts with {optimizer.Name}");
+        _manifest = manifest;
         (trainStep, eval) = ProviderLowering.Apply(trainStep, eval, options);
         using (var so = options.ToSessionOptions()) _train = new InferenceSession(trainStep, so);
         using (var so = (options with { OptimizedModelPath = null, ProfilePrefix = null }).ToSessionOptions()) _eval = new InferenceSession(eval, so);
@@ -76,12 +86,18 @@ public sealed class TrainingSession : IDisposable
         _outputShape = outMeta.Dimensions.Skip(1).Select(d => (long)d).ToArray();
         _memory = StateMemory.For(options, _train);
         for (int k = 0; k < 2; k++)
-            _state[k] = manifest.State.Select(s => _memory.Allocate(s.Shape)).ToArray();
+            _state[k] = manifest.State.Select(Allocate).ToArray();
+        _stepCounterIndex = Array.FindIndex(manifest.State, s => s.Name == Optimizer.StepCounterName);
         LoadState(initial);
-        _scalarValues = new float[manifest.StepScalars.Length];
-        _scalarTensors = _scalarValues.Select((_, i) => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_scalarValues, i, 1), [])).ToArray();
-        _hostInputs = (optimizer?.HostInputs ?? []).Select(HostInput).ToArray();
+        _learningRateTensor = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_learningRate), []);
+        _hostInputs = optimizer.HostInputs.Select(HostInput).ToArray();
     }
+
+    // Float state lives where the provider computes (device memory on CUDA); the int64 step counter stays on the host,
+    // where ORT reads and writes it around the few scalar nodes that use it.
+    private OrtValue Allocate(StateSpec s) => StateElementType(s) == TensorElementType.Float
+        ? _memory.Allocate(s.Shape)
+        : OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, StateElementType(s), s.Shape);
 
     // A host step input is sized from the train step's input of that name (which must have a static shape).
     private (HostStepInput, float[], OrtValue) HostInput(HostStepInput input)
@@ -94,6 +110,12 @@ public sealed class TrainingSession : IDisposable
         var values = new float[shape.Aggregate(1L, (a, d) => a * d)];
         return (input, values, OrtValue.CreateTensorValueFromMemory(values, shape));
     }
+
+    private static TensorElementType StateElementType(StateSpec s) => s.Type switch
+    {
+        "float" => TensorElementType.Float, "int64" => TensorElementType.Int64,
+        _ => throw new InvalidDataException($"state '{s.Name}' has element type '{s.Type}'; the session keeps float and int64 state"),
+    };
 
     private static long[] PerSample(TensorSpec spec) =>
         spec.Shape.Skip(1).Select(e => e.ValueKind == System.Text.Json.JsonValueKind.Number ? e.GetInt64()
@@ -140,14 +162,12 @@ public sealed class TrainingSession : IDisposable
     /// <summary>One optimisation step on what <see cref="InputBuffers"/>(<paramref name="count"/>) holds; returns the loss.</summary>
     public float Step(int count, double lr)
     {
-        if (_optimizer is null) throw new InvalidOperationException("this session was opened without an optimizer");
         if (count < _manifest.MinTrainingBatch)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"this model trains on batches of at least {_manifest.MinTrainingBatch} samples " +
                 "(a BatchNorm layer gets one value per channel per sample; with one sample its running variance would become NaN)");
         var b = Bindings(count);
         StepCount++;
-        var values = _optimizer.StepScalarValues(StepCount, lr);
-        values.CopyTo(_scalarValues, 0);
+        _learningRate[0] = (float)lr;
         foreach (var (input, hostValues, _) in _hostInputs) input.Fill(StepCount, hostValues);
         b.Stage();
         _train.RunWithBinding(_run, b.Train[_current]);
@@ -198,14 +218,24 @@ public sealed class TrainingSession : IDisposable
         for (int i = 0; i < _manifest.State.Length; i++)
         {
             var s = _manifest.State[i];
-            var host = new float[s.Shape.Aggregate(1L, (a, d) => a * d)];
-            _memory.Download(_state[_current][i], host);
-            r[s.Name] = NamedTensor.FromFloats(s.Name, host, s.Shape);
+            var v = _state[_current][i];
+            if (StateElementType(s) == TensorElementType.Float)
+            {
+                var host = new float[s.Shape.Aggregate(1L, (a, d) => a * d)];
+                _memory.Download(v, host);
+                r[s.Name] = NamedTensor.FromFloats(s.Name, host, s.Shape);
+            }
+            else r[s.Name] = new NamedTensor(s.Name, ElementTypeOf(s), s.Shape, v.GetTensorMutableRawData().ToArray());
         }
         return r;
     }
 
-    /// <summary>Replaces the current state (e.g. from a checkpoint); every state entry must be present with its shape.</summary>
+    private static ElementType ElementTypeOf(StateSpec s) => s.Type == "int64" ? ElementType.Int64 : ElementType.Float32;
+
+    /// <summary>
+    /// Replaces the current state (e.g. from a checkpoint); every state entry must be present with its shape and type.
+    /// <see cref="StepCount"/> follows the step counter in it.
+    /// </summary>
     public void LoadState(IReadOnlyDictionary<string, NamedTensor> state)
     {
         for (int i = 0; i < _manifest.State.Length; i++)
@@ -213,12 +243,20 @@ public sealed class TrainingSession : IDisposable
             var s = _manifest.State[i];
             if (!state.TryGetValue(s.Name, out var t)) throw new InvalidDataException($"the checkpoint has no tensor '{s.Name}' ({s.Kind}); it does not belong to these artifacts");
             if (!t.Shape.SequenceEqual(s.Shape)) throw new InvalidDataException($"checkpoint tensor '{s.Name}' has shape [{string.Join(", ", t.Shape)}], the model expects [{string.Join(", ", s.Shape)}]");
-            _memory.Upload(t.ToFloats(), _state[_current][i]);
+            if (t.Type != ElementTypeOf(s)) throw new InvalidDataException($"checkpoint tensor '{s.Name}' is {t.Type.OnnxName()}, the model expects {s.Type}");
+            if (StateElementType(s) == TensorElementType.Float) _memory.Upload(t.ToFloats(), _state[_current][i]);
+            else t.Bytes.CopyTo(_state[_current][i].GetTensorMutableRawData());
         }
+        if (_stepCounterIndex >= 0) StepCount = _state[_current][_stepCounterIndex].GetTensorDataAsSpan<long>()[0];
     }
 
-    /// <summary>Restores the step counter (with a checkpoint).</summary>
-    public void SetStepCount(long step) => StepCount = step;
+    /// <summary>Sets the number of steps taken (with a checkpoint), in the graph's step counter too.</summary>
+    public void SetStepCount(long step)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        StepCount = step;
+        if (_stepCounterIndex >= 0) _state[_current][_stepCounterIndex].GetTensorMutableDataAsSpan<long>()[0] = step;
+    }
 
     /// <summary>Writes the state as a safetensors checkpoint (atomically) with metadata.</summary>
     public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
@@ -233,7 +271,7 @@ public sealed class TrainingSession : IDisposable
     {
         foreach (var b in _bindings.Values) b.Dispose();
         foreach (var set in _state) foreach (var v in set) v.Dispose();
-        foreach (var v in _scalarTensors) v.Dispose();
+        _learningRateTensor.Dispose();
         foreach (var h in _hostInputs) h.Tensor.Dispose();
         _memory.Dispose();
         _train.Dispose(); _eval.Dispose(); _run.Dispose();
@@ -278,7 +316,7 @@ public sealed class TrainingSession : IDisposable
                 var tb = s._train.CreateIoBinding();
                 tb.BindInput(TrainingArtifacts.InputName, FeatureValue);
                 tb.BindInput(TrainingArtifacts.TargetName, TargetValue);
-                for (int i = 0; i < m.StepScalars.Length; i++) tb.BindInput(m.StepScalars[i], s._scalarTensors[i]);
+                tb.BindInput(Optimizer.LearningRateName, s._learningRateTensor);
                 foreach (var h in s._hostInputs) tb.BindInput(h.Input.Name, h.Tensor);
                 for (int i = 0; i < m.State.Length; i++)
                 {

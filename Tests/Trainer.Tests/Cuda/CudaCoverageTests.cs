@@ -70,9 +70,10 @@ public sealed class CudaCoverageTests
             HostTensor.F32(TrainingArtifacts.InputName, Enumerable.Range(0, 8 * 784).Select(_ => (float)rng.NextDouble()).ToArray(), 8, 1, 28, 28),
             HostTensor.I64(TrainingArtifacts.TargetName, [0, 3, 9, 1, 1, 7, 5, 2], 8),
         };
-        var scalars = OptimizerCatalog.Adam(1e-3).StepScalarValues(1, 1e-3);
-        inputs.AddRange(a.Manifest.StepScalars.Select((s, i) => HostTensor.F32(s, [scalars[i]])));
-        inputs.AddRange(a.InitialState.Values.Select(t => HostTensor.F32(t.Name, t.ToFloats(), t.Shape)));
+        inputs.Add(HostTensor.F32(OnnxKit.Training.Optimizers.Optimizer.LearningRateName, [1e-3f]));
+        inputs.AddRange(a.InitialState.Values.Select(t => t.Type == ElementType.Int64
+            ? HostTensor.I64(t.Name, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(t.Bytes).ToArray(), t.Shape)
+            : HostTensor.F32(t.Name, t.ToFloats(), t.Shape)));
         var expected = OrtRun.Run(a.TrainStep.ToBytes(), [.. inputs]);
         var actual = OrtRun.Run(lowered, [.. inputs]);
         Assert.AreEqual(expected.Count, actual.Count);

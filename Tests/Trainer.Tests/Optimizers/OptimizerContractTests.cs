@@ -5,7 +5,7 @@ using OnnxKit.Training.Optimizers;
 
 namespace OnnxKit.Tests.Optimizers;
 
-/// <summary>The optimizer graph's interface, its constants, the host step scalars, and argument validation.</summary>
+/// <summary>The optimizer graph's interface, its constants, the in-graph step scalars, and argument validation.</summary>
 [TestClass]
 public sealed class OptimizerContractTests
 {
@@ -19,19 +19,22 @@ public sealed class OptimizerContractTests
         var inputs = model.Graph.Inputs.Select(i => i.Name).ToArray();
         CollectionAssert.AreEquivalent(new[]
         {
-            "update_scale", "eps_scaled",
+            "lr", "optimizer.step",
             "w", "w.grad", "w.exp_avg_scaled", "w.exp_avg_sq_scaled", "w.max_exp_avg_sq_scaled",
             "b", "b.grad", "b.exp_avg_scaled", "b.exp_avg_sq_scaled", "b.max_exp_avg_sq_scaled",
         }, inputs);
         CollectionAssert.AreEquivalent(new[]
         {
             "w.next", "w.exp_avg_scaled.next", "w.exp_avg_sq_scaled.next", "w.max_exp_avg_sq_scaled.next",
-            "b.next", "b.exp_avg_scaled.next", "b.exp_avg_sq_scaled.next", "b.max_exp_avg_sq_scaled.next",
+            "b.next", "b.exp_avg_scaled.next", "b.exp_avg_sq_scaled.next", "b.max_exp_avg_sq_scaled.next", "optimizer.step.next",
         }, model.Graph.Outputs.Select(o => o.Name).ToArray());
-        // Step scalars are rank-0 float32 inputs; parameters keep their shapes.
-        var stepSize = model.Graph.Inputs.Single(i => i.Name == "update_scale").Type.TensorType;
-        Assert.AreEqual((int)ElementType.Float32, stepSize.ElemType);
-        Assert.AreEqual(0, stepSize.Shape.Dim.Count);
+        // The learning rate is a rank-0 float32 input, the step counter a rank-0 int64; parameters keep their shapes.
+        var lr = model.Graph.Inputs.Single(i => i.Name == "lr").Type.TensorType;
+        Assert.AreEqual((int)ElementType.Float32, lr.ElemType);
+        Assert.AreEqual(0, lr.Shape.Dim.Count);
+        var counter = model.Graph.Inputs.Single(i => i.Name == "optimizer.step").Type.TensorType;
+        Assert.AreEqual((int)ElementType.Int64, counter.ElemType);
+        Assert.AreEqual(0, counter.Shape.Dim.Count);
         var w = model.Graph.Inputs.Single(i => i.Name == "w").Type.TensorType;
         CollectionAssert.AreEqual(new long[] { 2, 3 }, w.Shape.Dim.Select(d => d.DimValue).ToArray());
     }
@@ -44,9 +47,12 @@ public sealed class OptimizerContractTests
         foreach (var opt in new Optimizer[] { new Sgd(0.1, 0.9, weightDecay: 0.1, nesterov: true) { ClipGradNorm = 1, ClipGradValue = 0.5 }, new AdamW(), new RmsProp(centered: true, momentum: 0.5), new NAdam(), new Lion(), new Adagrad(), new Adamax() })
         {
             var model = OptimizerGraph.Build(opt, TwoParams, type);
-            var constantTypes = model.Graph.Nodes.Where(n => n.OpType == "Constant").Select(n => (ElementType)n.GetTensor("value")!.DataType).Distinct().ToArray();
-            CollectionAssert.AreEqual(new[] { type }, constantTypes, $"{opt.Name}: constant element types");
-            foreach (var o in model.Graph.Outputs)
+            // The per-step scalars are computed in float64 (scope step_scalars) and rounded once; the update's constants follow the parameters.
+            var constantTypes = model.Graph.Nodes.Where(n => n.OpType == "Constant" && !n.Name.StartsWith("step_scalars/")).Select(n => (ElementType)n.GetTensor("value")!.DataType).Distinct().ToArray();
+            // (With float64 parameters the update may reuse a step-scalar constant, identical constants being shared.)
+            CollectionAssert.IsSubsetOf(constantTypes, new[] { type }, $"{opt.Name}: constant element types");
+            if (type == ElementType.Float32) Assert.AreNotEqual(0, constantTypes.Length, $"{opt.Name}: the update has constants");
+            foreach (var o in model.Graph.Outputs.Where(o => !o.Name.StartsWith("optimizer.")))
             {
                 Assert.AreEqual((int)type, o.Type.TensorType.ElemType, $"{opt.Name}: output {o.Name}");
                 Assert.IsNotNull(o.Type.TensorType.Shape, $"{opt.Name}: output {o.Name} has a shape");
@@ -78,29 +84,35 @@ public sealed class OptimizerContractTests
     public void SgdMomentumGradScaleStartsTheBufferAtTheGradient()
     {
         var sgd = new Sgd(0.5, momentum: 0.9, dampening: 0.25);
-        CollectionAssert.AreEqual(new[] { "lr", "grad_scale" }, sgd.StepScalars.ToArray());
-        CollectionAssert.AreEqual(new[] { 0.3f, 1f }, sgd.StepScalarValues(1, 0.3));
-        CollectionAssert.AreEqual(new[] { 0.3f, 0.75f }, sgd.StepScalarValues(2, 0.3));
-        // One step by hand: buf = g, p = p − lr·g (dampening does not apply to the first step, as in PyTorch).
-        var outs = OrtRun.Run(OptimizerGraph.Build(sgd, [("p", [2])]),
-            HostTensor.F32("lr", [0.5f]), HostTensor.F32("grad_scale", sgd.StepScalarValues(1, 0.5)[1..]),
+        var model = OptimizerGraph.Build(sgd, [("p", [2])]);
+        // Step 1 by hand: buf = g, p = p − lr·g (dampening does not apply to the first step, as in PyTorch).
+        var outs = OrtRun.Run(model, HostTensor.F32("lr", [0.5f]), HostTensor.I64("optimizer.step", [0L]),
             HostTensor.F32("p", [1f, -2f], 2), HostTensor.F32("p.grad", [0.5f, 4f], 2), HostTensor.F32("p.momentum_buffer", [0f, 0f], 2));
         CollectionAssert.AreEqual(new[] { 0.75f, -4f }, outs["p.next"].Floats);
         CollectionAssert.AreEqual(new[] { 0.5f, 4f }, outs["p.momentum_buffer.next"].Floats);
+        CollectionAssert.AreEqual(new[] { 1L }, (long[])outs["optimizer.step.next"].Data);
+        // Step 2: buf = 0.9·buf + (1 − 0.25)·g = 0.9·[0.5, 4] + 0.75·[2, −1] = [1.95, 2.85]; p −= 0.5·buf.
+        outs = OrtRun.Run(model, HostTensor.F32("lr", [0.5f]), HostTensor.I64("optimizer.step", [1L]),
+            HostTensor.F32("p", [0.75f, -4f], 2), HostTensor.F32("p.grad", [2f, -1f], 2), HostTensor.F32("p.momentum_buffer", [0.5f, 4f], 2));
+        Compare.Close(new[] { 1.95, 2.85 }, outs["p.momentum_buffer.next"].Doubles, 1e-6, 1e-6, "buffer after step 2");
+        Compare.Close(new[] { 0.75 - 0.975, -4 - 1.425 }, outs["p.next"].Doubles, 1e-6, 1e-6, "parameter after step 2");
     }
 
     [TestMethod]
     public void AdamStepScalarsAreTheBiasCorrections()
     {
-        var adam = new Adam(beta1: 0.5, beta2: 0.75);
-        // step 2, lr 0.3: k = √((1 − 0.75)/(1 − 0.75²)) = √(4/7); update_scale = 0.3·(1 − 0.5)/((1 − 0.5²)·k) = √0.07;
-        // eps_scaled = 1e-8/k. Written out: PyTorch's lr/(1−β₁ᵗ) = 0.4 times (1 − β₁) = 0.5 over k.
-        var v = adam.StepScalarValues(2, 0.3);
-        Assert.AreEqual((float)Math.Sqrt(0.07), v[0], 1e-7f);
-        Assert.AreEqual(0.4f * 0.5f / (float)Math.Sqrt(4.0 / 7), v[0], 1e-7f);
-        Assert.AreEqual(1e-8f / (float)Math.Sqrt(4.0 / 7), v[1], 1e-15f);
-        var adamw = new AdamW(weightDecay: 0.1);
-        Assert.AreEqual(1 - 0.3f * 0.1f, adamw.StepScalarValues(5, 0.3)[2], 1e-7f);
+        // β₁ = 0.5, β₂ = 0.75, step 2, lr 0.3, g = 1 both steps from zero moments: PyTorch's m̂ = 1, v̂ = 1, so the step is
+        // lr·m̂/(√v̂ + ε) = 0.3 exactly (up to ε) — the graph's bias corrections, computed from its step counter, must give it.
+        var adam = new Adam(0.3, beta1: 0.5, beta2: 0.75);
+        var model = OptimizerGraph.Build(adam, [("p", [1])]);
+        // After step 1 with g = 1: scaled moments m̃ = g = 1, ṽ = g² = 1.
+        var outs = OrtRun.Run(model, HostTensor.F32("lr", [0.3f]), HostTensor.I64("optimizer.step", [1L]), HostTensor.F32("p", [2f], 1),
+            HostTensor.F32("p.grad", [1f], 1), HostTensor.F32("p.exp_avg_scaled", [1f], 1), HostTensor.F32("p.exp_avg_sq_scaled", [1f], 1));
+        Assert.AreEqual(2 - 0.3, outs["p.next"].Doubles[0], 1e-6);
+        var adamw = new AdamW(0.3, weightDecay: 0.1);
+        var w = OrtRun.Run(OptimizerGraph.Build(adamw, [("p", [1])]), HostTensor.F32("lr", [0.3f]), HostTensor.I64("optimizer.step", [4L]),
+            HostTensor.F32("p", [2f], 1), HostTensor.F32("p.grad", [0f], 1), HostTensor.F32("p.exp_avg_scaled", [0f], 1), HostTensor.F32("p.exp_avg_sq_scaled", [0f], 1));
+        Assert.AreEqual(2 * (1 - 0.3 * 0.1), w["p.next"].Doubles[0], 1e-6, "decoupled decay p·(1 − lr·λ) with a zero gradient");
     }
 
     [TestMethod]

@@ -8,8 +8,8 @@ using OnnxKit.Training.Optimizers;
 namespace OnnxKit.Tests.Optimizers;
 
 /// <summary>
-/// Each optimizer, run as <see cref="OptimizerGraph"/> on ONNX Runtime step by step (state fed back, step scalars from
-/// <c>StepScalarValues</c>), against torch.optim 1.13 on the same gradient sequence (Lion: a NumPy transcription of the
+/// Each optimizer, run as <see cref="OptimizerGraph"/> on ONNX Runtime step by step (state fed back, including the
+/// step counter from which the graph computes its bias corrections; only the learning rate is fed), against torch.optim 1.13 on the same gradient sequence (Lion: a NumPy transcription of the
 /// paper's algorithm). Parameters are compared after every step.
 /// </summary>
 [TestClass]
@@ -108,12 +108,12 @@ public sealed class OptimizerReferenceTests
         var model = OptimizerGraph.Build(opt, Params, c.Type).ToBytes();
         var values = Params.Select((p, i) => Init(i, Count(p.Shape))).ToArray();
         var state = Params.Select(p => opt.Slots.Select(s => Enumerable.Repeat((double)s.InitialValue, Count(p.Shape)).ToArray()).ToArray()).ToArray();
+        var shared = OptimizerWideState(opt);
         var result = new double[Steps][][];
         for (int step = 1; step <= Steps; step++)
         {
-            var feeds = new List<HostTensor>();
-            var scalarValues = opt.StepScalarValues(step, opt.LearningRate);
-            for (int k = 0; k < opt.StepScalars.Count; k++) feeds.Add(HostTensor.F32(opt.StepScalars[k], [scalarValues[k]]));
+            var feeds = new List<HostTensor> { HostTensor.F32(Optimizer.LearningRateName, [(float)opt.LearningRate]) };
+            feeds.AddRange(shared);
             for (int p = 0; p < Params.Length; p++)
             {
                 var (name, shape) = Params[p];
@@ -122,6 +122,8 @@ public sealed class OptimizerReferenceTests
                 for (int s = 0; s < opt.Slots.Count; s++) feeds.Add(Tensor(c.Type, $"{name}.{opt.Slots[s].Name}", state[p][s], shape));
             }
             var outs = OrtRun.Run(model, [.. feeds]);
+            shared = shared.Select(t => outs[t.Name + ".next"] with { Name = t.Name }).ToArray();
+            Assert.AreEqual((long)step, ((long[])shared[0].Data)[0], "the step counter counts the steps taken");
             for (int p = 0; p < Params.Length; p++)
             {
                 var name = Params[p].Name;
@@ -133,6 +135,10 @@ public sealed class OptimizerReferenceTests
         }
         return result;
     }
+
+    /// <summary>The optimizer-wide state before the first step: the step counter at 0, then the shared slots.</summary>
+    internal static HostTensor[] OptimizerWideState(Optimizer opt) =>
+        [HostTensor.I64(Optimizer.StepCounterName, [0L]), .. opt.SharedSlots.Select(s => HostTensor.F32($"optimizer.{s.Name}", [s.InitialValue]))];
 
     private static HostTensor Tensor(ElementType type, string name, double[] data, long[] shape) =>
         type == ElementType.Float64 ? HostTensor.F64(name, data, shape) : HostTensor.F32(name, data.Select(x => (float)x).ToArray(), shape);

@@ -62,6 +62,9 @@ public static class CsvReader
                 string cell = rows[r].Fields[featureCols[j]].Trim();
                 if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float v))
                     throw new FormatException($"{path}: line {rows[r].Line}, column {ColumnName(featureCols[j])}: '{cell}' is not a number");
+                // NaN or infinity would turn the fitted standardisation, and then every weight, into NaN.
+                if (!float.IsFinite(v))
+                    throw new FormatException($"{path}: line {rows[r].Line}, column {ColumnName(featureCols[j])}: '{cell}' is not a finite number; fill or drop missing values first");
                 features[(long)r * featureCols.Length + j] = v;
             }
 
@@ -96,6 +99,12 @@ public static class CsvReader
         else if (allWhole)
         {
             for (int r = 0; r < rows.Count; r++) labels[r] = long.Parse(labelCells[r], NumberStyles.Integer, CultureInfo.InvariantCulture);
+            if (options.NumClasses is null && labels.Max() >= MaxInferredClasses)
+            {
+                int at = Array.IndexOf(labels, labels.Max());
+                throw new InvalidDataException($"{path}: line {rows[at].Line}, column {ColumnName(labelCol)}: label {labels[at]} would make a model of {labels[at] + 1} classes, " +
+                    $"more than {MaxInferredClasses:N0}; give the number of classes (--num-classes, CsvOptions.NumClasses) if that is meant");
+            }
             int classes = options.NumClasses ?? (int)(labels.Max() + 1);
             for (int r = 0; r < rows.Count; r++)
                 if (labels[r] < 0 || labels[r] >= classes)
@@ -106,6 +115,9 @@ public static class CsvReader
         {
             // Sorted (ordinal) so that a train and a test file holding the same classes get the same mapping.
             classNames = labelCells.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            if (options.NumClasses is null && classNames.Count > MaxInferredClasses)
+                throw new InvalidDataException($"{path}: column {ColumnName(labelCol)} holds {classNames.Count} distinct labels, more than {MaxInferredClasses:N0} classes; " +
+                    "is it the label column? Give the number of classes (--num-classes, CsvOptions.NumClasses) if that is meant");
             var map = classNames.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => (long)p.i, StringComparer.Ordinal);
             for (int r = 0; r < rows.Count; r++) labels[r] = map[labelCells[r]];
         }
@@ -113,6 +125,9 @@ public static class CsvReader
     }
 
     private static string Escape(char c) => c == '\t' ? "\\t" : c.ToString();
+
+    /// <summary>The most classes inferred from whole-number or string labels without <see cref="CsvOptions.NumClasses"/>.</summary>
+    public const int MaxInferredClasses = 10_000;
 
     /// <summary>Splits one line; double quotes enclose fields that contain the delimiter, and "" inside them is a quote.</summary>
     private static string[] SplitLine(string line, char delimiter, string path, int lineNo)

@@ -62,7 +62,7 @@ public sealed class GpuCheck : IBenchmark
         double samplesPerSecond = steps > warmup ? (steps - warmup) * batch / sw.Elapsed.TotalSeconds : double.NaN;
         session.Dispose();   // ends the profile
 
-        long feedBytes = (long)batch * data.SampleSize * sizeof(float) + batch * sizeof(long) + adam.StepScalars.Count * sizeof(float);
+        long feedBytes = (long)batch * data.SampleSize * sizeof(float) + batch * sizeof(long) + sizeof(float);   // the batch and the learning rate
         string line = FormattableString.Invariant($"model={model} device={device} steps={steps} dropout_zeroed={zeroed} samples_per_s={samplesPerSecond:F0} feed_bytes_per_step={feedBytes}");
         if (prefix is not null && Directory.GetFiles(Path.GetDirectoryName(prefix)!, Path.GetFileName(prefix) + "*.json").OrderBy(File.GetLastWriteTimeUtc).LastOrDefault() is { } file)
         {
