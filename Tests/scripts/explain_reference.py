@@ -70,6 +70,7 @@ for name, last in (("cnn", False), ("nhwc", True)):
     shape = (1, 8, 8, 2) if last else (1, 2, 8, 8)
     export(model, shape, f"{out}/{name}.onnx")
     x = torch.rand(shape)
+    baseline = torch.rand(shape) * 0.1
     with torch.no_grad():
         y = model(x)[0]
     t = int(y.argmax())
@@ -80,7 +81,10 @@ for name, last in (("cnn", False), ("nhwc", True)):
         "input": x[0].flatten().tolist(), "target": t, "other": other, "scores": y.tolist(),
         "saliency": saliency(model, x, t).flatten().tolist(),
         "saliency_other": saliency(model, x, other).flatten().tolist(),
-        "ig16": integrated_gradients(model, x, torch.zeros(shape), t, 16).detach().flatten().tolist(),
+        # A zero image makes every 2x2 pooling window of the first ReLU's (constant, positive) output a tie, where
+        # any subgradient is right; a baseline of small noise keeps the whole path differentiable.
+        "baseline": baseline.flatten().tolist(),
+        "ig16": integrated_gradients(model, x, baseline, t, 16).detach().flatten().tolist(),
         "gradcam": cam.detach().flatten().tolist(),
     }
 

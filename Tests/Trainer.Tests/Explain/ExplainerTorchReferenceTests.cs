@@ -68,7 +68,7 @@ public sealed class ExplainerTorchReferenceTests
         var r = Reference(model);
         using var explainer = Explainer.Load(Path.Combine(_dir!, model + ".onnx"));
         // Batches of 5 rows: the 16 path points take four runs, the last one short.
-        var a = explainer.Explain(Floats(r, "input"), new ExplainOptions { Steps = 16, BatchSize = 5 });
+        var a = explainer.Explain(Floats(r, "input"), new ExplainOptions { Steps = 16, BatchSize = 5, Baseline = Baseline.Tensor(Floats(r, "baseline")) });
         Near(Floats(r, "ig16"), a.Values, 1e-4, $"{model} integrated gradients");
         Assert.AreEqual(16, a.Steps);
         Assert.IsNotNull(a.CompletenessError);
