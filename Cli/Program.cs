@@ -16,6 +16,7 @@ internal static class Program
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(FinetuneCommand.Create());
+        root.Subcommands.Add(ExplainCommand.Create());
         try
         {
             // Our handler, not System.CommandLine's: user errors are one line without a stack trace.
