@@ -12,7 +12,7 @@ namespace OnnxKit.Cli.Commands;
 /// </summary>
 internal static class ExplainCommand
 {
-    private static readonly Dictionary<string, AttributionMethod> Methods = new()
+    internal static readonly Dictionary<string, AttributionMethod> Methods = new()
     {
         ["integrated-gradients"] = AttributionMethod.IntegratedGradients,
         ["saliency"] = AttributionMethod.Saliency,
@@ -101,7 +101,7 @@ internal static class ExplainCommand
         return rows;
     }
 
-    private static Baseline ParseBaseline(string spec, Explainer explainer, string modelPath)
+    internal static Baseline ParseBaseline(string spec, Explainer explainer, string modelPath)
     {
         switch (spec)
         {
@@ -129,7 +129,7 @@ internal static class ExplainCommand
         return Baseline.Tensor(values);
     }
 
-    private static string MethodName(AttributionMethod m) => Methods.First(kv => kv.Value == m).Key;
+    internal static string MethodName(AttributionMethod m) => Methods.First(kv => kv.Value == m).Key;
 
     private static string Label(Explainer e, int k) => k < e.Labels.Count ? e.Labels[k] : $"class {k}";
 

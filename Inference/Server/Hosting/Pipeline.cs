@@ -35,6 +35,7 @@ internal static class Pipeline
         HealthEndpoints.Map(app, s);
         ModelEndpoints.Map(app, s);
         InferEndpoints.Map(app, s);
+        ExplainEndpoint.Map(app, s);
         app.MapFallback(ctx => Json.ErrorAsync(ctx, 404, $"no endpoint {ctx.Request.Method} {ctx.Request.Path}; see /v2 for the protocol"));
     }
 

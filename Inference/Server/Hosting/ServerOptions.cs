@@ -26,6 +26,8 @@ public sealed class ServerOptions
     public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(5);
     /// <summary>Log requests and lifecycle to the console.</summary>
     public bool Logging { get; set; } = true;
+    /// <summary>Computes attributions for the explain endpoint (null: the endpoint answers 404); given by the host, not by arguments.</summary>
+    public IAttributionProvider? Attributions { get; set; }
 
     /// <summary>Usage text.</summary>
     public const string Usage =
