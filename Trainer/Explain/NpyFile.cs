@@ -10,6 +10,8 @@ namespace OnnxKit.Explain;
 /// </summary>
 public static partial class NpyFile
 {
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
     /// <summary>Writes <paramref name="data"/> of <paramref name="shape"/> to <paramref name="path"/> atomically.</summary>
     public static void Write(string path, float[] data, long[] shape)
     {
@@ -21,7 +23,7 @@ public static partial class NpyFile
         int total = 10 + header.Length + 1;
         header = header.PadRight(header.Length + (64 - total % 64) % 64) + "\n";
         using var body = new MemoryStream();
-        body.Write("\x93NUMPY"u8);
+        body.Write(Magic);
         body.WriteByte(1); body.WriteByte(0);
         body.Write(BitConverter.GetBytes((ushort)header.Length));
         body.Write(Encoding.ASCII.GetBytes(header));
@@ -40,7 +42,7 @@ public static partial class NpyFile
     public static (float[] Data, long[] Shape) Read(string path)
     {
         var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual("\x93NUMPY"u8))
+        if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic))
             throw new InvalidDataException($"'{path}' is not a .npy file");
         int headerLength = bytes[6] == 1 ? BitConverter.ToUInt16(bytes, 8) : BitConverter.ToInt32(bytes, 8);
         int start = bytes[6] == 1 ? 10 : 12;
