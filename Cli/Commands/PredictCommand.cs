@@ -44,7 +44,7 @@ internal static class PredictCommand
         return 0;
     }
 
-    private static float[] Softmax(float[] s)
+    internal static float[] Softmax(float[] s)
     {
         // Scores that already are probabilities (a softmax head) pass through unchanged up to rounding.
         if (s.All(v => v >= 0) && Math.Abs(s.Sum() - 1) < 1e-3) return s;
@@ -54,7 +54,7 @@ internal static class PredictCommand
         return e.Select(v => v / sum).ToArray();
     }
 
-    private static float[] ReadImage(string path, long[] sample)
+    internal static float[] ReadImage(string path, long[] sample)
     {
         long h = sample[^2], w = sample[^1];
         Image<L8> img;
@@ -69,7 +69,7 @@ internal static class PredictCommand
         }
     }
 
-    private static IEnumerable<(string, float[])> ReadCsv(string path, long size)
+    internal static IEnumerable<(string, float[])> ReadCsv(string path, long size)
     {
         int line = 0;
         foreach (var raw in File.ReadLines(path))

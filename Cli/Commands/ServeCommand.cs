@@ -15,7 +15,12 @@ internal static class ServeCommand
             cmd.Options.Add(value is null ? new Option<bool>(name) { Description = description }
                 : name == "--load-model" ? new Option<string[]>(name) { Description = description, HelpName = value } // repeatable
                 : new Option<string>(name) { Description = description, HelpName = value });
-        cmd.SetAction(pr => OnnxKit.Server.Server.Run(pr.Tokens.SkipWhile(t => t.Type != System.CommandLine.Parsing.TokenType.Command).Skip(1).Select(t => t.Value).ToArray()));
+        cmd.SetAction(pr =>
+        {
+            // The provider of /explain: gradient graphs come from the Trainer, which the server itself does not reference.
+            using var attributions = new ServeAttributions();
+            return OnnxKit.Server.Server.Run(pr.Tokens.SkipWhile(t => t.Type != System.CommandLine.Parsing.TokenType.Command).Skip(1).Select(t => t.Value).ToArray(), attributions);
+        });
         return cmd;
     }
 }

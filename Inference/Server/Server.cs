@@ -6,15 +6,18 @@ namespace OnnxKit.Server;
 /// </summary>
 public static class Server
 {
-    /// <summary>Parses <paramref name="args"/> (<see cref="ServerOptions.Usage"/>), serves until Ctrl+C/SIGTERM; returns the exit code.</summary>
-    public static int Run(string[] args) => RunAsync(args).GetAwaiter().GetResult();
+    /// <summary>
+    /// Parses <paramref name="args"/> (<see cref="ServerOptions.Usage"/>), serves until Ctrl+C/SIGTERM; returns the exit code.
+    /// <paramref name="attributions"/> backs the explain endpoint (see <see cref="IAttributionProvider"/>).
+    /// </summary>
+    public static int Run(string[] args, IAttributionProvider? attributions = null) => RunAsync(args, default, attributions).GetAwaiter().GetResult();
 
     /// <summary>Asynchronous <see cref="Run"/>.</summary>
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancel = default)
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancel = default, IAttributionProvider? attributions = null)
     {
         if (args.Contains("--help") || args.Contains("-h")) { Console.WriteLine(ServerOptions.Usage); return 0; }
         ServerOptions options;
-        try { options = ServerOptions.Parse(args); }
+        try { options = ServerOptions.Parse(args); options.Attributions = attributions; }
         catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
         try
         {

@@ -21,7 +21,7 @@ internal static class InferEndpoints
     /// Common frame: request timeout (504), metrics, error mapping, and a lease that outlives a timed-out
     /// request until its queued work has finished (so a hot swap never frees a model that is still running).
     /// </summary>
-    private static async Task Handle(HttpContext ctx, ServerContext s, string endpoint, Work work)
+    internal static async Task Handle(HttpContext ctx, ServerContext s, string endpoint, Work work)
     {
         var sw = Stopwatch.StartNew();
         string modelName = (string)ctx.Request.RouteValues["name"]!;

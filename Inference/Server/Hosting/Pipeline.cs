@@ -43,6 +43,7 @@ internal static class Pipeline
         ModelEndpoints.Map(app, s);
         InferEndpoints.Map(app, s);
         RepositoryControlEndpoints.Map(app, s);
+        ExplainEndpoint.Map(app, s);
         app.MapFallback(ctx => Json.ErrorAsync(ctx, 404, $"no endpoint {ctx.Request.Method} {ctx.Request.Path}; see /v2 for the protocol"));
     }
 

@@ -45,6 +45,8 @@ public sealed class ServerOptions
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>Log requests and lifecycle to the console.</summary>
     public bool Logging { get; set; } = true;
+    /// <summary>Computes attributions for the explain endpoint (null: the endpoint answers 404); given by the host, not by arguments.</summary>
+    public IAttributionProvider? Attributions { get; set; }
 
     /// <summary>Every option <see cref="Parse"/> accepts: name, value placeholder (null for a switch) and description, for help screens.</summary>
     public static IReadOnlyList<(string Name, string? Value, string Description)> Options { get; } =

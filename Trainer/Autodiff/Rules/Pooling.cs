@@ -28,9 +28,8 @@ internal static class Pooling
     // output. Measured on the Fashion-MNIST CNN step (issue 7), first pooling: MaxPool with indices 5.2 ms + ConstantOfShape
     // 1.2 ms + ScatterElements 4.4 ms + the ReLU's Greater/Where 3.2 ms, against MaxPool 0.5 ms + Resize, Equal, Cast,
     // Resize, Mul ≈ 3.5 ms and no ReLU mask (bench/RESULTS.md).
-    // A window with several cells equal to its maximum passes the gradient to each of them (the index formulation picks
-    // one), so it is used only where such ties carry no gradient: after a ReLU, ties are the zeros of windows with no
-    // positive input, and the ReLU's own gradient is zero there; ties of positive values have probability zero.
+    // Used after a ReLU only: there, ties at zero are windows with no positive input, where the ReLU's own gradient is
+    // zero; ties of positive values split the window's gradient equally (the index formulation gives it all to one).
     private static Value? ComparedBack(GradScope g)
     {
         var x = g.Input(0);
@@ -55,7 +54,12 @@ internal static class Pooling
         // no positive input, so nothing flows back through it. dX is then zero wherever the ReLU's output is, and the ReLU
         // rule passes it through without a mask of its own; ties at zero no longer matter either.
         var dy = g.Dy * Op.Sign(y);
-        var dx = Op.Cast(Op.Equal(covered, Up(y)), g.ElementType) * Up(dy);
+        var isMax = Op.Cast(Op.Equal(covered, Up(y)), g.ElementType);
+        // A window of equal positive values (a constant region: the zero background of an image, the zero baseline of
+        // Integrated Gradients, lifted by the bias) has several maxima: they share its gradient, so each window still
+        // passes back exactly dY (a subgradient), not dY per tied cell.
+        var maxima = Op.AveragePool(isMax, geo.Kernel, geo.Strides) * g.C(geo.Kernel.Aggregate(1L, (a, k) => a * k));
+        var dx = isMax * Up(dy / maxima);
         if (hasTail) dx = Op.Pad(dx, [.. new long[n + 2], 0, 0, .. tail]);
         g.MarkZeroWhereZero(dx, x);
         return dx;
