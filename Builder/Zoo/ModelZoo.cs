@@ -18,7 +18,7 @@ public static class ModelZoo
     /// <param name="sampleShape">Shape of one sample.</param>
     /// <param name="classes">Number of classes.</param>
     /// <param name="seed">Seed of the weights.</param>
-    /// <param name="input">An optional first layer (e.g. a fitted <see cref="Normalization"/>) placed before the architecture;
+    /// <param name="input">An optional first layer (e.g. a fitted <see cref="Standardization"/>) placed before the architecture;
     /// it becomes child 0, so the architecture's own layers are numbered from 1.</param>
     public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed = 0, Module? input = null)
     {

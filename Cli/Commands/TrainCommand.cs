@@ -73,11 +73,11 @@ internal static class TrainCommand
         string Normalize = "standardize");
 
     /// <summary>
-    /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()): per-channel
+    /// The fitted standardisation layer placed first in the model (like Keras' Normalization after adapt()): per-channel
     /// mean and std of the training split, so the network sees centred inputs of unit variance — Adam then converges
     /// noticeably faster than on raw [0,1] pixels (measured in bench/RESULTS.md).
     /// </summary>
-    private static OnnxKit.Layers.Normalization? InputNormalization(string mode, TensorDataset train)
+    private static OnnxKit.Layers.Standardization? InputStandardization(string mode, TensorDataset train)
     {
         switch (mode.ToLowerInvariant())
         {
@@ -85,7 +85,7 @@ internal static class TrainCommand
             case "standardize":
                 // Images [C, H, W] get one statistic per channel; grey images [H, W] and feature vectors one over everything.
                 var (mean, std) = Standardize.Moments(train, train.SampleShape.Length == 3 ? train.SampleShape[0] : 1);
-                return new OnnxKit.Layers.Normalization(mean, std);
+                return new OnnxKit.Layers.Standardization(mean, std);
             default: throw new CliException($"--normalize must be 'standardize' or 'none', got '{mode}'");
         }
     }
@@ -97,7 +97,7 @@ internal static class TrainCommand
         var splits = DatasetCatalog.Load(r.Dataset);
         var train = splits.Train;
         int classes = train.NumClasses;
-        var inputLayer = InputNormalization(r.Normalize, train);
+        var inputLayer = InputStandardization(r.Normalize, train);
         var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed, inputLayer);
         var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
         var metadata = new Dictionary<string, string>

@@ -118,7 +118,7 @@ internal static class LayersTesting
 
     /// <summary>
     /// Builds the model, dropping the declared type of outputs whose element type inference could not tell
-    /// (ops still without an inference rule): ORT refuses element type 0 but infers a missing type itself.
+    /// (ops still without a shape rule): ORT refuses element type 0 but infers a missing type itself.
     /// </summary>
     public static OnnxModel Finish(GraphBuilder g)
     {

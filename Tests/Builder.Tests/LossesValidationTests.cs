@@ -32,7 +32,7 @@ public sealed class LossesValidationTests
         Assert.AreEqual("sparse_categorical_crossentropy", sce.Name);
         Assert.AreEqual("categorical_crossentropy", Catalog.CategoricalCrossEntropy(fromLogits: false).Name);
 
-        // the loss value is typed even where no inference rule covers the reduction operators
+        // the loss value is typed even where no shape rule covers the reduction operators
         var (g, p) = Prediction(ElementType.Float64, "batch", 3);
         var loss = Catalog.KLDivergence(reduction: Reduction.BatchMean).Compute(p, g.Input("target", ElementType.Float64, "batch", 3));
         Assert.AreEqual("double[]", loss.Type.ToString());

@@ -105,7 +105,7 @@ internal static class GradCheck
         return (model, trainables);
     }
 
-    // Outputs whose producer has no inference rule yet are declared with the case's element type and no shape.
+    // Outputs whose producer has no shape rule yet are declared with the case's element type and no shape.
     private static OnnxModel Typed(OnnxModel model, ElementType type)
     {
         foreach (var o in model.Graph.Outputs)

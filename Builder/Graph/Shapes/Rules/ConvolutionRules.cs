@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>Conv, ConvTranspose and the pooling operators: [N, C, spatial…] in, [N, C′, spatial′…] out.</summary>
 internal static class ConvolutionRules
@@ -19,7 +19,7 @@ internal static class ConvolutionRules
     /// <summary>The geometry attributes shared by convolutions and pools (one entry per spatial axis; pads begin then end).</summary>
     private sealed record Window(long[] Kernel, long[] Strides, long[] Dilations, long[] Pads, string AutoPad, bool CeilMode);
 
-    private static Window ReadWindow(InferenceContext c, int n, long[]? kernel)
+    private static Window ReadWindow(ShapeContext c, int n, long[]? kernel)
     {
         kernel ??= c.Ints("kernel_shape");
         if (kernel is null) throw c.Fail("attribute 'kernel_shape' is required");
@@ -36,7 +36,7 @@ internal static class ConvolutionRules
     }
 
     /// <summary>Output size of spatial axis <paramref name="i"/> of a convolution or pool over input size <paramref name="input"/>.</summary>
-    private static Dim SpatialOut(InferenceContext c, Window w, int i, Dim input, int n)
+    private static Dim SpatialOut(ShapeContext c, Window w, int i, Dim input, int n)
     {
         long k = w.Kernel[i], s = w.Strides[i], d = w.Dilations[i];
         long span = d * (k - 1) + 1;
@@ -58,10 +58,10 @@ internal static class ConvolutionRules
         return Checked(c, o, i, input, span);
     }
 
-    private static Dim Checked(InferenceContext c, long size, int axis, Dim input, long span) =>
+    private static Dim Checked(ShapeContext c, long size, int axis, Dim input, long span) =>
         size >= 1 ? Dim.Of(size) : throw c.Fail($"spatial axis {axis} of size {input} is smaller than the window {span}; expected at least {span}");
 
-    private static int SpatialRank(InferenceContext c, Shape? x, Shape? w, string what)
+    private static int SpatialRank(ShapeContext c, Shape? x, Shape? w, string what)
     {
         if (x is not null && x.Rank < 3) throw c.Fail($"input X {x} must be [N, C, spatial…] (rank ≥ 3) for {what}");
         if (x is not null && w is not null && w.Rank != x.Rank)
@@ -69,7 +69,7 @@ internal static class ConvolutionRules
         return x?.Rank - 2 ?? w?.Rank - 2 ?? c.Ints("kernel_shape")?.Length ?? -1;
     }
 
-    private static long[]? KernelFromWeight(InferenceContext c, Shape? w, int n)
+    private static long[]? KernelFromWeight(ShapeContext c, Shape? w, int n)
     {
         var attr = c.Ints("kernel_shape");
         if (attr is not null || w is null) return attr;
@@ -77,7 +77,7 @@ internal static class ConvolutionRules
         return Enumerable.Range(2, n).Select(i => w[i].Value ?? 0).ToArray();
     }
 
-    private static TensorType?[] Conv(InferenceContext c)
+    private static TensorType?[] Conv(ShapeContext c)
     {
         c.SameElementType(0, 1);
         Shape? x = c.Input(0).Shape, w = c.Input(1).Shape;
@@ -103,7 +103,7 @@ internal static class ConvolutionRules
         return [c.Like(0, new Shape(dims))];
     }
 
-    private static TensorType?[] ConvTranspose(InferenceContext c)
+    private static TensorType?[] ConvTranspose(ShapeContext c)
     {
         c.SameElementType(0, 1);
         Shape? x = c.Input(0).Shape, w = c.Input(1).Shape;
@@ -143,7 +143,7 @@ internal static class ConvolutionRules
         return [c.Like(0, new Shape(dims))];
     }
 
-    private static TensorType?[] Pool(InferenceContext c, bool withIndices)
+    private static TensorType?[] Pool(ShapeContext c, bool withIndices)
     {
         var x = c.Input(0).Shape;
         var kernel = c.Ints("kernel_shape") ?? throw c.Fail("attribute 'kernel_shape' is required");
@@ -160,7 +160,7 @@ internal static class ConvolutionRules
         return withIndices ? [c.Like(0, y), new TensorType(ElementType.Int64, y)] : [c.Like(0, y)];
     }
 
-    private static TensorType?[] GlobalPool(InferenceContext c)
+    private static TensorType?[] GlobalPool(ShapeContext c)
     {
         var x = c.Input(0).Shape;
         if (x is null) return [c.Like(0, null)];

@@ -5,11 +5,11 @@ using OnnxKit.Tests.Support;
 namespace OnnxKit.Tests;
 
 /// <summary>
-/// Every inference rule against ONNX Runtime: each case builds a tiny graph with concrete input shapes, runs it
+/// Every shape rule against ONNX Runtime: each case builds a tiny graph with concrete input shapes, runs it
 /// on random data, and the shape and element type inferred for each output must equal what ORT produced.
 /// </summary>
 [TestClass]
-public sealed class InferenceRulesTests
+public sealed class ShapeRulesTests
 {
     /// <summary>One graph: its opset, how to build it, and whether some inferred sizes may stay unknown (data-dependent ops).</summary>
     private sealed record Case(int Opset, Func<GraphBuilder, Value[]> Build, bool DataDependent = false);

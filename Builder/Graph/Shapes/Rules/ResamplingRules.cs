@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>Resize, Upsample, DepthToSpace and SpaceToDepth.</summary>
 internal static class ResamplingRules
@@ -18,7 +18,7 @@ internal static class ResamplingRules
         ShapeInference.Register("SpaceToDepth", c => BlockRearrange(c, toSpace: false));
     }
 
-    private static TensorType?[] Resize(InferenceContext c)
+    private static TensorType?[] Resize(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         // Opset 10: (X, scales). From 11: (X, roi, scales, sizes), scales and sizes exclusive.
@@ -46,7 +46,7 @@ internal static class ResamplingRules
     }
 
     /// <summary>floor(size · scale) per axis (ONNX's rule, the region of interest being the whole axis).</summary>
-    private static Shape? Scaled(InferenceContext c, Shape? s, double[]? scales, int[]? axes)
+    private static Shape? Scaled(ShapeContext c, Shape? s, double[]? scales, int[]? axes)
     {
         if (s is null) return null;
         axes ??= Enumerable.Range(0, s.Rank).ToArray();
@@ -64,7 +64,7 @@ internal static class ResamplingRules
         return new Shape(dims);
     }
 
-    private static TensorType?[] BlockRearrange(InferenceContext c, bool toSpace)
+    private static TensorType?[] BlockRearrange(ShapeContext c, bool toSpace)
     {
         var s = c.Input(0).Shape;
         long b = c.Int("blocksize", 0);

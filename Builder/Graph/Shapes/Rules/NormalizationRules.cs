@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>BatchNormalization, LayerNormalization, InstanceNormalization, GroupNormalization, Dropout, LRN and the softmax family.</summary>
 internal static class NormalizationRules
@@ -52,7 +52,7 @@ internal static class NormalizationRules
     }
 
     /// <summary>Checks that input <paramref name="i"/> is [C], C being axis 1 of input 0.</summary>
-    private static void PerChannel(InferenceContext c, int i, string what)
+    private static void PerChannel(ShapeContext c, int i, string what)
     {
         if (!c.HasInput(i)) return;
         var x = c.Input(0).Shape;
@@ -63,7 +63,7 @@ internal static class NormalizationRules
             throw c.Fail($"{what} '{c.InputName(i)}' has shape {p}, expected [{ch}] (one entry per channel of {x})");
     }
 
-    private static TensorType?[] BatchNormalization(InferenceContext c)
+    private static TensorType?[] BatchNormalization(ShapeContext c)
     {
         var x = c.Input(0);
         if (x.Shape is { Rank: < 2 } s) throw c.Fail($"input {s} must be [N, C, …] (rank ≥ 2)");
@@ -82,7 +82,7 @@ internal static class NormalizationRules
         return result;
     }
 
-    private static TensorType?[] LayerNormalization(InferenceContext c)
+    private static TensorType?[] LayerNormalization(ShapeContext c)
     {
         var x = c.Input(0);
         var s = x.Shape;

@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>MatMul and Gemm.</summary>
 internal static class LinearAlgebraRules
@@ -11,7 +11,7 @@ internal static class LinearAlgebraRules
         ShapeInference.Register("Gemm", Gemm);
     }
 
-    private static TensorType?[] MatMul(InferenceContext c)
+    private static TensorType?[] MatMul(ShapeContext c)
     {
         c.SameElementType(0, 1);
         Shape? a = c.Input(0).Shape, b = c.Input(1).Shape;
@@ -30,7 +30,7 @@ internal static class LinearAlgebraRules
         return [c.Like(0, new Shape(dims))];
     }
 
-    private static TensorType?[] Gemm(InferenceContext c)
+    private static TensorType?[] Gemm(ShapeContext c)
     {
         c.SameElementType(0, 1);
         Shape? a = c.Input(0).Shape, b = c.Input(1).Shape;

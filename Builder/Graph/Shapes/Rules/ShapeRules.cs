@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>Constant, Reshape and Flatten (the other shape operators live beside them in their own families).</summary>
 internal static class ShapeRules
@@ -51,7 +51,7 @@ internal static class ShapeRules
         return unknown.Count == 1 ? unknown[0] : Dim.Unknown;
     }
 
-    private static TensorType?[] Reshape(InferenceContext c)
+    private static TensorType?[] Reshape(ShapeContext c)
     {
         var input = c.Input(0);
         // The target's entries: constants, or sizes carried from Shape ops (e.g. [batch, -1] from x.view(x.size(0), -1)).

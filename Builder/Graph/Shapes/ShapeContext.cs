@@ -3,12 +3,12 @@ using OnnxKit.Schema;
 
 namespace OnnxKit;
 
-/// <summary>What an inference rule sees of one node: its attributes, its inputs' types and any constant inputs.</summary>
-public sealed class InferenceContext
+/// <summary>What a shape rule sees of one node: its attributes, its inputs' types and any constant inputs.</summary>
+public sealed class ShapeContext
 {
     private readonly GraphBuilder? _builder;
 
-    internal InferenceContext(GraphBuilder? builder, Node node, TensorType?[] inputs)
+    internal ShapeContext(GraphBuilder? builder, Node node, TensorType?[] inputs)
     {
         _builder = builder; Node = node; Inputs = inputs;
     }
@@ -45,15 +45,15 @@ public sealed class InferenceContext
     /// The content of int64 input <paramref name="i"/> entry by entry: its constant values, or the symbolic values a rule
     /// recorded for it (a Shape output holds [batch, 3]); null when neither is known.
     /// </summary>
-    internal InferenceRules.ShapeEntry[]? ShapeValue(int i)
+    internal Shapes.ShapeEntry[]? ShapeValue(int i)
     {
         if (!HasInput(i)) return null;
-        if (ConstantInts(i) is { } v) return v.Select(x => new InferenceRules.ShapeEntry(x, null)).ToArray();
+        if (ConstantInts(i) is { } v) return v.Select(x => new Shapes.ShapeEntry(x, null)).ToArray();
         return _builder?.ShapeValue(Node.Inputs[i]);
     }
 
     /// <summary>Records the content of output <paramref name="k"/> for rules downstream (see <see cref="ShapeValue"/>).</summary>
-    internal void SetShapeValue(int k, IEnumerable<InferenceRules.ShapeEntry> entries)
+    internal void SetShapeValue(int k, IEnumerable<Shapes.ShapeEntry> entries)
     {
         if (_builder is not null && k < Node.Outputs.Count && Node.Outputs[k].Length > 0) _builder.RecordShapeValue(Node.Outputs[k], entries.ToArray());
     }

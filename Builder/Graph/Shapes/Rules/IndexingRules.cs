@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>Gather, GatherElements, GatherND, ScatterElements/Scatter, ScatterND, Compress, OneHot, NonZero.</summary>
 internal static class IndexingRules
@@ -35,13 +35,13 @@ internal static class IndexingRules
             [new TensorType(ElementType.Int64, new Shape(c.Input(0).Shape is { } s ? Dim.Of(s.Rank) : Dim.Unknown, Dim.Unknown))]);
     }
 
-    private static void CheckIndices(InferenceContext c, int i)
+    private static void CheckIndices(ShapeContext c, int i)
     {
         var t = c.Input(i).ElementType;
         if (!DimMath.IsIndexType(t)) throw c.Fail($"indices '{c.InputName(i)}' must be int32 or int64, got {t.OnnxName()}");
     }
 
-    private static TensorType?[] Gather(InferenceContext c)
+    private static TensorType?[] Gather(ShapeContext c)
     {
         CheckIndices(c, 1);
         var (data, idx) = (c.Input(0).Shape, c.Input(1).Shape);
@@ -55,7 +55,7 @@ internal static class IndexingRules
         return [c.Like(0, new Shape(data.Take(axis).Concat(idx).Concat(data.Skip(axis + 1))))];
     }
 
-    private static TensorType?[] GatherND(InferenceContext c)
+    private static TensorType?[] GatherND(ShapeContext c)
     {
         CheckIndices(c, 1);
         var (data, idx) = (c.Input(0).Shape, c.Input(1).Shape);
@@ -72,7 +72,7 @@ internal static class IndexingRules
         return [c.Like(0, new Shape(idx.Take(idx.Rank - 1).Concat(data.Skip(b + (int)last))))];
     }
 
-    private static TensorType?[] ScatterElements(InferenceContext c)
+    private static TensorType?[] ScatterElements(ShapeContext c)
     {
         CheckIndices(c, 1);
         c.SameElementType(0, 2);
@@ -85,7 +85,7 @@ internal static class IndexingRules
         return [c.Input(0)];
     }
 
-    private static TensorType?[] ScatterND(InferenceContext c)
+    private static TensorType?[] ScatterND(ShapeContext c)
     {
         CheckIndices(c, 1);
         c.SameElementType(0, 2);
@@ -101,7 +101,7 @@ internal static class IndexingRules
         return [c.Input(0)];
     }
 
-    private static TensorType?[] OneHot(InferenceContext c)
+    private static TensorType?[] OneHot(ShapeContext c)
     {
         var idx = c.Input(0).Shape;
         var values = c.Input(2);

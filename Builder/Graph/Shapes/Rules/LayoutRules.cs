@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>Operators that move, join, cut or grow tensors: Transpose, Concat, Split, Slice, Squeeze, Unsqueeze, Expand, Tile, Pad.</summary>
 internal static class LayoutRules
@@ -19,7 +19,7 @@ internal static class LayoutRules
     }
 
     /// <summary>Axes given as an input from <paramref name="inputFrom"/> on and as an attribute before: (known, axes).</summary>
-    private static (bool Known, long[]? Axes) AxesArgument(InferenceContext c, int inputFrom, int index = 1, string attribute = "axes")
+    private static (bool Known, long[]? Axes) AxesArgument(ShapeContext c, int inputFrom, int index = 1, string attribute = "axes")
     {
         if (c.Opset < inputFrom) return (true, c.Ints(attribute));
         if (!c.HasInput(index)) return (true, null);
@@ -27,7 +27,7 @@ internal static class LayoutRules
         return (v is not null, v);
     }
 
-    private static TensorType?[] Transpose(InferenceContext c)
+    private static TensorType?[] Transpose(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         var perm = c.Ints("perm");
@@ -38,7 +38,7 @@ internal static class LayoutRules
         return [c.Like(0, new Shape(perm.Select(p => s[(int)p])))];
     }
 
-    private static TensorType?[] Concat(InferenceContext c)
+    private static TensorType?[] Concat(ShapeContext c)
     {
         if (c.InputCount == 0) throw c.Fail("Concat needs at least one input");
         for (int i = 1; i < c.InputCount; i++) c.SameElementType(0, i);
@@ -62,7 +62,7 @@ internal static class LayoutRules
         return [c.Like(0, new Shape(dims))];
     }
 
-    private static TensorType?[] Split(InferenceContext c)
+    private static TensorType?[] Split(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         int n = c.Node.Outputs.Count;
@@ -102,7 +102,7 @@ internal static class LayoutRules
         return parts.Select(p => { var dims = s.Dims; dims[axis] = p; return (TensorType?)c.Like(0, new Shape(dims)); }).ToArray();
     }
 
-    private static TensorType?[] Slice(InferenceContext c)
+    private static TensorType?[] Slice(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         if (s is null) return [c.Like(0, null)];
@@ -166,7 +166,7 @@ internal static class LayoutRules
         return Dim.Of(start <= end ? 0 : DimMath.CeilDiv(start - end, -step));
     }
 
-    private static TensorType?[] Squeeze(InferenceContext c)
+    private static TensorType?[] Squeeze(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         var (known, axes) = AxesArgument(c, 13);
@@ -185,7 +185,7 @@ internal static class LayoutRules
         return [c.Like(0, new Shape(s.Where((d, i) => !ax.Contains(i))))];
     }
 
-    private static TensorType?[] Unsqueeze(InferenceContext c)
+    private static TensorType?[] Unsqueeze(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         var (known, axes) = AxesArgument(c, 13);
@@ -200,7 +200,7 @@ internal static class LayoutRules
         return [c.Like(0, new Shape(dims))];
     }
 
-    private static TensorType?[] Expand(InferenceContext c)
+    private static TensorType?[] Expand(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         // Constant target, or one carried from Shape ops (Expand(x, Shape(y))).
@@ -218,7 +218,7 @@ internal static class LayoutRules
         return [c.Like(0, c.Broadcast(s, t))];
     }
 
-    private static TensorType?[] Tile(InferenceContext c)
+    private static TensorType?[] Tile(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         var repeats = c.ConstantInts(1);
@@ -229,7 +229,7 @@ internal static class LayoutRules
         return [c.Like(0, new Shape(s.Select((d, i) => repeats[i] == 0 ? Dim.Of(0) : DimMath.Mul(d, repeats[i]))))];
     }
 
-    private static TensorType?[] Pad(InferenceContext c)
+    private static TensorType?[] Pad(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         string mode = c.String("mode", "constant")!;

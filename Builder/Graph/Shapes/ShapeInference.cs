@@ -2,28 +2,28 @@ using OnnxKit.IR;
 
 namespace OnnxKit;
 
-/// <summary>An inference rule: the output types of one node from its inputs' types and attributes.</summary>
-public delegate TensorType?[] InferenceRule(InferenceContext ctx);
+/// <summary>A shape rule: the output types of one node from its inputs' types and attributes.</summary>
+public delegate TensorType?[] ShapeRule(ShapeContext ctx);
 
 /// <summary>
 /// Type and shape inference for the operators of the <see cref="Op"/> surface (and many more), with symbolic
-/// dimensions and broadcasting. Rules live in families under <c>Graph/Inference/Rules</c>; an operator of the
+/// dimensions and broadcasting. Rules live in families under <c>Graph/Shapes/Rules</c>; an operator of the
 /// standard domain that ONNX does not define is refused, one of a custom domain gets unknown output types.
 /// </summary>
 public static partial class ShapeInference
 {
-    private static readonly Dictionary<string, InferenceRule> Rules = [];
+    private static readonly Dictionary<string, ShapeRule> Rules = [];
     private static readonly object Gate = new();
     private static bool _loaded;
 
     /// <summary>Registers (or replaces) the rule for a standard-domain operator.</summary>
-    public static void Register(string opType, InferenceRule rule)
+    public static void Register(string opType, ShapeRule rule)
     {
         lock (Gate) Rules[opType] = rule;
     }
 
     /// <summary>The rule registered for an operator, or null.</summary>
-    internal static InferenceRule? Rule(string opType) { lock (Gate) return Rules.GetValueOrDefault(opType); }
+    internal static ShapeRule? Rule(string opType) { lock (Gate) return Rules.GetValueOrDefault(opType); }
 
     /// <summary>True when a rule exists for the operator.</summary>
     public static bool HasRule(string opType) { EnsureLoaded(); return Rules.ContainsKey(opType); }
@@ -36,7 +36,7 @@ public static partial class ShapeInference
         if (!standard) return new TensorType?[node.Outputs.Count];
         if (!OnnxOperators.IsStandard(node.OpType))
             throw new GraphBuildException($"{node.Describe()}: '{node.OpType}' is not an operator of the standard ONNX domain; for a custom operator pass its domain (e.g. domain: \"com.example\")");
-        var ctx = new InferenceContext(builder, node, inputs);
+        var ctx = new ShapeContext(builder, node, inputs);
         if (!Rules.TryGetValue(node.OpType, out var rule))
             return new TensorType?[node.Outputs.Count];
         TensorType?[] result;
@@ -59,7 +59,7 @@ public static partial class ShapeInference
             // Each rule family is a static class with a Register() method, found by reflection so adding a
             // family needs no edit here.
             // A family may also have a Decorate() method, run after every Register(), to wrap rules of other families.
-            var families = typeof(ShapeInference).Assembly.GetTypes().Where(t => t.Namespace == "OnnxKit.InferenceRules").ToList();
+            var families = typeof(ShapeInference).Assembly.GetTypes().Where(t => t.Namespace == "OnnxKit.Shapes").ToList();
             foreach (var method in new[] { "Register", "Decorate" })
                 foreach (var t in families)
                     if (t.GetMethod(method, System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public) is { } m && m.GetParameters().Length == 0)

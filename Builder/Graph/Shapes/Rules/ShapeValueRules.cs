@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>One entry of an int64 tensor computed from shapes: a number (any sign: −1 and 0 mean something to Reshape), a symbol, or unknown.</summary>
 internal readonly record struct ShapeEntry(long? Number, string? Symbol)
@@ -62,7 +62,7 @@ internal static class ShapeValueRules
         });
     }
 
-    private static void Wrap(string op, Func<InferenceContext, TensorType?[], ShapeEntry[]?> value)
+    private static void Wrap(string op, Func<ShapeContext, TensorType?[], ShapeEntry[]?> value)
     {
         var inner = ShapeInference.Rule(op) ?? throw new InvalidOperationException($"no type rule for {op} to wrap");
         ShapeInference.Register(op, c =>

@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>Einsum: parses the equation (explicit or implicit output, <c>...</c> ellipsis) and sizes each output letter.</summary>
 internal static class EinsumRules
@@ -12,7 +12,7 @@ internal static class EinsumRules
     /// <summary>One operand's subscript: its letters and where the ellipsis stands (−1 when absent).</summary>
     private sealed record Term(string Letters, int EllipsisAt);
 
-    private static Term ParseTerm(InferenceContext c, string text, string equation)
+    private static Term ParseTerm(ShapeContext c, string text, string equation)
     {
         int at = text.IndexOf(Ellipsis, StringComparison.Ordinal);
         if (at >= 0 && text.IndexOf(Ellipsis, at + 1, StringComparison.Ordinal) >= 0)
@@ -23,7 +23,7 @@ internal static class EinsumRules
         return new Term(letters, at);
     }
 
-    private static TensorType?[] Einsum(InferenceContext c)
+    private static TensorType?[] Einsum(ShapeContext c)
     {
         string equation = (c.String("equation") ?? throw c.Fail("attribute 'equation' is required")).Replace(" ", "");
         for (int i = 1; i < c.InputCount; i++) c.SameElementType(0, i);

@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>Elementwise operators: same shape as the input, or numpy broadcasting of several inputs.</summary>
 internal static class ElementwiseRules

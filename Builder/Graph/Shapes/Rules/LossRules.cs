@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>SoftmaxCrossEntropyLoss and NegativeLogLikelihoodLoss: scores [N, C, d…] with integer labels [N, d…].</summary>
 internal static class LossRules
@@ -16,7 +16,7 @@ internal static class LossRules
         ShapeInference.Register("NegativeLogLikelihoodLoss", c => [Loss(c)]);
     }
 
-    private static TensorType Loss(InferenceContext c)
+    private static TensorType Loss(ShapeContext c)
     {
         var scores = c.Input(0).Shape;
         var labels = c.Input(1);

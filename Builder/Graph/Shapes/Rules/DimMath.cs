@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>
 /// Arithmetic on dimensions shared by the rule families. A result is a number only when every operand is a
@@ -43,7 +43,7 @@ internal static class DimMath
     public static long CeilDiv(long a, long b) => -FloorDiv(-a, b);
 
     /// <summary>An integer-list attribute of a given length, or <paramref name="fill"/> repeated when absent; fails on a wrong length.</summary>
-    public static long[] IntsOr(InferenceContext c, string name, int length, long fill)
+    public static long[] IntsOr(ShapeContext c, string name, int length, long fill)
     {
         var v = c.Ints(name);
         if (v is null) return Enumerable.Repeat(fill, length).ToArray();
@@ -55,7 +55,7 @@ internal static class DimMath
     public static Shape Unknowns(int rank) => new(Enumerable.Repeat(Dim.Unknown, rank));
 
     /// <summary>Normalises a list of axes for rank <paramref name="rank"/>, failing on out-of-range or repeated axes.</summary>
-    public static int[] Axes(InferenceContext c, IEnumerable<long> axes, int rank, string what = "axes")
+    public static int[] Axes(ShapeContext c, IEnumerable<long> axes, int rank, string what = "axes")
     {
         var list = axes.ToArray();
         var result = list.Select(a => c.Axis(a, rank, what == "axes" ? "axis" : what)).ToArray();

@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>The Reduce* family, ArgMax/ArgMin, TopK and CumSum.</summary>
 internal static class ReductionRules
@@ -23,7 +23,7 @@ internal static class ReductionRules
         });
     }
 
-    private static TensorType?[] Reduce(InferenceContext c)
+    private static TensorType?[] Reduce(ShapeContext c)
     {
         var x = c.Input(0);
         var s = x.Shape;
@@ -58,7 +58,7 @@ internal static class ReductionRules
         return [c.Like(0, new Shape(dims))];
     }
 
-    private static TensorType?[] ArgReduce(InferenceContext c)
+    private static TensorType?[] ArgReduce(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         if (s is null) return [new TensorType(ElementType.Int64, null)];
@@ -69,7 +69,7 @@ internal static class ReductionRules
         return [new TensorType(ElementType.Int64, new Shape(dims))];
     }
 
-    private static TensorType?[] TopK(InferenceContext c)
+    private static TensorType?[] TopK(ShapeContext c)
     {
         var x = c.Input(0);
         var s = x.Shape;

@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.InferenceRules;
+namespace OnnxKit.Shapes;
 
 /// <summary>Operators that make tensors from shapes or describe them: Shape, Size, ConstantOfShape, Range, EyeLike, Trilu, the Random* family.</summary>
 internal static class GenerationRules
@@ -33,10 +33,10 @@ internal static class GenerationRules
             });
     }
 
-    private static ElementType DType(InferenceContext c, ElementType dflt) =>
+    private static ElementType DType(ShapeContext c, ElementType dflt) =>
         c.Node.Attribute("dtype") is null ? dflt : (ElementType)c.Int("dtype", (long)dflt);
 
-    private static TensorType?[] ShapeOf(InferenceContext c)
+    private static TensorType?[] ShapeOf(ShapeContext c)
     {
         var s = c.Input(0).Shape;
         if (s is null) return [new TensorType(ElementType.Int64, new Shape(Dim.Unknown))];
@@ -49,7 +49,7 @@ internal static class GenerationRules
         return [new TensorType(ElementType.Int64, new Shape(Dim.Of(Math.Max(0, end - start))))];
     }
 
-    private static TensorType?[] ConstantOfShape(InferenceContext c)
+    private static TensorType?[] ConstantOfShape(ShapeContext c)
     {
         var type = c.Tensor("value") is { } v ? (ElementType)v.DataType : ElementType.Float32;
         if (c.Input(0).ElementType is not (ElementType.Int64 or ElementType.Undefined))
@@ -59,7 +59,7 @@ internal static class GenerationRules
         return [new TensorType(type, c.Input(0).Shape is { Rank: 1 } l && l[0].IsKnown ? DimMath.Unknowns((int)l[0].Value!.Value) : null)];
     }
 
-    private static TensorType?[] Range(InferenceContext c)
+    private static TensorType?[] Range(ShapeContext c)
     {
         c.SameElementType(0, 1); c.SameElementType(0, 2);
         for (int i = 0; i < 3; i++)

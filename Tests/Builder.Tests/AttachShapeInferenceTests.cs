@@ -11,7 +11,7 @@ namespace OnnxKit.Tests;
 /// and each value is compared with what ONNX Runtime computes for two batch sizes.
 /// </summary>
 [TestClass]
-public sealed class AttachInferenceTests
+public sealed class AttachShapeInferenceTests
 {
     [TestMethod]
     public void EveryValueOfAPyTorchExportIsInferredAsOrtComputesIt()

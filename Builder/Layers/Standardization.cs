@@ -9,7 +9,7 @@ namespace OnnxKit.Layers;
 /// <c>Standardize.Fit</c>) and baked into the graph as constants, so the exported model takes the same raw
 /// inputs as before and every runtime that serves it applies the same preprocessing. Nothing here is trained.
 /// </summary>
-public sealed class Normalization : Module
+public sealed class Standardization : Module
 {
     /// <summary>One mean for the whole input, or one per channel (dimension 1 of the batched input).</summary>
     public IReadOnlyList<float> Mean { get; }
@@ -17,13 +17,13 @@ public sealed class Normalization : Module
     public IReadOnlyList<float> Std { get; }
 
     /// <summary>Creates the layer from fitted statistics.</summary>
-    public Normalization(float[] mean, float[] std)
+    public Standardization(float[] mean, float[] std)
     {
         if (mean.Length == 0 || mean.Length != std.Length)
-            throw new ArgumentException($"Normalization: expected as many means as stds (at least one), got {mean.Length} and {std.Length}");
+            throw new ArgumentException($"Standardization: expected as many means as stds (at least one), got {mean.Length} and {std.Length}");
         for (int i = 0; i < std.Length; i++)
             if (!(std[i] > 0) || float.IsInfinity(std[i]) || !float.IsFinite(mean[i]))
-                throw new ArgumentException($"Normalization: statistic {i} is mean {mean[i]}, std {std[i]}; expected a finite mean and a finite std > 0");
+                throw new ArgumentException($"Standardization: statistic {i} is mean {mean[i]}, std {std[i]}; expected a finite mean and a finite std > 0");
         Mean = mean; Std = std;
     }
 
@@ -36,9 +36,9 @@ public sealed class Normalization : Module
         if (channels > 1)
         {
             // Per channel: [C, 1, …, 1] so it broadcasts over the batch and the positions after the channel axis.
-            var s = x.Shape ?? throw new GraphBuildException($"Normalization '{Prefix.TrimEnd('.')}': input '{x.Name}' has unknown rank; per-channel statistics need [batch, channels, …]");
+            var s = x.Shape ?? throw new GraphBuildException($"Standardization '{Prefix.TrimEnd('.')}': input '{x.Name}' has unknown rank; per-channel statistics need [batch, channels, …]");
             if (s.Rank < 2 || !s[1].Compatible(channels))
-                throw new GraphBuildException($"Normalization '{Prefix.TrimEnd('.')}': input '{x.Name}' has shape {s}, expected [batch, {channels}, …] for {channels} per-channel statistics");
+                throw new GraphBuildException($"Standardization '{Prefix.TrimEnd('.')}': input '{x.Name}' has shape {s}, expected [batch, {channels}, …] for {channels} per-channel statistics");
             shape = [channels, .. Enumerable.Repeat(1L, s.Rank - 2)];
         }
         // Constants of the input's float type, so a float64 graph (gradient checks) stays float64.
@@ -51,6 +51,6 @@ public sealed class Normalization : Module
     {
         ElementType.Float32 => TensorData.FromFloats("", values.ToArray(), shape),
         ElementType.Float64 => TensorData.FromDoubles("", values.Select(v => (double)v).ToArray(), shape),
-        _ => throw new GraphBuildException($"Normalization: input must be float32 or float64, got {type}"),
+        _ => throw new GraphBuildException($"Standardization: input must be float32 or float64, got {type}"),
     };
 }
