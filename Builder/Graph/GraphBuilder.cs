@@ -84,7 +84,7 @@ public sealed class GraphBuilder
                 var t = Merge(outs.ElementAtOrDefault(k), declared.GetValueOrDefault(name));
                 b._values[name] = new Value(b, name, t);
             }
-            if (n.OpType == "Constant" && n.Domain.Length == 0 && Shapes.ShapeRules.ConstantTensor(n) is { } ct) b._constantData[n.Outputs[0]] = ct;
+            if (n.OpType == "Constant" && n.Domain.Length == 0 && Shapes.Generation.ConstantTensor(n) is { } ct) b._constantData[n.Outputs[0]] = ct;
         }
         return b;
     }
@@ -253,7 +253,7 @@ public sealed class GraphBuilder
             _values[outNames[k]] = v;
             result[k] = v;
         }
-        if (opType == "Constant" && domain.Length == 0 && Shapes.ShapeRules.ConstantTensor(node) is { } ct) _constantData[outNames[0]] = ct;
+        if (opType == "Constant" && domain.Length == 0 && Shapes.Generation.ConstantTensor(node) is { } ct) _constantData[outNames[0]] = ct;
         return result;
     }
 

@@ -7,7 +7,7 @@ public delegate TensorType?[] ShapeRule(ShapeContext ctx);
 
 /// <summary>
 /// Type and shape inference for the operators of the <see cref="Op"/> surface (and many more), with symbolic
-/// dimensions and broadcasting. Rules live in families under <c>Graph/Shapes/Rules</c>; an operator of the
+/// dimensions and broadcasting. Rules live in families under <c>Graph/Shapes/Rules</c>, one static method per rule marked <see cref="ShapeRuleAttribute"/>; an operator of the
 /// standard domain that ONNX does not define is refused, one of a custom domain gets unknown output types.
 /// </summary>
 public static partial class ShapeInference
@@ -27,6 +27,9 @@ public static partial class ShapeInference
 
     /// <summary>True when a rule exists for the operator.</summary>
     public static bool HasRule(string opType) { EnsureLoaded(); return Rules.ContainsKey(opType); }
+
+    /// <summary>Every operator that has a shape rule, sorted.</summary>
+    public static IReadOnlyList<string> Operators { get { EnsureLoaded(); lock (Gate) return Rules.Keys.Order(StringComparer.Ordinal).ToList(); } }
 
     /// <summary>Output types of a node; throws <see cref="GraphBuildException"/> naming the node when its inputs cannot fit.</summary>
     public static TensorType?[] Infer(GraphBuilder? builder, Node node, TensorType?[] inputs)
@@ -56,14 +59,11 @@ public static partial class ShapeInference
         lock (Gate)
         {
             if (_loaded) return;
-            // Each rule family is a static class with a Register() method, found by reflection so adding a
-            // family needs no edit here.
-            // A family may also have a Decorate() method, run after every Register(), to wrap rules of other families.
-            var families = typeof(ShapeInference).Assembly.GetTypes().Where(t => t.Namespace == "OnnxKit.Shapes").ToList();
-            foreach (var method in new[] { "Register", "Decorate" })
-                foreach (var t in families)
-                    if (t.GetMethod(method, System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public) is { } m && m.GetParameters().Length == 0)
-                        m.Invoke(null, null);
+            // Rules are static methods marked [ShapeRule] in the family classes of Rules/; ShapeValues then wraps the
+            // rules of the ops that carry small shape tensors.
+            foreach (var (op, rule) in OpRuleTable.Collect<ShapeRuleAttribute, ShapeRule>(typeof(ShapeInference).Assembly, a => a.OpTypes, "shape"))
+                Rules[op] = rule;
+            Shapes.ShapeValues.Track();
             _loaded = true;
         }
     }

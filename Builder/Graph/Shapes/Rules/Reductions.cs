@@ -3,26 +3,18 @@ using OnnxKit.IR;
 namespace OnnxKit.Shapes;
 
 /// <summary>The Reduce* family, ArgMax/ArgMin, TopK and CumSum.</summary>
-internal static class ReductionRules
+internal static class Reductions
 {
-    private static readonly string[] Reductions =
-        ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp"];
-
-    public static void Register()
+    [ShapeRule("CumSum")]
+    private static TensorType?[] CumSum(ShapeContext c)
     {
-        foreach (var op in Reductions) ShapeInference.Register(op, Reduce);
-        ShapeInference.Register("ArgMax", ArgReduce);
-        ShapeInference.Register("ArgMin", ArgReduce);
-        ShapeInference.Register("TopK", TopK);
-        ShapeInference.Register("CumSum", c =>
-        {
-            if (c.HasInput(1) && c.Input(1).Shape is { Rank: > 0 } a && a.ElementCount != 1)
-                throw c.Fail($"axis must be a scalar, got shape {a}");
-            if (c.ConstantInts(1) is [var axis] && c.Input(0).Shape is { } s) c.Axis(axis, s.Rank);
-            return [c.Input(0)];
-        });
+        if (c.HasInput(1) && c.Input(1).Shape is { Rank: > 0 } a && a.ElementCount != 1)
+            throw c.Fail($"axis must be a scalar, got shape {a}");
+        if (c.ConstantInts(1) is [var axis] && c.Input(0).Shape is { } s) c.Axis(axis, s.Rank);
+        return [c.Input(0)];
     }
 
+    [ShapeRule("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp")]
     private static TensorType?[] Reduce(ShapeContext c)
     {
         var x = c.Input(0);
@@ -58,6 +50,7 @@ internal static class ReductionRules
         return [c.Like(0, new Shape(dims))];
     }
 
+    [ShapeRule("ArgMax", "ArgMin")]
     private static TensorType?[] ArgReduce(ShapeContext c)
     {
         var s = c.Input(0).Shape;
@@ -69,6 +62,7 @@ internal static class ReductionRules
         return [new TensorType(ElementType.Int64, new Shape(dims))];
     }
 
+    [ShapeRule("TopK")]
     private static TensorType?[] TopK(ShapeContext c)
     {
         var x = c.Input(0);

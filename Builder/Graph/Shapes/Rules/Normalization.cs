@@ -2,54 +2,51 @@ using OnnxKit.IR;
 
 namespace OnnxKit.Shapes;
 
-/// <summary>BatchNormalization, LayerNormalization, InstanceNormalization, GroupNormalization, Dropout, LRN and the softmax family.</summary>
-internal static class NormalizationRules
+/// <summary>BatchNormalization, LayerNormalization, InstanceNormalization, GroupNormalization, LRN, MeanVarianceNormalization, LpNormalization and Dropout.</summary>
+internal static class Normalization
 {
-    public static void Register()
+    [ShapeRule("InstanceNormalization")]
+    private static TensorType?[] InstanceNormalization(ShapeContext c)
     {
-        ShapeInference.Register("BatchNormalization", BatchNormalization);
-        ShapeInference.Register("LayerNormalization", LayerNormalization);
-        ShapeInference.Register("InstanceNormalization", c =>
-        {
-            var x = c.Input(0).Shape;
-            if (x is not null && x.Rank < 3) throw c.Fail($"input {x} must be [N, C, spatial…] (rank ≥ 3)");
-            PerChannel(c, 1, "scale"); PerChannel(c, 2, "B");
-            return [c.Input(0)];
-        });
-        ShapeInference.Register("GroupNormalization", c =>
-        {
-            var x = c.Input(0).Shape;
-            long groups = c.Int("num_groups", 0);
-            if (groups < 1) throw c.Fail($"attribute num_groups {groups} must be ≥ 1");
-            if (x is not null && x.Rank < 2) throw c.Fail($"input {x} must be [N, C, …] (rank ≥ 2)");
-            if (x is not null && x[1].IsKnown && x[1].Value % groups != 0)
-                throw c.Fail($"input {x} has {x[1]} channels, expected a multiple of num_groups {groups}");
-            return [c.Input(0)];
-        });
-        ShapeInference.Register("Dropout", c =>
-        {
-            var x = c.Input(0);
-            if (c.HasInput(1) && c.Input(1).Shape is { Rank: > 0 } r && r.ElementCount != 1)
-                throw c.Fail($"ratio must be a scalar, got shape {r}");
-            // The mask is bool from opset 10; before that it had the data's type.
-            return [x, new TensorType(c.Opset >= 10 ? ElementType.Bool : x.ElementType, x.Shape)];
-        });
-        ShapeInference.Register("LRN", c =>
-        {
-            var x = c.Input(0).Shape;
-            if (x is not null && x.Rank < 3) throw c.Fail($"input {x} must be [N, C, spatial…] (rank ≥ 3)");
-            if (c.Int("size", 0) < 1) throw c.Fail("attribute 'size' is required and must be ≥ 1");
-            return [c.Input(0)];
-        });
-        foreach (var op in new[] { "Softmax", "LogSoftmax", "Hardmax" })
-            ShapeInference.Register(op, c =>
-            {
-                var x = c.Input(0);
-                // The default axis moved from 1 (flattening softmax) to −1 at opset 13.
-                if (x.Shape is { } s) c.Axis(c.Int("axis", c.Opset >= 13 ? -1 : 1), s.Rank);
-                return [x];
-            });
+        var x = c.Input(0).Shape;
+        if (x is not null && x.Rank < 3) throw c.Fail($"input {x} must be [N, C, spatial…] (rank ≥ 3)");
+        PerChannel(c, 1, "scale"); PerChannel(c, 2, "B");
+        return [c.Input(0)];
     }
+
+    [ShapeRule("GroupNormalization")]
+    private static TensorType?[] GroupNormalization(ShapeContext c)
+    {
+        var x = c.Input(0).Shape;
+        long groups = c.Int("num_groups", 0);
+        if (groups < 1) throw c.Fail($"attribute num_groups {groups} must be ≥ 1");
+        if (x is not null && x.Rank < 2) throw c.Fail($"input {x} must be [N, C, …] (rank ≥ 2)");
+        if (x is not null && x[1].IsKnown && x[1].Value % groups != 0)
+            throw c.Fail($"input {x} has {x[1]} channels, expected a multiple of num_groups {groups}");
+        return [c.Input(0)];
+    }
+
+    [ShapeRule("Dropout")]
+    private static TensorType?[] Dropout(ShapeContext c)
+    {
+        var x = c.Input(0);
+        if (c.HasInput(1) && c.Input(1).Shape is { Rank: > 0 } r && r.ElementCount != 1)
+            throw c.Fail($"ratio must be a scalar, got shape {r}");
+        // The mask is bool from opset 10; before that it had the data's type.
+        return [x, new TensorType(c.Opset >= 10 ? ElementType.Bool : x.ElementType, x.Shape)];
+    }
+
+    [ShapeRule("LRN")]
+    private static TensorType?[] Lrn(ShapeContext c)
+    {
+        var x = c.Input(0).Shape;
+        if (x is not null && x.Rank < 3) throw c.Fail($"input {x} must be [N, C, spatial…] (rank ≥ 3)");
+        if (c.Int("size", 0) < 1) throw c.Fail("attribute 'size' is required and must be ≥ 1");
+        return [c.Input(0)];
+    }
+
+    [ShapeRule("MeanVarianceNormalization", "LpNormalization")]
+    private static TensorType?[] SameAsInput(ShapeContext c) => [c.Input(0)];
 
     /// <summary>Checks that input <paramref name="i"/> is [C], C being axis 1 of input 0.</summary>
     private static void PerChannel(ShapeContext c, int i, string what)
@@ -63,6 +60,7 @@ internal static class NormalizationRules
             throw c.Fail($"{what} '{c.InputName(i)}' has shape {p}, expected [{ch}] (one entry per channel of {x})");
     }
 
+    [ShapeRule("BatchNormalization")]
     private static TensorType?[] BatchNormalization(ShapeContext c)
     {
         var x = c.Input(0);
@@ -82,6 +80,7 @@ internal static class NormalizationRules
         return result;
     }
 
+    [ShapeRule("LayerNormalization")]
     private static TensorType?[] LayerNormalization(ShapeContext c)
     {
         var x = c.Input(0);

@@ -2,8 +2,8 @@ using OnnxKit.IR;
 
 namespace OnnxKit.Training.Autodiff.Rules;
 
-/// <summary>Operators that move or select elements: reshapes, transposes, concatenation, slicing, gathers, padding, tiling.</summary>
-internal static class ShapeOps
+/// <summary>Operators that reshape, move, join, cut or grow tensors: reshapes, transposes, concatenation, splitting, slicing, expanding, tiling, padding.</summary>
+internal static class Layout
 {
     // Pure reshapes: the gradient takes the input's shape back.
     [Gradient("Reshape", "Flatten", "Squeeze", "Unsqueeze")]
@@ -90,46 +90,6 @@ internal static class ShapeOps
         return pads;
     }
 
-    // Scatter-add of the gradient rows into zeros of the input's shape (repeated indices accumulate).
-    // Axis ≠ 0: the gathered axis is moved to the front first, and back afterwards.
-    [Gradient("Gather")]
-    static void Gather(GradScope g)
-    {
-        Value x = g.Input(0), indices = g.Input(1), dy = g.Dy;
-        int rank = g.RankOf(x), q = g.RankOf(indices);
-        long axis = g.AttrInt("axis", 0);
-        if (axis < 0) axis += rank;
-        g.Graph.RequireOpset("", 16); // ScatterND with reduction
-        if (indices.ElementType != ElementType.Int64) indices = Op.Cast(indices, ElementType.Int64);
-        if (g.ConstantInts(1) is not { } known || known.Any(i => i < 0))
-        {
-            var dim = Op.Gather(Op.Shape(x), g.Graph.Scalar(axis, ElementType.Int64));
-            indices = Op.Where(Op.Less(indices, g.Graph.Scalar(0, ElementType.Int64)), Op.Add(indices, dim), indices);
-        }
-        var index = Op.Unsqueeze(indices, -1);
-        if (axis == 0)
-        {
-            g.InputGrad(0, g.Graph.Node1("ScatterND", [g.ZerosLike(x), index, dy], Attr.String("reduction", "add")));
-            return;
-        }
-        long[] xPerm = [axis, .. Enumerable.Range(0, rank).Where(i => i != axis).Select(i => (long)i)];
-        long[] dyPerm = [.. Enumerable.Range((int)axis, q).Select(i => (long)i), .. Enumerable.Range(0, (int)axis).Select(i => (long)i),
-            .. Enumerable.Range((int)axis + q, rank - 1 - (int)axis).Select(i => (long)i)];
-        var zeros = Op.ConstantOfShape(Op.Gather(Op.Shape(x), g.Ints(xPerm)), 0, g.ElementType);
-        var scattered = g.Graph.Node1("ScatterND", [zeros, index, Op.Transpose(dy, dyPerm)], Attr.String("reduction", "add"));
-        var inverse = new long[rank];
-        for (int i = 0; i < rank; i++) inverse[xPerm[i]] = i;
-        g.InputGrad(0, Op.Transpose(scattered, inverse));
-    }
-
-    [Gradient("GatherElements")]
-    static void GatherElements(GradScope g)
-    {
-        var x = g.Input(0);
-        g.Graph.RequireOpset("", 16);
-        g.InputGrad(0, Op.ScatterElements(g.ZerosLike(x), g.Input(1), g.Dy, (int)g.AttrInt("axis", 0), "add"));
-    }
-
     // Tile: view the gradient as [r0, d0, r1, d1, …] and sum over the repeat axes.
     [Gradient("Tile")]
     static void Tile(GradScope g)
@@ -155,26 +115,5 @@ internal static class ShapeOps
             ? g.ConstantInts(1) is { } p ? g.Ints(p.Select(v => -v).ToArray()) : Op.Neg(g.Input(1))
             : g.Ints(g.AttrInts("pads")!.Select(v => -v).ToArray());
         g.InputGrad(0, g.Graph.Node1("Pad", [g.Dy, negated]));
-    }
-}
-
-/// <summary>CumSum and TopK.</summary>
-internal static class SelectionOps
-{
-    // The adjoint of a running sum is the running sum in the other direction.
-    [Gradient("CumSum")]
-    static void CumSum(GradScope g)
-    {
-        var attrs = new List<Schema.AttributeProto> { Attr.Int("reverse", g.AttrInt("reverse", 0) != 0 ? 0 : 1) };
-        if (g.AttrInt("exclusive", 0) != 0) attrs.Add(Attr.Int("exclusive", 1));
-        g.InputGrad(0, g.Graph.Node("CumSum", [g.Dy, g.Input(1)], 1, attrs)[0]);
-    }
-
-    // Each value's gradient goes back to where it was taken from (the node's own indices; distinct, so no reduction).
-    [Gradient("TopK")]
-    static void TopK(GradScope g)
-    {
-        var x = g.Input(0);
-        g.InputGrad(0, Op.ScatterElements(g.ZerosLike(x), g.Output(1), g.Dy, (int)g.AttrInt("axis", -1)));
     }
 }

@@ -3,37 +3,33 @@ using OnnxKit.IR;
 namespace OnnxKit.Shapes;
 
 /// <summary>Gather, GatherElements, GatherND, ScatterElements/Scatter, ScatterND, Compress, OneHot, NonZero.</summary>
-internal static class IndexingRules
+internal static class Indexing
 {
-    public static void Register()
+    [ShapeRule("GatherElements")]
+    private static TensorType?[] GatherElements(ShapeContext c)
     {
-        ShapeInference.Register("Gather", Gather);
-        ShapeInference.Register("GatherElements", c =>
-        {
-            CheckIndices(c, 1);
-            var (data, idx) = (c.Input(0).Shape, c.Input(1).Shape);
-            if (data is not null && idx is not null && data.Rank != idx.Rank)
-                throw c.Fail($"indices {idx} must have the rank of data {data} ({data.Rank})");
-            if (data is not null) c.Axis(c.Int("axis", 0), data.Rank);
-            return [c.Like(0, idx)];
-        });
-        ShapeInference.Register("GatherND", GatherND);
-        ShapeInference.Register("ScatterElements", ScatterElements);
-        ShapeInference.Register("Scatter", ScatterElements);
-        ShapeInference.Register("ScatterND", ScatterND);
-        ShapeInference.Register("Compress", c =>
-        {
-            var s = c.Input(0).Shape;
-            if (c.Node.Attribute("axis") is null) return [c.Like(0, new Shape(Dim.Unknown))];
-            if (s is null) return [c.Like(0, null)];
-            var dims = s.Dims;
-            dims[c.Axis(c.Int("axis", 0), s.Rank)] = Dim.Unknown;
-            return [c.Like(0, new Shape(dims))];
-        });
-        ShapeInference.Register("OneHot", OneHot);
-        ShapeInference.Register("NonZero", c =>
-            [new TensorType(ElementType.Int64, new Shape(c.Input(0).Shape is { } s ? Dim.Of(s.Rank) : Dim.Unknown, Dim.Unknown))]);
+        CheckIndices(c, 1);
+        var (data, idx) = (c.Input(0).Shape, c.Input(1).Shape);
+        if (data is not null && idx is not null && data.Rank != idx.Rank)
+            throw c.Fail($"indices {idx} must have the rank of data {data} ({data.Rank})");
+        if (data is not null) c.Axis(c.Int("axis", 0), data.Rank);
+        return [c.Like(0, idx)];
     }
+
+    [ShapeRule("Compress")]
+    private static TensorType?[] Compress(ShapeContext c)
+    {
+        var s = c.Input(0).Shape;
+        if (c.Node.Attribute("axis") is null) return [c.Like(0, new Shape(Dim.Unknown))];
+        if (s is null) return [c.Like(0, null)];
+        var dims = s.Dims;
+        dims[c.Axis(c.Int("axis", 0), s.Rank)] = Dim.Unknown;
+        return [c.Like(0, new Shape(dims))];
+    }
+
+    [ShapeRule("NonZero")]
+    private static TensorType?[] NonZero(ShapeContext c) =>
+        [new TensorType(ElementType.Int64, new Shape(c.Input(0).Shape is { } s ? Dim.Of(s.Rank) : Dim.Unknown, Dim.Unknown))];
 
     private static void CheckIndices(ShapeContext c, int i)
     {
@@ -41,6 +37,7 @@ internal static class IndexingRules
         if (!DimMath.IsIndexType(t)) throw c.Fail($"indices '{c.InputName(i)}' must be int32 or int64, got {t.OnnxName()}");
     }
 
+    [ShapeRule("Gather")]
     private static TensorType?[] Gather(ShapeContext c)
     {
         CheckIndices(c, 1);
@@ -55,6 +52,7 @@ internal static class IndexingRules
         return [c.Like(0, new Shape(data.Take(axis).Concat(idx).Concat(data.Skip(axis + 1))))];
     }
 
+    [ShapeRule("GatherND")]
     private static TensorType?[] GatherND(ShapeContext c)
     {
         CheckIndices(c, 1);
@@ -72,6 +70,7 @@ internal static class IndexingRules
         return [c.Like(0, new Shape(idx.Take(idx.Rank - 1).Concat(data.Skip(b + (int)last))))];
     }
 
+    [ShapeRule("ScatterElements", "Scatter")]
     private static TensorType?[] ScatterElements(ShapeContext c)
     {
         CheckIndices(c, 1);
@@ -85,6 +84,7 @@ internal static class IndexingRules
         return [c.Input(0)];
     }
 
+    [ShapeRule("ScatterND")]
     private static TensorType?[] ScatterND(ShapeContext c)
     {
         CheckIndices(c, 1);
@@ -101,6 +101,7 @@ internal static class IndexingRules
         return [c.Input(0)];
     }
 
+    [ShapeRule("OneHot")]
     private static TensorType?[] OneHot(ShapeContext c)
     {
         var idx = c.Input(0).Shape;

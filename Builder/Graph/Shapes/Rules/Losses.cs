@@ -3,18 +3,18 @@ using OnnxKit.IR;
 namespace OnnxKit.Shapes;
 
 /// <summary>SoftmaxCrossEntropyLoss and NegativeLogLikelihoodLoss: scores [N, C, d…] with integer labels [N, d…].</summary>
-internal static class LossRules
+internal static class Losses
 {
-    public static void Register()
+    [ShapeRule("SoftmaxCrossEntropyLoss")]
+    private static TensorType?[] SoftmaxCrossEntropyLoss(ShapeContext c)
     {
-        ShapeInference.Register("SoftmaxCrossEntropyLoss", c =>
-        {
-            var loss = Loss(c);
-            // The optional second output is the log-probabilities, shaped like the scores.
-            return c.Node.Outputs.Count > 1 ? [loss, c.Input(0)] : [loss];
-        });
-        ShapeInference.Register("NegativeLogLikelihoodLoss", c => [Loss(c)]);
+        var loss = Loss(c);
+        // The optional second output is the log-probabilities, shaped like the scores.
+        return c.Node.Outputs.Count > 1 ? [loss, c.Input(0)] : [loss];
     }
+
+    [ShapeRule("NegativeLogLikelihoodLoss")]
+    private static TensorType?[] NegativeLogLikelihoodLoss(ShapeContext c) => [Loss(c)];
 
     private static TensorType Loss(ShapeContext c)
     {

@@ -3,21 +3,23 @@ using OnnxKit.IR;
 namespace OnnxKit.Shapes;
 
 /// <summary>Resize, Upsample, DepthToSpace and SpaceToDepth.</summary>
-internal static class ResamplingRules
+internal static class Resampling
 {
-    public static void Register()
+    [ShapeRule("Upsample")]
+    private static TensorType?[] Upsample(ShapeContext c)
     {
-        ShapeInference.Register("Resize", Resize);
-        ShapeInference.Register("Upsample", c =>
-        {
-            // Scales are an attribute in opsets 7–8 and an input from 9.
-            double[]? scales = c.Opset < 9 ? c.Node.GetFloats("scales")?.Select(f => (double)f).ToArray() : c.ConstantDoubles(1);
-            return [c.Like(0, Scaled(c, c.Input(0).Shape, scales, null))];
-        });
-        ShapeInference.Register("DepthToSpace", c => BlockRearrange(c, toSpace: true));
-        ShapeInference.Register("SpaceToDepth", c => BlockRearrange(c, toSpace: false));
+        // Scales are an attribute in opsets 7–8 and an input from 9.
+        double[]? scales = c.Opset < 9 ? c.Node.GetFloats("scales")?.Select(f => (double)f).ToArray() : c.ConstantDoubles(1);
+        return [c.Like(0, Scaled(c, c.Input(0).Shape, scales, null))];
     }
 
+    [ShapeRule("DepthToSpace")]
+    private static TensorType?[] DepthToSpace(ShapeContext c) => BlockRearrange(c, toSpace: true);
+
+    [ShapeRule("SpaceToDepth")]
+    private static TensorType?[] SpaceToDepth(ShapeContext c) => BlockRearrange(c, toSpace: false);
+
+    [ShapeRule("Resize")]
     private static TensorType?[] Resize(ShapeContext c)
     {
         var s = c.Input(0).Shape;

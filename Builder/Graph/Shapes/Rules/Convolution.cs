@@ -3,18 +3,13 @@ using OnnxKit.IR;
 namespace OnnxKit.Shapes;
 
 /// <summary>Conv, ConvTranspose and the pooling operators: [N, C, spatial…] in, [N, C′, spatial′…] out.</summary>
-internal static class ConvolutionRules
+internal static class Convolution
 {
-    public static void Register()
-    {
-        ShapeInference.Register("Conv", Conv);
-        ShapeInference.Register("ConvTranspose", ConvTranspose);
-        ShapeInference.Register("MaxPool", c => Pool(c, withIndices: true));
-        ShapeInference.Register("AveragePool", c => Pool(c, withIndices: false));
-        ShapeInference.Register("LpPool", c => Pool(c, withIndices: false));
-        foreach (var op in new[] { "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool" })
-            ShapeInference.Register(op, GlobalPool);
-    }
+    [ShapeRule("MaxPool")]
+    private static TensorType?[] MaxPool(ShapeContext c) => Pool(c, withIndices: true);
+
+    [ShapeRule("AveragePool", "LpPool")]
+    private static TensorType?[] AveragePool(ShapeContext c) => Pool(c, withIndices: false);
 
     /// <summary>The geometry attributes shared by convolutions and pools (one entry per spatial axis; pads begin then end).</summary>
     private sealed record Window(long[] Kernel, long[] Strides, long[] Dilations, long[] Pads, string AutoPad, bool CeilMode);
@@ -77,6 +72,7 @@ internal static class ConvolutionRules
         return Enumerable.Range(2, n).Select(i => w[i].Value ?? 0).ToArray();
     }
 
+    [ShapeRule("Conv")]
     private static TensorType?[] Conv(ShapeContext c)
     {
         c.SameElementType(0, 1);
@@ -103,6 +99,7 @@ internal static class ConvolutionRules
         return [c.Like(0, new Shape(dims))];
     }
 
+    [ShapeRule("ConvTranspose")]
     private static TensorType?[] ConvTranspose(ShapeContext c)
     {
         c.SameElementType(0, 1);
@@ -160,6 +157,7 @@ internal static class ConvolutionRules
         return withIndices ? [c.Like(0, y), new TensorType(ElementType.Int64, y)] : [c.Like(0, y)];
     }
 
+    [ShapeRule("GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool")]
     private static TensorType?[] GlobalPool(ShapeContext c)
     {
         var x = c.Input(0).Shape;

@@ -3,7 +3,7 @@ using OnnxKit.IR;
 namespace OnnxKit.Training.Autodiff.Rules;
 
 /// <summary>Elementwise arithmetic, variadic Sum/Mean/Max/Min, Where, Cast and Identity.</summary>
-internal static class Arithmetic
+internal static class Elementwise
 {
     [Gradient("Add")]
     static void Add(GradScope g)

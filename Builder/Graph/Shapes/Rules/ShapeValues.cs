@@ -16,10 +16,10 @@ internal readonly record struct ShapeEntry(long? Number, string? Symbol)
 /// (Shape → Gather → Unsqueeze → Concat → Reshape, as PyTorch writes <c>x.view(x.size(0), -1)</c>). Each op here already
 /// has its type rule; this wraps it to also record its output's content where the inputs' content is known.
 /// </summary>
-internal static class ShapeValueRules
+internal static class ShapeValues
 {
-    // Decorate (not Register): runs after every family has registered the type rules wrapped here.
-    public static void Decorate()
+    /// <summary>Wraps the type rules of the ops above; run once, after every family's rules are registered.</summary>
+    public static void Track()
     {
         Wrap("Shape", (c, _) =>
         {

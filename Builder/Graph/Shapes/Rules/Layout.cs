@@ -2,20 +2,73 @@ using OnnxKit.IR;
 
 namespace OnnxKit.Shapes;
 
-/// <summary>Operators that move, join, cut or grow tensors: Transpose, Concat, Split, Slice, Squeeze, Unsqueeze, Expand, Tile, Pad.</summary>
-internal static class LayoutRules
+/// <summary>Operators that reshape, move, join, cut or grow tensors: Reshape, Flatten, Transpose, Concat, Split, Slice, Squeeze, Unsqueeze, Expand, Tile, Pad.</summary>
+internal static class Layout
 {
-    public static void Register()
+    [ShapeRule("Flatten")]
+    private static TensorType?[] Flatten(ShapeContext c)
     {
-        ShapeInference.Register("Transpose", Transpose);
-        ShapeInference.Register("Concat", Concat);
-        ShapeInference.Register("Split", Split);
-        ShapeInference.Register("Slice", Slice);
-        ShapeInference.Register("Squeeze", Squeeze);
-        ShapeInference.Register("Unsqueeze", Unsqueeze);
-        ShapeInference.Register("Expand", Expand);
-        ShapeInference.Register("Tile", Tile);
-        ShapeInference.Register("Pad", Pad);
+        var s = c.Input(0).Shape;
+        if (s is null) return [c.Like(0, new Shape(Dim.Unknown, Dim.Unknown))];
+        // Axis may be -r..r (r itself puts everything in the first dimension); negatives count from the back.
+        long axisAttr = c.Int("axis", 1);
+        if (axisAttr < -s.Rank || axisAttr > s.Rank) throw c.Fail($"axis {axisAttr} is out of range for rank {s.Rank} (expected -{s.Rank}..{s.Rank})");
+        int axis = (int)(axisAttr < 0 ? axisAttr + s.Rank : axisAttr);
+        return [c.Like(0, new Shape(Product(s.Take(axis)), Product(s.Skip(axis))))];
+    }
+
+    /// <summary>Product of dimensions: known when all are known, the symbol itself for a single symbolic dimension.</summary>
+    internal static Dim Product(IEnumerable<Dim> dims)
+    {
+        var list = dims.ToList();
+        if (list.All(d => d.IsKnown)) return list.Aggregate(1L, (a, d) => a * d.Value!.Value);
+        var unknown = list.Where(d => !(d.IsKnown && d.Value == 1)).ToList();
+        return unknown.Count == 1 ? unknown[0] : Dim.Unknown;
+    }
+
+    [ShapeRule("Reshape")]
+    private static TensorType?[] Reshape(ShapeContext c)
+    {
+        var input = c.Input(0);
+        // The target's entries: constants, or sizes carried from Shape ops (e.g. [batch, -1] from x.view(x.size(0), -1)).
+        var target = c.ShapeValue(1);
+        if (target is null) return [c.Like(0, c.Input(1).Shape is { Rank: 1 } ts && ts[0].IsKnown ? new Shape(Enumerable.Repeat(Dim.Unknown, (int)ts[0].Value!.Value)) : null)];
+        bool allowZero = c.Int("allowzero", 0) != 0;
+        var s = input.Shape;
+        var dims = new Dim[target.Length];
+        int inferAt = -1;
+        string shown = "[" + string.Join(", ", target.Select(e => e.Number?.ToString() ?? e.Symbol ?? "?")) + "]";
+        for (int i = 0; i < target.Length; i++)
+        {
+            if (target[i].Number is not { } t) { dims[i] = target[i].ToDim(); continue; }
+            if (t == -1) { if (inferAt >= 0) throw c.Fail($"target shape {shown} has more than one -1"); inferAt = i; dims[i] = Dim.Unknown; }
+            else if (t == 0 && !allowZero) dims[i] = s is not null && i < s.Rank ? s[i] : Dim.Unknown;
+            else if (t < 0) throw c.Fail($"target shape {shown} has an invalid entry {t}");
+            else dims[i] = Dim.Of(t);
+        }
+        if (s is not null && s.IsFullyKnown && dims.Where((d, i) => i != inferAt).All(d => d.IsKnown))
+        {
+            long total = s.ElementCount!.Value;
+            long known = dims.Where((d, i) => i != inferAt).Aggregate(1L, (a, d) => a * (d.Value ?? 1));
+            if (inferAt >= 0)
+            {
+                if (known == 0 || total % known != 0) throw c.Fail($"cannot reshape {s} ({total} elements) to {shown}");
+                dims[inferAt] = Dim.Of(total / known);
+            }
+            else if (known != total && dims.All(d => d.IsKnown))
+                throw c.Fail($"cannot reshape {s} ({total} elements) to {shown} ({known} elements)");
+        }
+        else if (s is not null && inferAt >= 0)
+        {
+            // Symbolic input: -1 inherits a symbol when the known parts cancel out (e.g. [batch, 28, 28] → [-1, 784]).
+            var knownIn = s.Where(d => d.IsKnown).Aggregate(1L, (a, d) => a * d.Value!.Value);
+            var symIn = s.Where(d => !d.IsKnown).ToList();
+            var knownOut = dims.Where((d, i) => i != inferAt && d.IsKnown).Aggregate(1L, (a, d) => a * d.Value!.Value);
+            var symOut = dims.Where((d, i) => i != inferAt && !d.IsKnown).ToList();
+            if (symIn.Count == 1 && symOut.Count == 0 && knownOut == knownIn) dims[inferAt] = symIn[0];
+            else if (symIn.Count == 1 && symOut.Count == 1 && symOut[0].SameAs(symIn[0]) && knownOut > 0 && knownIn % knownOut == 0) dims[inferAt] = knownIn / knownOut;
+        }
+        return [c.Like(0, new Shape(dims))];
     }
 
     /// <summary>Axes given as an input from <paramref name="inputFrom"/> on and as an attribute before: (known, axes).</summary>
@@ -27,6 +80,7 @@ internal static class LayoutRules
         return (v is not null, v);
     }
 
+    [ShapeRule("Transpose")]
     private static TensorType?[] Transpose(ShapeContext c)
     {
         var s = c.Input(0).Shape;
@@ -38,6 +92,7 @@ internal static class LayoutRules
         return [c.Like(0, new Shape(perm.Select(p => s[(int)p])))];
     }
 
+    [ShapeRule("Concat")]
     private static TensorType?[] Concat(ShapeContext c)
     {
         if (c.InputCount == 0) throw c.Fail("Concat needs at least one input");
@@ -62,6 +117,7 @@ internal static class LayoutRules
         return [c.Like(0, new Shape(dims))];
     }
 
+    [ShapeRule("Split")]
     private static TensorType?[] Split(ShapeContext c)
     {
         var s = c.Input(0).Shape;
@@ -102,6 +158,7 @@ internal static class LayoutRules
         return parts.Select(p => { var dims = s.Dims; dims[axis] = p; return (TensorType?)c.Like(0, new Shape(dims)); }).ToArray();
     }
 
+    [ShapeRule("Slice")]
     private static TensorType?[] Slice(ShapeContext c)
     {
         var s = c.Input(0).Shape;
@@ -166,6 +223,7 @@ internal static class LayoutRules
         return Dim.Of(start <= end ? 0 : DimMath.CeilDiv(start - end, -step));
     }
 
+    [ShapeRule("Squeeze")]
     private static TensorType?[] Squeeze(ShapeContext c)
     {
         var s = c.Input(0).Shape;
@@ -185,6 +243,7 @@ internal static class LayoutRules
         return [c.Like(0, new Shape(s.Where((d, i) => !ax.Contains(i))))];
     }
 
+    [ShapeRule("Unsqueeze")]
     private static TensorType?[] Unsqueeze(ShapeContext c)
     {
         var s = c.Input(0).Shape;
@@ -200,6 +259,7 @@ internal static class LayoutRules
         return [c.Like(0, new Shape(dims))];
     }
 
+    [ShapeRule("Expand")]
     private static TensorType?[] Expand(ShapeContext c)
     {
         var s = c.Input(0).Shape;
@@ -218,6 +278,7 @@ internal static class LayoutRules
         return [c.Like(0, c.Broadcast(s, t))];
     }
 
+    [ShapeRule("Tile")]
     private static TensorType?[] Tile(ShapeContext c)
     {
         var s = c.Input(0).Shape;
@@ -229,6 +290,7 @@ internal static class LayoutRules
         return [c.Like(0, new Shape(s.Select((d, i) => repeats[i] == 0 ? Dim.Of(0) : DimMath.Mul(d, repeats[i]))))];
     }
 
+    [ShapeRule("Pad")]
     private static TensorType?[] Pad(ShapeContext c)
     {
         var s = c.Input(0).Shape;
