@@ -1,7 +1,6 @@
 using OnnxKit.Init;
-using OnnxKit.Modules;
 
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Fully connected layer y = x·Wᵀ + b (PyTorch's <c>nn.Linear</c>, Keras' <c>Dense</c>). The weight is stored

@@ -1,7 +1,6 @@
 using OnnxKit.IR;
-using OnnxKit.Modules;
 
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Fixed input standardisation inside the model, (x − mean) / std, like Keras' <c>Normalization</c> layer after

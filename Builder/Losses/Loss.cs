@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>
 /// A loss: emits, into the graph its inputs belong to, the nodes that compare a prediction with a target.

@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>
 /// Graph pieces the losses share. Constants take the prediction's element type (float32 or float64), never the

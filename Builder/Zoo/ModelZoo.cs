@@ -1,6 +1,4 @@
 using OnnxKit.Init;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 
 namespace OnnxKit.Zoo;
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using OnnxKit.Losses;
 using OnnxKit.Training.Callbacks;
 using OnnxKit.Training.Data;
 using OnnxKit.Training.Fit;
@@ -77,7 +76,7 @@ internal static class TrainCommand
     /// mean and std of the training split, so the network sees centred inputs of unit variance — Adam then converges
     /// noticeably faster than on raw [0,1] pixels (measured in bench/RESULTS.md).
     /// </summary>
-    private static OnnxKit.Layers.Standardization? InputStandardization(string mode, TensorDataset train)
+    private static OnnxKit.Standardization? InputStandardization(string mode, TensorDataset train)
     {
         switch (mode.ToLowerInvariant())
         {
@@ -85,7 +84,7 @@ internal static class TrainCommand
             case "standardize":
                 // Images [C, H, W] get one statistic per channel; grey images [H, W] and feature vectors one over everything.
                 var (mean, std) = Standardize.Moments(train, train.SampleShape.Length == 3 ? train.SampleShape[0] : 1);
-                return new OnnxKit.Layers.Standardization(mean, std);
+                return new OnnxKit.Standardization(mean, std);
             default: throw new CliException($"--normalize must be 'standardize' or 'none', got '{mode}'");
         }
     }
@@ -117,7 +116,7 @@ internal static class TrainCommand
         IProgressReporter progress = spectre is not null ? spectre : new PlainProgressReporter(Console.Out);
         progress.Message($"training {r.Model} on {r.Dataset}: {train.Count} samples, {classes} classes, {r.Epochs} epochs, batch {r.BatchSize}, {optimizer.Name} lr {r.Lr}, output {r.OutDir}");
 
-        using var learner = new Learner(network, optimizer, OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
+        using var learner = new Learner(network, optimizer, OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
             new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device });
         foreach (var kv in metadata) learner.Metadata[kv.Key] = kv.Value;
         var validation = r.ValidationSplit > 0 ? null : splits.Test;

@@ -3,8 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 
 namespace OnnxKit.Tests;

@@ -1,8 +1,7 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Losses;
 using OnnxKit.Tests.Support;
-using Catalog = OnnxKit.Losses.Losses;
+using Catalog = OnnxKit.Losses;
 
 namespace OnnxKit.Tests;
 

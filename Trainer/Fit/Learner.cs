@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using OnnxKit.IR;
-using OnnxKit.Losses;
-using OnnxKit.Modules;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Callbacks;
 using OnnxKit.Training.Checkpoints;

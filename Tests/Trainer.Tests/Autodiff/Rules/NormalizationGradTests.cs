@@ -81,7 +81,7 @@ public sealed class NormalizationGradTests
         (float[] Dx, float[] DScale, int Nodes) Grads(bool layer)
         {
             var g = new GraphBuilder("bn") { Training = true };
-            var bn = new OnnxKit.Layers.BatchNorm2d(3);
+            var bn = new OnnxKit.BatchNorm2d(3);
             // The layer reads its parameters from graph inputs of their names.
             string scaleName = bn.Weight!.FullName, biasName = bn.Bias!.FullName;
             var x = g.Input("x", ElementType.Float32, "N", 3, 4, 5);
