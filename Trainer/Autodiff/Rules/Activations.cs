@@ -9,7 +9,7 @@ internal static class Activations
     [Gradient("Tanh")] static void Tanh(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * (g.C(1) - y * y)); }
 
     // dX = dY · (Y > 0), as Greater, Cast and Mul: ORT's Where with a broadcast scalar is about twice as slow as Cast + Mul
-    // (ResNet step, issue 7: 1.5–1.75 ms per [128,16,28,28] Where against ≈ 0.8 ms). Where the incoming gradient is already
+    // (bench/RESULTS.md, "Gradient formulations"). Where the incoming gradient is already
     // zero wherever Y is (a MaxPool after this ReLU folded the mask into its own gradient), it passes through unchanged.
     [Gradient("Relu")]
     static void Relu(GradScope g)

@@ -59,9 +59,7 @@ internal static class Convolution
 
     // dX = (X == up(Y)) · up(dY), up = nearest-neighbour upsampling by the window (zero where the floor-mode pooling left a
     // tail of the input unused). This costs elementwise passes only and lets the forward MaxPool drop its indices
-    // output. Measured on the Fashion-MNIST CNN step (issue 7), first pooling: MaxPool with indices 5.2 ms + ConstantOfShape
-    // 1.2 ms + ScatterElements 4.4 ms + the ReLU's Greater/Where 3.2 ms, against MaxPool 0.5 ms + Resize, Equal, Cast,
-    // Resize, Mul ≈ 3.5 ms and no ReLU mask (bench/RESULTS.md).
+    // output (bench/RESULTS.md, "Gradient formulations").
     // A window with several cells equal to its maximum passes the gradient to each of them (the index formulation picks
     // one), so it is used only where such ties carry no gradient: after a ReLU, ties are the zeros of windows with no
     // positive input, and the ReLU's own gradient is zero there; ties of positive values have probability zero.
