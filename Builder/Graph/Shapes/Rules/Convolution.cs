@@ -72,15 +72,23 @@ internal static class Convolution
         return Enumerable.Range(2, n).Select(i => w[i].Value ?? 0).ToArray();
     }
 
-    [ShapeRule("Conv")]
-    private static TensorType?[] Conv(ShapeContext c)
+    // Both convolutions: one element type, the spatial rank (−1 when unknown, then nothing else is read) and group ≥ 1.
+    private static (Shape? X, Shape? W, int N, long Group) Operands(ShapeContext c, string op)
     {
         c.SameElementType(0, 1);
         Shape? x = c.Input(0).Shape, w = c.Input(1).Shape;
-        int n = SpatialRank(c, x, w, "Conv");
-        if (n < 0) return [c.Like(0, null)];
+        int n = SpatialRank(c, x, w, op);
+        if (n < 0) return (x, w, n, 0);
         long group = c.Int("group", 1);
         if (group < 1) throw c.Fail($"group {group} must be ≥ 1");
+        return (x, w, n, group);
+    }
+
+    [ShapeRule("Conv")]
+    private static TensorType?[] Conv(ShapeContext c)
+    {
+        var (x, w, n, group) = Operands(c, "Conv");
+        if (n < 0) return [c.Like(0, null)];
         Dim m = w?[0] ?? Dim.Unknown;
         if (x is not null && w is not null && x[1].IsKnown && w[1].IsKnown && x[1].Value != w[1].Value * group)
             throw c.Fail($"channel mismatch: X {x} has {x[1]} channels but weight W {w} expects {w[1]}·group({group}) = {w[1].Value * group}");
@@ -102,12 +110,8 @@ internal static class Convolution
     [ShapeRule("ConvTranspose")]
     private static TensorType?[] ConvTranspose(ShapeContext c)
     {
-        c.SameElementType(0, 1);
-        Shape? x = c.Input(0).Shape, w = c.Input(1).Shape;
-        int n = SpatialRank(c, x, w, "ConvTranspose");
+        var (x, w, n, group) = Operands(c, "ConvTranspose");
         if (n < 0) return [c.Like(0, null)];
-        long group = c.Int("group", 1);
-        if (group < 1) throw c.Fail($"group {group} must be ≥ 1");
         if (x is not null && w is not null && !x[1].Compatible(w[0]))
             throw c.Fail($"channel mismatch: X {x} has {x[1]} channels but ConvTranspose weight W {w} expects {w[0]} (W is [C, M/group, kernel…])");
         Dim m = w is null ? Dim.Unknown : DimMath.Mul(w[1], group);
