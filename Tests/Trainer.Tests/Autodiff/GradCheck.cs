@@ -143,7 +143,7 @@ internal static class GradCheck
     };
 }
 
-/// <summary>Input helpers shared by the gradient-check families.</summary>
+/// <summary>Inputs shared by the gradient-check families.</summary>
 internal static class GradInputs
 {
     public static readonly Dim U = Dim.Unknown;
