@@ -13,7 +13,7 @@ public sealed class GraphBuilder
     private readonly Dictionary<string, Value> _values = [];
     private readonly Dictionary<string, Value> _constantCache = [];
     private readonly Dictionary<string, TensorProto> _constantData = [];
-    private readonly Dictionary<string, InferenceRules.ShapeEntry[]> _shapeValues = [];
+    private readonly Dictionary<string, Shapes.ShapeEntry[]> _shapeValues = [];
     private readonly HashSet<string> _nodeNames = [];
     private readonly Stack<string> _scopes = new();
     private int _counter;
@@ -84,7 +84,7 @@ public sealed class GraphBuilder
                 var t = Merge(outs.ElementAtOrDefault(k), declared.GetValueOrDefault(name));
                 b._values[name] = new Value(b, name, t);
             }
-            if (n.OpType == "Constant" && n.Domain.Length == 0 && InferenceRules.ShapeRules.ConstantTensor(n) is { } ct) b._constantData[n.Outputs[0]] = ct;
+            if (n.OpType == "Constant" && n.Domain.Length == 0 && Shapes.Generation.ConstantTensor(n) is { } ct) b._constantData[n.Outputs[0]] = ct;
         }
         return b;
     }
@@ -175,10 +175,10 @@ public sealed class GraphBuilder
     }
 
     // The content of small int64 values computed from shapes (Shape → Gather → Concat …), entry by entry: numbers or
-    // symbols such as "batch". Recorded by the inference rules so that Reshape(x, [batch, -1]) keeps its sizes.
-    internal InferenceRules.ShapeEntry[]? ShapeValue(string valueName) => _shapeValues.GetValueOrDefault(valueName);
+    // symbols such as "batch". Recorded by the shape rules so that Reshape(x, [batch, -1]) keeps its sizes.
+    internal Shapes.ShapeEntry[]? ShapeValue(string valueName) => _shapeValues.GetValueOrDefault(valueName);
 
-    internal void RecordShapeValue(string valueName, InferenceRules.ShapeEntry[] entries) => _shapeValues[valueName] = entries;
+    internal void RecordShapeValue(string valueName, Shapes.ShapeEntry[] entries) => _shapeValues[valueName] = entries;
 
     /// <summary>The constant content of a value (a <c>Constant</c> node or small initializer), or null when it is computed.</summary>
     public TensorProto? ConstantValue(string valueName) => _constantData.GetValueOrDefault(valueName);
@@ -213,7 +213,7 @@ public sealed class GraphBuilder
     /// <summary>
     /// Adds a node and returns its outputs, typed by <see cref="ShapeInference"/>. This is also the escape hatch
     /// for operators the <see cref="Op"/> surface lacks: any standard operator by name, or any operator of a
-    /// custom <paramref name="domain"/> (give <paramref name="outputTypes"/> where no inference rule knows it).
+    /// custom <paramref name="domain"/> (give <paramref name="outputTypes"/> where no shape rule knows it).
     /// </summary>
     /// <param name="opType">Operator type.</param>
     /// <param name="inputs">Inputs; null for an omitted optional input.</param>
@@ -253,7 +253,7 @@ public sealed class GraphBuilder
             _values[outNames[k]] = v;
             result[k] = v;
         }
-        if (opType == "Constant" && domain.Length == 0 && InferenceRules.ShapeRules.ConstantTensor(node) is { } ct) _constantData[outNames[0]] = ct;
+        if (opType == "Constant" && domain.Length == 0 && Shapes.Generation.ConstantTensor(node) is { } ct) _constantData[outNames[0]] = ct;
         return result;
     }
 

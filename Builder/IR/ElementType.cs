@@ -5,7 +5,7 @@ namespace OnnxKit.IR;
 /// <summary>Element types of ONNX tensors; the numeric values are ONNX's <c>TensorProto.DataType</c> codes.</summary>
 public enum ElementType
 {
-    /// <summary>Not known (e.g. an output of an operator without an inference rule).</summary>
+    /// <summary>Not known (e.g. an output of an operator without a shape rule).</summary>
     Undefined = 0,
     /// <summary>32-bit IEEE float.</summary>
     Float32 = 1,

@@ -1,4 +1,4 @@
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>Activation applied after a layer (Keras' <c>activation=</c> argument).</summary>
 public enum Activation

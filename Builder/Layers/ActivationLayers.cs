@@ -1,6 +1,4 @@
-using OnnxKit.Modules;
-
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>max(x, 0) (PyTorch's <c>nn.ReLU</c>).</summary>
 public sealed class ReLU : Module

@@ -1,8 +1,7 @@
 using OnnxKit.Init;
 using OnnxKit.IR;
-using OnnxKit.Modules;
 
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Batch normalisation over the channel axis 1 (PyTorch's <c>nn.BatchNormNd</c>). Inference normalises with the

@@ -1,6 +1,4 @@
-using OnnxKit.Modules;
-
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>A skip connection: x + fn(x). The wrapped module is the child <c>fn</c> (parameters <c>fn.weight</c>, …).</summary>
 public sealed class Residual : Module

@@ -1,7 +1,6 @@
 using OnnxKit.Init;
-using OnnxKit.Modules;
 
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Shared body of <see cref="Conv1d"/> and <see cref="Conv2d"/> (PyTorch's <c>nn.ConvNd</c>): weight

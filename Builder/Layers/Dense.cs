@@ -1,7 +1,6 @@
 using OnnxKit.Init;
-using OnnxKit.Modules;
 
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Fully connected layer y = x·Wᵀ + b (PyTorch's <c>nn.Linear</c>, Keras' <c>Dense</c>). The weight is stored
@@ -59,7 +58,7 @@ public sealed class Dense : Module
             Build(f.Value!.Value);
         }
         long inF = _weight!.Shape[1];
-        // An input of unknown shape (e.g. after an op without an inference rule) is accepted once the weight is sized;
+        // An input of unknown shape (e.g. after an op without a shape rule) is accepted once the weight is sized;
         // the runtime then checks the contraction.
         if (shape is not null && !shape[-1].Compatible(inF))
             throw new GraphBuildException($"Dense '{Prefix.TrimEnd('.')}': input '{x.Name}' has shape {shape}, expected last dimension {inF}{(shape.Rank > 2 ? " (flatten the input first, e.g. with a Flatten layer)" : "")}");

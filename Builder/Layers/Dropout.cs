@@ -1,6 +1,4 @@
-using OnnxKit.Modules;
-
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Dropout (PyTorch's <c>nn.Dropout</c>): the identity in inference graphs; in a training graph

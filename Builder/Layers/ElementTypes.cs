@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Fills in the element type of a layer's intermediate values where shape inference left it undefined (an operator

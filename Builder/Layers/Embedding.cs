@@ -1,7 +1,6 @@
 using OnnxKit.Init;
-using OnnxKit.Modules;
 
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Lookup table (PyTorch's <c>nn.Embedding</c>): integer indices of any shape → their rows of the weight

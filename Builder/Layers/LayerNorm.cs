@@ -1,8 +1,7 @@
 using OnnxKit.Init;
 using OnnxKit.IR;
-using OnnxKit.Modules;
 
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Layer normalisation over the trailing axes given by <c>normalizedShape</c> (PyTorch's <c>nn.LayerNorm</c>),

@@ -1,8 +1,7 @@
 using OnnxKit.Init;
 using OnnxKit.IR;
-using OnnxKit.Modules;
 
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Multi-head scaled dot-product attention (PyTorch's <c>nn.MultiheadAttention</c> with equal query/key/value sizes),

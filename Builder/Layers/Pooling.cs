@@ -1,6 +1,4 @@
-using OnnxKit.Modules;
-
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Shared body of the max/average pooling layers (PyTorch's <c>nn.MaxPoolNd</c>/<c>nn.AvgPoolNd</c>): the stride

@@ -1,7 +1,6 @@
 using OnnxKit.Init;
-using OnnxKit.Modules;
 
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// The recurrent layers (PyTorch's <c>nn.RNN</c>, <c>nn.GRU</c>, <c>nn.LSTM</c>): one ONNX RNN/GRU/LSTM node per layer
@@ -20,7 +19,7 @@ namespace OnnxKit.Layers;
 public abstract class RecurrentLayer : Module
 {
     private readonly List<Parameter[]> _weights = []; // per layer and direction: w_ih, w_hh, b_ih, b_hh (biases optional)
-    private readonly List<Layers.Dropout> _dropouts = []; // before layers 1…L−1
+    private readonly List<Dropout> _dropouts = []; // before layers 1…L−1
     private long? _inputSize;
 
     /// <summary>Hidden size H.</summary>
@@ -51,7 +50,7 @@ public abstract class RecurrentLayer : Module
         if (dropout is < 0 or >= 1 || double.IsNaN(dropout)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, $"{GetType().Name}: dropout must lie in [0, 1)");
         HiddenSize = hiddenSize; NumLayers = numLayers; Bidirectional = bidirectional; BatchFirst = batchFirst; Dropout = dropout; UseBias = useBias;
         if (dropout > 0)
-            for (int l = 1; l < numLayers; l++) _dropouts.Add(Add($"dropout{l}", new Layers.Dropout(dropout)));
+            for (int l = 1; l < numLayers; l++) _dropouts.Add(Add($"dropout{l}", new Dropout(dropout)));
         if (inputSize is long i) Build(i);
     }
 

@@ -1,6 +1,4 @@
-using OnnxKit.Modules;
-
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// Flattens axes <c>startDim</c>..<c>endDim</c> into one (PyTorch's <c>nn.Flatten</c>, default start 1, end −1:

@@ -1,4 +1,4 @@
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// A per-spatial-axis size (kernel, stride, dilation, output padding) given PyTorch-style: one number for every

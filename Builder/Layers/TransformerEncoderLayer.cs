@@ -1,6 +1,4 @@
-using OnnxKit.Modules;
-
-namespace OnnxKit.Layers;
+namespace OnnxKit;
 
 /// <summary>
 /// One Transformer encoder block (PyTorch's <c>nn.TransformerEncoderLayer</c>): self-attention and a feed-forward

@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>
 /// Binary cross-entropy on probabilities (PyTorch <c>binary_cross_entropy</c>): −[t·log p + (1 − t)·log(1 − p)],

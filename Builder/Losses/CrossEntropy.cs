@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>
 /// Cross-entropy over classes on axis 1 of a prediction [N, C] or [N, C, d1, …], with PyTorch 1.13's

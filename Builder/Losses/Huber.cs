@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>
 /// Huber loss (PyTorch <c>huber_loss</c>): ½d² where |d| &lt; δ, else δ(|d| − ½δ), with d = prediction − target.

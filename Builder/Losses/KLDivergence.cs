@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>
 /// Kullback–Leibler divergence (PyTorch <c>kl_div</c>): the prediction holds log-probabilities log q, the target

@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>
 /// A loss: emits, into the graph its inputs belong to, the nodes that compare a prediction with a target.
@@ -43,7 +43,7 @@ public abstract class Loss
 
     /// <summary>
     /// Gives the result the type of <see cref="OutputType"/> where inference could not type it (an operator without an
-    /// inference rule), so a trainer can declare the loss output whatever rules are registered.
+    /// shape rule), so a trainer can declare the loss output whatever rules are registered.
     /// </summary>
     protected Value Finish(Value loss, Value prediction)
     {

@@ -1,10 +1,10 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>
 /// Graph pieces the losses share. Constants take the prediction's element type (float32 or float64), never the
-/// type of an intermediate value, whose type may be unknown where no inference rule covers its operator.
+/// type of an intermediate value, whose type may be unknown where no shape rule covers its operator.
 /// </summary>
 internal static class LossMath
 {

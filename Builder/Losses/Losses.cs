@@ -1,4 +1,4 @@
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>
 /// The catalogue of losses, Keras-style names with PyTorch 1.13's semantics (<c>torch.nn.functional</c>):

@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>Mean absolute error, L1 (PyTorch <c>l1_loss</c>): |prediction − target|, target of the prediction's type and shape.</summary>
 public sealed class MeanAbsoluteErrorLoss(Reduction reduction = Reduction.Mean) : Loss(reduction)

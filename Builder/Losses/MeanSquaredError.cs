@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>Mean squared error (PyTorch <c>mse_loss</c>): (prediction − target)², target of the prediction's type and shape.</summary>
 public sealed class MeanSquaredErrorLoss(Reduction reduction = Reduction.Mean) : Loss(reduction)

@@ -1,6 +1,6 @@
 using OnnxKit.IR;
 
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>
 /// Negative log-likelihood (PyTorch <c>nll_loss</c>) of log-probabilities [N, C, d1, …] at class indices

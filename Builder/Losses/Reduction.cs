@@ -1,4 +1,4 @@
-namespace OnnxKit.Losses;
+namespace OnnxKit;
 
 /// <summary>How per-element losses are combined into the value a loss emits (PyTorch's <c>reduction</c> argument).</summary>
 public enum Reduction

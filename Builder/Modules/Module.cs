@@ -1,6 +1,6 @@
 using OnnxKit.Init;
 
-namespace OnnxKit.Modules;
+namespace OnnxKit;
 
 /// <summary>
 /// A network building block in the PyTorch style: it declares its parameters and sub-modules once, by name,

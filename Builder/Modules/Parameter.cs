@@ -1,7 +1,7 @@
 using OnnxKit.Init;
 using OnnxKit.IR;
 
-namespace OnnxKit.Modules;
+namespace OnnxKit;
 
 /// <summary>
 /// A tensor a module owns: a trainable weight or a buffer (e.g. BatchNorm's running statistics). Its values

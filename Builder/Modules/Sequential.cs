@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace OnnxKit.Modules;
+namespace OnnxKit;
 
 /// <summary>Modules applied one after another (Keras' Sequential, PyTorch's nn.Sequential: children named 0, 1, 2, …).</summary>
 public sealed class Sequential : Module, IEnumerable<Module>

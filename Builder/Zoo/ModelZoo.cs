@@ -1,6 +1,4 @@
 using OnnxKit.Init;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 
 namespace OnnxKit.Zoo;
 
@@ -18,7 +16,7 @@ public static class ModelZoo
     /// <param name="sampleShape">Shape of one sample.</param>
     /// <param name="classes">Number of classes.</param>
     /// <param name="seed">Seed of the weights.</param>
-    /// <param name="input">An optional first layer (e.g. a fitted <see cref="Normalization"/>) placed before the architecture;
+    /// <param name="input">An optional first layer (e.g. a fitted <see cref="Standardization"/>) placed before the architecture;
     /// it becomes child 0, so the architecture's own layers are numbered from 1.</param>
     public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed = 0, Module? input = null)
     {
@@ -109,7 +107,7 @@ public static class ModelZoo
         var (c, h, w) = Chw(sampleShape);
         // [C, H, W] → [H, C·W]: a row of every channel per step.
         Module rows = c == 1 ? new Reshape(h, w) : new Lambda(x => Op.Reshape(Op.Transpose(Op.Reshape(x, -1, c, h, w), 0, 2, 1, 3), -1, h, c * w), "rows");
-        return Stack(input, rows, new Layers.Lstm(hidden, batchFirst: true) { ReturnSequences = false }, new Dense(classes));
+        return Stack(input, rows, new Lstm(hidden, batchFirst: true) { ReturnSequences = false }, new Dense(classes));
     }
 
     // The optional input layer first, then the architecture.

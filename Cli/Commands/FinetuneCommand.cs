@@ -78,7 +78,7 @@ internal static class FinetuneCommand
         progress.Message($"fine-tuning {Path.GetFileName(r.Model)} on {r.Dataset}: {train.Count} samples, {model.TrainableParameterCount} trainable weights ({frozen} frozen), "
             + $"{r.Epochs} epochs, batch {r.BatchSize}, {optimizer.Name} lr {r.Lr}, output {r.OutDir}");
 
-        using var learner = new Learner(model, optimizer, OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
+        using var learner = new Learner(model, optimizer, OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
             new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device });
         learner.Metadata["labels"] = System.Text.Json.JsonSerializer.Serialize(train.ClassNames);
         learner.Metadata["finetuned_from"] = Path.GetFileName(r.Model);

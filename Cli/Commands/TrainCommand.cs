@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using OnnxKit.Losses;
 using OnnxKit.Training.Callbacks;
 using OnnxKit.Training.Checkpoints;
 using OnnxKit.Training.Data;
@@ -89,7 +88,7 @@ internal static class TrainCommand
     /// vectors one per feature (as scikit-learn's StandardScaler; a constant feature gets std 1), so the network sees
     /// centred inputs of unit variance — measured in bench/RESULTS.md.
     /// </summary>
-    private static OnnxKit.Layers.Normalization? InputNormalization(string mode, TensorDataset train)
+    private static OnnxKit.Standardization? InputStandardization(string mode, TensorDataset train)
     {
         switch (mode.ToLowerInvariant())
         {
@@ -97,7 +96,7 @@ internal static class TrainCommand
             case "standardize":
                 int groups = train.SampleShape.Length switch { 1 => train.SampleShape[0], 3 => train.SampleShape[0], _ => 1 };
                 var (mean, std) = Standardize.Moments(train, groups);
-                return new OnnxKit.Layers.Normalization(mean, std);
+                return new OnnxKit.Standardization(mean, std);
             default: throw new CliException($"--normalize must be 'standardize' or 'none', got '{mode}'");
         }
     }
@@ -133,7 +132,7 @@ internal static class TrainCommand
             var held = StratifiedSplit.Split(train, r.ValidationSplit, r.Seed);
             train = held.Train; validation = held.Validation;
         }
-        var inputLayer = InputNormalization(r.Normalize, train);
+        var inputLayer = InputStandardization(r.Normalize, train);
         var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed, inputLayer);
         int stepsPerEpoch = (train.Count + r.BatchSize - 1) / r.BatchSize;
         var privacy = r.Privacy is null ? null : PrivacyOptions.Plan(r.Privacy, train.Count, r.BatchSize, r.Epochs, stepsPerEpoch);
@@ -163,7 +162,7 @@ internal static class TrainCommand
         }
     }
 
-    private static int Train(TrainRequest r, TensorDataset train, TensorDataset validation, DatasetSplits splits, OnnxKit.Modules.Module network,
+    private static int Train(TrainRequest r, TensorDataset train, TensorDataset validation, DatasetSplits splits, OnnxKit.Module network,
         OnnxKit.Training.Optimizers.Optimizer optimizer, Dictionary<string, string> metadata, int classes, OnnxKit.Training.Privacy.PrivacyBudget? privacy, int stepsPerEpoch)
     {
         bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
@@ -171,7 +170,7 @@ internal static class TrainCommand
         IProgressReporter progress = spectre is not null ? spectre : new PlainProgressReporter(Console.Out);
         progress.Message($"training {r.Model} on {r.Dataset}: {train.Count} samples, {classes} classes, {r.Epochs} epochs, batch {r.BatchSize}, {optimizer.Name} lr {r.Lr}, output {r.OutDir}");
 
-        using var learner = new Learner(network, optimizer, OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
+        using var learner = new Learner(network, optimizer, OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
             new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device });
         foreach (var kv in metadata) learner.Metadata[kv.Key] = kv.Value;
         string checkpoint = Path.Combine(r.OutDir, "last.safetensors");

@@ -47,7 +47,7 @@ public static class ModelImporter
 
     /// <summary>
     /// Runs shape inference over every standard node and lists those whose inputs do not fit their operator (with the
-    /// inference rule's message) and the graph outputs whose type could not be derived.
+    /// shape rule's message) and the graph outputs whose type could not be derived.
     /// </summary>
     public static IReadOnlyList<string> ShapeIssues(OnnxModel model)
     {

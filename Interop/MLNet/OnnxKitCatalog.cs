@@ -1,6 +1,4 @@
 using Microsoft.ML;
-using OnnxKit.Losses;
-using OnnxKit.Modules;
 using OnnxKit.Training.Optimizers;
 
 namespace OnnxKit.Interop.MLNet;

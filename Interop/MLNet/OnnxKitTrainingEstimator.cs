@@ -3,8 +3,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using OnnxKit.Inference;
 using OnnxKit.IR;
-using OnnxKit.Losses;
-using OnnxKit.Modules;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Fit;
 using OnnxKit.Training.Optimizers;

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Training.Artifacts;
 
 namespace OnnxKit.Interop.TfJs;

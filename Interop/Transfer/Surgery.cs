@@ -1,6 +1,4 @@
 using OnnxKit.IR;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Schema;
 
 namespace OnnxKit.Interop.Transfer;

@@ -1,4 +1,3 @@
-using OnnxKit.Losses;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Optimizers;
 

@@ -1,6 +1,5 @@
 using OnnxKit.Init;
 using OnnxKit.IR;
-using OnnxKit.Modules;
 
 namespace OnnxKit.Interop.Transfer;
 

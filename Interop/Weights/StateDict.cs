@@ -1,5 +1,4 @@
 using OnnxKit.IR;
-using OnnxKit.Modules;
 using OnnxKit.Training.Checkpoints;
 using OnnxKit.Training.Session;
 

@@ -1,6 +1,4 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 
 namespace OnnxKit.Tests;

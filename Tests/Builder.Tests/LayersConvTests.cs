@@ -1,5 +1,4 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using OnnxKit.Layers;
 
 namespace OnnxKit.Tests;
 

@@ -1,6 +1,5 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
 using OnnxKit.Tests.Support;
 
 namespace OnnxKit.Tests;

@@ -1,6 +1,5 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
 using OnnxKit.Tests.Support;
 
 namespace OnnxKit.Tests;
@@ -65,7 +64,7 @@ public sealed class LayersPoolingTests
         // Flattening a middle range needs the rank; an input of unknown rank is refused naming the layer and input.
         var g = new GraphBuilder("f");
         var x = g.Input("x", new TensorType(ElementType.Float32, null));
-        var e2 = Assert.ThrowsExactly<GraphBuildException>(() => new OnnxKit.Modules.Sequential(new Flatten(1, 2)).Call(x));
+        var e2 = Assert.ThrowsExactly<GraphBuildException>(() => new OnnxKit.Sequential(new Flatten(1, 2)).Call(x));
         StringAssert.Contains(e2.Message, "Flatten '0'");
         StringAssert.Contains(e2.Message, "'x' has unknown rank");
     }

@@ -3,8 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 
 namespace OnnxKit.Tests;
@@ -118,7 +116,7 @@ internal static class LayersTesting
 
     /// <summary>
     /// Builds the model, dropping the declared type of outputs whose element type inference could not tell
-    /// (ops still without an inference rule): ORT refuses element type 0 but infers a missing type itself.
+    /// (ops still without a shape rule): ORT refuses element type 0 but infers a missing type itself.
     /// </summary>
     public static OnnxModel Finish(GraphBuilder g)
     {

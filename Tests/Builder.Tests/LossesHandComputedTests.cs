@@ -1,9 +1,9 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Losses;
+
 using OnnxKit.Tests.Support;
 // Inside namespace OnnxKit, the simple name Losses means the namespace OnnxKit.Losses, so the catalogue gets an alias.
-using Catalog = OnnxKit.Losses.Losses;
+using Catalog = OnnxKit.Losses;
 
 namespace OnnxKit.Tests;
 

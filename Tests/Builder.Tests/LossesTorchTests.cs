@@ -1,9 +1,8 @@
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Losses;
 using OnnxKit.Tests.Support;
-using Catalog = OnnxKit.Losses.Losses;
+using Catalog = OnnxKit.Losses;
 
 namespace OnnxKit.Tests;
 

@@ -1,8 +1,7 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Losses;
 using OnnxKit.Tests.Support;
-using Catalog = OnnxKit.Losses.Losses;
+using Catalog = OnnxKit.Losses;
 
 namespace OnnxKit.Tests;
 
@@ -32,7 +31,7 @@ public sealed class LossesValidationTests
         Assert.AreEqual("sparse_categorical_crossentropy", sce.Name);
         Assert.AreEqual("categorical_crossentropy", Catalog.CategoricalCrossEntropy(fromLogits: false).Name);
 
-        // the loss value is typed even where no inference rule covers the reduction operators
+        // the loss value is typed even where no shape rule covers the reduction operators
         var (g, p) = Prediction(ElementType.Float64, "batch", 3);
         var loss = Catalog.KLDivergence(reduction: Reduction.BatchMean).Compute(p, g.Input("target", ElementType.Float64, "batch", 3));
         Assert.AreEqual("double[]", loss.Type.ToString());

@@ -1,7 +1,5 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 using static OnnxKit.Tests.ModelIoFixtures;
 
@@ -90,13 +88,13 @@ public sealed class ModelIoCheckerTests
         var output = g.Output(logits, "logits");
         var model = g.Build();
         bool inferred = output.ElementType != ElementType.Undefined;
-        // Without the Conv/BatchNormalization/MaxPool inference rules the Builder cannot type the output, and the
+        // Without the Conv/BatchNormalization/MaxPool shape rules the Builder cannot type the output, and the
         // checker requires typed graph outputs: declare it here, so the checker still judges every node we emit.
         if (!inferred) model.Graph.Outputs[0].Type = new TensorType(ElementType.Float32, new Shape(Dim.Sym("batch"), Dim.Of(5))).ToProto();
         model.Save(tmp["cnn.onnx"]);
         AssertPasses(tmp["cnn.onnx"]);
         if (!inferred)
-            Assert.Inconclusive("the CNN's nodes pass the checker, but the Builder could not infer the type of 'logits' (no Conv/BatchNormalization/MaxPool inference rules yet); it was declared by the test");
+            Assert.Inconclusive("the CNN's nodes pass the checker, but the Builder could not infer the type of 'logits' (no Conv/BatchNormalization/MaxPool shape rules yet); it was declared by the test");
         Assert.AreEqual("float[batch, 5]", output.Type.ToString());
     }
 

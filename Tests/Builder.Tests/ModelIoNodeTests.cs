@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 using static OnnxKit.Tests.ModelIoFixtures;
 

@@ -79,6 +79,7 @@ public static class OrtRun
             TensorElementType.Int64 => HostTensor.I64(name, v.GetTensorDataAsSpan<long>().ToArray(), shape),
             TensorElementType.Bool => new HostTensor(name, ElementType.Bool, shape, v.GetTensorDataAsSpan<bool>().ToArray()),
             TensorElementType.Int32 => new HostTensor(name, ElementType.Int32, shape, v.GetTensorDataAsSpan<int>().ToArray()),
+            TensorElementType.UInt32 => new HostTensor(name, ElementType.UInt32, shape, v.GetTensorDataAsSpan<uint>().ToArray()),
             _ => throw new NotSupportedException(info.ElementDataType.ToString()),
         };
     }

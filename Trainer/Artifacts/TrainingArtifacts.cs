@@ -1,7 +1,5 @@
 using System.Text.Json;
 using OnnxKit.IR;
-using OnnxKit.Losses;
-using OnnxKit.Modules;
 using OnnxKit.Schema;
 using OnnxKit.Training.Autodiff;
 using OnnxKit.Training.Checkpoints;
@@ -230,8 +228,8 @@ public sealed class TrainingArtifacts
     /// The first BatchNorm layer of <paramref name="model"/> (itself or a descendant) that gets one value per channel
     /// from each sample, as built into the last training graph; such a layer needs training batches of two or more.
     /// </summary>
-    internal static OnnxKit.Layers.BatchNormNd? BatchNormOverSingleValues(Module model) =>
-        ModulesOf(model).OfType<OnnxKit.Layers.BatchNormNd>().FirstOrDefault(b => b.ValuesPerChannelPerSample == 1);
+    internal static OnnxKit.BatchNormNd? BatchNormOverSingleValues(Module model) =>
+        ModulesOf(model).OfType<OnnxKit.BatchNormNd>().FirstOrDefault(b => b.ValuesPerChannelPerSample == 1);
 
     private static IEnumerable<Module> ModulesOf(Module m) => m.Children.SelectMany(c => ModulesOf(c.Module)).Prepend(m);
 }

@@ -1,13 +1,11 @@
-using System.Reflection;
-
 namespace OnnxKit.Training.Autodiff;
 
 /// <summary>A gradient rule: reads the node's inputs, outputs and output gradients from the scope and sets input gradients.</summary>
 public delegate void GradientRule(GradScope g);
 
 /// <summary>
-/// The gradient rules, one per operator. Rule families are static classes in <c>Autodiff/Rules</c> whose methods carry
-/// <see cref="GradientAttribute"/>; they are found by reflection, so adding a family needs no edit here.
+/// The gradient rules, one per operator: static methods marked <see cref="GradientAttribute"/> in the family classes of
+/// <c>Autodiff/Rules</c> (the same idiom as the Builder's shape rules), so adding a family needs no edit here.
 /// </summary>
 public static class GradientRegistry
 {
@@ -53,20 +51,6 @@ public static class GradientRegistry
     public static bool IsIndexOutput(string opType, int index) =>
         IndexOutputs.TryGetValue(opType, out var outs) && outs.Contains(index);
 
-    private static Dictionary<string, GradientRule> Load()
-    {
-        var rules = new Dictionary<string, GradientRule>(StringComparer.Ordinal);
-        foreach (var t in typeof(GradientRegistry).Assembly.GetTypes())
-        {
-            if (t.Namespace != "OnnxKit.Training.Autodiff.Rules") continue;
-            foreach (var m in t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
-            {
-                if (m.GetCustomAttribute<GradientAttribute>() is not { } attr) continue;
-                var rule = m.CreateDelegate<GradientRule>();
-                foreach (var op in attr.OpTypes)
-                    if (!rules.TryAdd(op, rule)) throw new InvalidOperationException($"two gradient rules for '{op}' ({t.Name}.{m.Name})");
-            }
-        }
-        return rules;
-    }
+    private static Dictionary<string, GradientRule> Load() =>
+        OpRuleTable.Collect<GradientAttribute, GradientRule>(typeof(GradientRegistry).Assembly, a => a.OpTypes, "gradient");
 }

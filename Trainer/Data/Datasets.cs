@@ -1,4 +1,6 @@
-namespace OnnxKit.Training.Data;
+using OnnxKit.Training.Data;
+
+namespace OnnxKit;
 
 /// <summary>
 /// The entry point to data, Keras-style: <c>var data = Datasets.FashionMnist(); model.Fit(data.Train, …, validation: data.Test)</c>.
@@ -43,4 +45,28 @@ public static class Datasets
     /// <summary>An IDX image file with its IDX label file (samples [1, rows, cols]).</summary>
     public static TensorDataset FromIdx(string imagesPath, string labelsPath, IReadOnlyList<string>? classNames = null, bool scale = true) =>
         IdxReader.ReadDataset(imagesPath, labelsPath, classNames, scale);
+
+    /// <summary>
+    /// A dataset by name (the command line's <c>--dataset</c>): <c>fashion-mnist</c> (never downloaded: it ships in
+    /// <c>data/</c>), <c>mnist</c>, <c>kmnist</c>, <c>cifar10</c>, a <c>.csv</c>/<c>.tsv</c> file or an image folder. A single file
+    /// or folder has no test split, so 20% of it (seeded) is held out as the test set.
+    /// Throws <see cref="ArgumentException"/> for a name that is none of these.
+    /// </summary>
+    public static DatasetSplits ByName(string name, int? numClasses = null) => name.ToLowerInvariant() switch
+    {
+        "fashion-mnist" or "fashion_mnist" or "fashionmnist" => FashionMnist(download: false),
+        "mnist" => Mnist(),
+        "kmnist" => Kmnist(),
+        "cifar10" or "cifar-10" => Cifar10(),
+        _ when File.Exists(name) && (name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase)) =>
+            HoldOutTest(FromCsv(name, new CsvOptions { NumClasses = numClasses })),
+        _ when Directory.Exists(name) => HoldOutTest(FromImageFolder(name)),
+        _ => throw new ArgumentException($"unknown dataset '{name}': expected fashion-mnist, mnist, kmnist, cifar10, a .csv/.tsv file or an image folder"),
+    };
+
+    private static DatasetSplits HoldOutTest(TensorDataset all)
+    {
+        var s = all.Split(0.8, seed: 0);
+        return new DatasetSplits(s.Train, s.Validation);
+    }
 }

@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using OnnxKit.IR;
-using OnnxKit.Losses;
-using OnnxKit.Modules;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Callbacks;
 using OnnxKit.Training.Checkpoints;

@@ -1,4 +1,6 @@
-namespace OnnxKit.Training.Optimizers;
+using OnnxKit.Training.Optimizers;
+
+namespace OnnxKit;
 
 /// <summary>The optimizer catalogue: one entry per optimizer, PyTorch's arguments and defaults.</summary>
 public static class Optimizers
@@ -34,4 +36,30 @@ public static class Optimizers
     /// <summary>Lion.</summary>
     public static Lion Lion(double lr = 1e-4, double beta1 = 0.9, double beta2 = 0.99, double weightDecay = 0) =>
         new(lr, beta1, beta2, weightDecay);
+
+    /// <summary>The names <see cref="ByName"/> accepts (the command line's <c>--optimizer</c>).</summary>
+    public static IReadOnlyList<string> Names { get; } = ["adam", "adamw", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adamax", "nadam", "lion"];
+
+    /// <summary>
+    /// An optimizer by name with PyTorch's defaults for everything but the learning rate; <c>momentum</c> and
+    /// <c>nesterov</c> are SGD with momentum 0.9. Throws <see cref="ArgumentException"/> for an unknown name or lr ≤ 0.
+    /// </summary>
+    public static Optimizer ByName(string name, double lr)
+    {
+        if (!(lr > 0)) throw new ArgumentException($"the learning rate must be positive, got {lr}");
+        return name.ToLowerInvariant() switch
+        {
+            "adam" => Adam(lr),
+            "adamw" => AdamW(lr),
+            "sgd" => Sgd(lr),
+            "momentum" => Sgd(lr, momentum: 0.9),
+            "nesterov" => Sgd(lr, momentum: 0.9, nesterov: true),
+            "rmsprop" => RmsProp(lr),
+            "adagrad" => Adagrad(lr),
+            "adamax" => Adamax(lr),
+            "nadam" => NAdam(lr),
+            "lion" => Lion(lr),
+            _ => throw new ArgumentException($"unknown optimizer '{name}': expected one of {string.Join(", ", Names)}"),
+        };
+    }
 }

@@ -1,7 +1,9 @@
-namespace OnnxKit.Training.Schedules;
+using OnnxKit.Training.Schedules;
+
+namespace OnnxKit;
 
 /// <summary>The learning-rate schedule catalogue (PyTorch's names, arguments and defaults).</summary>
-public static class LearningRateSchedules
+public static class Schedules
 {
     /// <summary>Decays by γ every <paramref name="stepSize"/> advances.</summary>
     public static StepLR StepLR(double baseLr, int stepSize, double gamma = 0.1, ScheduleUnit unit = ScheduleUnit.Epoch) => new(baseLr, stepSize, gamma, unit);
@@ -22,4 +24,20 @@ public static class LearningRateSchedules
     public static ReduceLROnPlateau ReduceLROnPlateau(double baseLr, PlateauMode mode = PlateauMode.Min, double factor = 0.1, int patience = 10, double threshold = 1e-4,
         ThresholdMode thresholdMode = ThresholdMode.Rel, int cooldown = 0, double minLr = 0, double eps = 1e-8) =>
         new(baseLr, mode, factor, patience, threshold, thresholdMode, cooldown, minLr, eps);
+
+    /// <summary>
+    /// A schedule by name (the command line's <c>--schedule</c>) for a run of <paramref name="epochs"/> epochs of
+    /// <paramref name="stepsPerEpoch"/> steps: <c>constant</c>/<c>none</c> (null), <c>cosine</c> (annealed over the run),
+    /// <c>step</c> (×0.1 every third of the run), <c>exponential</c> (×0.9 per epoch), <c>onecycle</c> (peak <paramref name="lr"/>).
+    /// Throws <see cref="ArgumentException"/> for an unknown name.
+    /// </summary>
+    public static ILearningRateSchedule? ByName(string name, double lr, int epochs, int stepsPerEpoch) => name.ToLowerInvariant() switch
+    {
+        "constant" or "none" => null,
+        "cosine" => new CosineAnnealingLR(lr, epochs),
+        "step" => new StepLR(lr, Math.Max(1, epochs / 3)),
+        "exponential" => new ExponentialLR(lr, 0.9),
+        "onecycle" => new OneCycleLR(lr, epochs * stepsPerEpoch),
+        _ => throw new ArgumentException($"unknown schedule '{name}': expected constant, cosine, step, exponential or onecycle"),
+    };
 }

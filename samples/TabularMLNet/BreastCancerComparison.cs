@@ -4,13 +4,11 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
 using OnnxKit.Interop.MLNet;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 
 namespace OnnxKit.Samples.TabularMLNet;
 
-using Losses = OnnxKit.Losses.Losses;
-using Optimizers = OnnxKit.Training.Optimizers.Optimizers;
+
+
 
 /// <summary>Test-set metrics of one trainer.</summary>
 /// <param name="Name">The trainer.</param>

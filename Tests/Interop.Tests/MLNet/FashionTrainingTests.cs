@@ -10,8 +10,8 @@ using OnnxKit.Zoo;
 
 namespace OnnxKit.Tests.Interop.MLNet;
 
-using Losses = OnnxKit.Losses.Losses;
-using Optimizers = OnnxKit.Training.Optimizers.Optimizers;
+
+
 
 /// <summary>The training estimator on image-shaped data: the scores ML.NET computes equal the trained network's own.</summary>
 [TestClass]

@@ -1,14 +1,12 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using OnnxKit.Interop.MLNet;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 
 namespace OnnxKit.Tests.Interop.MLNet;
 
-using Losses = OnnxKit.Losses.Losses;
-using Optimizers = OnnxKit.Training.Optimizers.Optimizers;
+
+
 
 /// <summary>Bad input columns fail with ML.NET-style schema errors naming the column and what was expected.</summary>
 [TestClass]

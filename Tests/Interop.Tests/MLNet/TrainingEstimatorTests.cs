@@ -2,13 +2,11 @@ using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using OnnxKit.Interop.MLNet;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 
 namespace OnnxKit.Tests.Interop.MLNet;
 
-using Losses = OnnxKit.Losses.Losses;
-using Optimizers = OnnxKit.Training.Optimizers.Optimizers;
+
+
 
 /// <summary>The OnnxKit training estimator inside ML.NET pipelines: training, evaluation, Model.Save/Load.</summary>
 [TestClass]

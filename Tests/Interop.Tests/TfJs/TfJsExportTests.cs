@@ -2,8 +2,6 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using OnnxKit.Interop.TfJs;
 using OnnxKit.IR;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 using OnnxKit.Training.Artifacts;
 

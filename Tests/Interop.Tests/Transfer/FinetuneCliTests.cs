@@ -79,7 +79,7 @@ public sealed class FinetuneCliTests
             // A tiny MLP, built here, stands in for MODEL.
             var g = new GraphBuilder("mlp");
             var x = g.Input("input", OnnxKit.IR.ElementType.Float32, "batch", 784);
-            g.Output(new OnnxKit.Layers.Dense(10, inFeatures: 784).Call(x), "logits");
+            g.Output(new OnnxKit.Dense(10, inFeatures: 784).Call(x), "logits");
             string model = Path.Combine(dir, "model.onnx");
             g.Build().Save(model);
             string[] full = [.. args.Select(a => a == "MODEL" ? model : a), "--out", Path.Combine(dir, "out")];

@@ -7,7 +7,7 @@ using OnnxKit.Tests.Support;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Optimizers;
 using OnnxKit.Training.Session;
-using LossCatalog = OnnxKit.Losses.Losses;
+using LossCatalog = OnnxKit.Losses;
 
 namespace OnnxKit.Tests.Interop.Transfer;
 

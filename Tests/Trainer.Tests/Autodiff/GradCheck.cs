@@ -40,7 +40,9 @@ internal sealed record GradCase(In[] Inputs, Func<GraphBuilder, Value[], Value> 
 /// Finite-difference gradient checker. The loss is Σ y·w with fixed random weights w, so every output element
 /// matters; the gradient graph built by <see cref="Gradients.Build"/> runs on ONNX Runtime and is compared with
 /// central differences of the forward graph, also run on ONNX Runtime. Float64 cases: step 1e-6, rtol 1e-5.
-/// Float32 cases (ops without float64 kernels): step 1e-2, rtol 1e-2.
+/// Float32 cases (ops without float64 kernels on ONNX Runtime 1.31's CPU provider: Conv, ConvTranspose, AveragePool, the
+/// global poolings, BatchNormalization, InstanceNormalization, Erf, Elu, Selu, Softplus, Softsign, HardSigmoid, Mean,
+/// Einsum): step 1e-2, rtol 1e-2.
 /// </summary>
 internal static class GradCheck
 {
@@ -117,7 +119,7 @@ internal static class GradCheck
         return (model, trainables);
     }
 
-    // Outputs whose producer has no inference rule yet are declared with the case's element type and no shape.
+    // Outputs whose producer has no shape rule yet are declared with the case's element type and no shape.
     private static OnnxModel Typed(OnnxModel model, ElementType type)
     {
         foreach (var o in model.Graph.Outputs)
@@ -151,4 +153,12 @@ internal static class GradCheck
         ElementType.Float64 => HostTensor.F64(name, d, shape),
         _ => HostTensor.I64(name, d.Select(v => (long)v).ToArray(), shape),
     };
+}
+
+/// <summary>Inputs shared by the gradient-check families.</summary>
+internal static class GradInputs
+{
+    public static readonly Dim U = Dim.Unknown;
+    public static readonly Func<double, double> Positive = v => Math.Abs(v) + 0.5;
+    public static In Labels(string name, double[] data, params Dim[] dims) => In.Of(name, dims) with { Int64 = true, Data = data };
 }

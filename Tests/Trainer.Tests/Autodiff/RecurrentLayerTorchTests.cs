@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
 using OnnxKit.Tests.Support;
 using OnnxKit.Training.Autodiff;
 

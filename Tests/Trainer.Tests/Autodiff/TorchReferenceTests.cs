@@ -69,7 +69,7 @@ public sealed class TorchReferenceTests
         var x = g.Input("x", ElementType.Float32, "batch", T, D);
         var target = g.Input("target", ElementType.Float32, "batch", T, D);
         // Transpose and LayerNormalization are declared with their output types here, so the check does not depend on
-        // their inference rules (batched MatMul gradients need operand ranks).
+        // their shape rules (batched MatMul gradients need operand ranks).
         Value Tr(Value v, long[] perm, params Dim[] dims) =>
             g.Node("Transpose", [v], 1, [Attr.Ints("perm", perm)], outputTypes: [new TensorType(ElementType.Float32, new Shape(dims))])[0];
         Value Ln(Value v, string name) =>

@@ -6,8 +6,8 @@ using OnnxKit.Training.Session;
 using OnnxKit.Training.Session.Cuda;
 using OnnxKit.Training.Session.Lowering;
 using OnnxKit.Zoo;
-using LossCatalog = OnnxKit.Losses.Losses;
-using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
+using LossCatalog = OnnxKit.Losses;
+using OptimizerCatalog = OnnxKit.Optimizers;
 
 namespace OnnxKit.Tests.Cuda;
 

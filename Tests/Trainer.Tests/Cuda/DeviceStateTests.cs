@@ -2,7 +2,7 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Checkpoints;
 using OnnxKit.Training.Session;
-using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
+using OptimizerCatalog = OnnxKit.Optimizers;
 
 namespace OnnxKit.Tests.Cuda;
 

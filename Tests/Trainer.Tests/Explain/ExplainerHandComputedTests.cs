@@ -1,11 +1,9 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.Explain;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 using OnnxKit.Training.Fit;
-using LossCatalog = OnnxKit.Losses.Losses;
-using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
+using LossCatalog = OnnxKit.Losses;
+using OptimizerCatalog = OnnxKit.Optimizers;
 
 namespace OnnxKit.Tests.Explain;
 

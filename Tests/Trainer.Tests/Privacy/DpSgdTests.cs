@@ -1,12 +1,10 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Optimizers;
 using OnnxKit.Training.Privacy;
 using OnnxKit.Training.Session;
-using LossCatalog = OnnxKit.Losses.Losses;
+using LossCatalog = OnnxKit.Losses;
 
 namespace OnnxKit.Tests.Privacy;
 

@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 using OnnxKit.Training.Privacy;
 
@@ -161,7 +159,7 @@ print(json.dumps([run(spec) for spec in json.load(open(sys.argv[1]))]))
         var g = new GraphBuilder("per_example") { Training = true };
         var x = g.Input("x", indices ? ElementType.Int64 : ElementType.Float32, [Dim.Sym("batch"), .. sample.Select(d => Dim.Of(d))]);
         var y = model.Call(x);
-        var loss = OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true).Compute(y, g.Input("target", ElementType.Int64, Dim.Sym("batch")));
+        var loss = OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true).Compute(y, g.Input("target", ElementType.Int64, Dim.Sym("batch")));
         var names = model.Parameters().Where(p => p.Trainable && g.Has(p.FullName)).Select(p => p.FullName).ToList();
         var result = PerExampleGradients.Build(g, loss, names, clip);
         g.Output(result.Norms, "norms");

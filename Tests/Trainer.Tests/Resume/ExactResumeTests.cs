@@ -1,7 +1,5 @@
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 using OnnxKit.Training.Callbacks;
 using OnnxKit.Training.Checkpoints;
@@ -9,9 +7,9 @@ using OnnxKit.Training.Data;
 using OnnxKit.Training.Fit;
 using OnnxKit.Training.Schedules;
 using OnnxKit.Training.Session;
-using LossCatalog = OnnxKit.Losses.Losses;
-using MetricCatalog = OnnxKit.Training.Metrics.Metrics;
-using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
+using LossCatalog = OnnxKit.Losses;
+using MetricCatalog = OnnxKit.Metrics;
+using OptimizerCatalog = OnnxKit.Optimizers;
 
 namespace OnnxKit.Tests.Resume;
 

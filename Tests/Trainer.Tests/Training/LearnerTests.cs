@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Checkpoints;
@@ -10,9 +8,9 @@ using OnnxKit.Training.Data;
 using OnnxKit.Training.Fit;
 using OnnxKit.Training.Optimizers;
 using OnnxKit.Training.Session;
-using LossCatalog = OnnxKit.Losses.Losses;
-using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
-using MetricCatalog = OnnxKit.Training.Metrics.Metrics;
+using LossCatalog = OnnxKit.Losses;
+using OptimizerCatalog = OnnxKit.Optimizers;
+using MetricCatalog = OnnxKit.Metrics;
 
 namespace OnnxKit.Tests.TrainingLoop;
 

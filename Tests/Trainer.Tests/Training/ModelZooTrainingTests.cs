@@ -2,8 +2,8 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.Training.Data;
 using OnnxKit.Training.Fit;
 using OnnxKit.Zoo;
-using LossCatalog = OnnxKit.Losses.Losses;
-using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
+using LossCatalog = OnnxKit.Losses;
+using OptimizerCatalog = OnnxKit.Optimizers;
 
 namespace OnnxKit.Tests.TrainingLoop;
 

@@ -1,10 +1,8 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Training.Data;
 using OnnxKit.Training.Fit;
-using LossCatalog = OnnxKit.Losses.Losses;
-using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
+using LossCatalog = OnnxKit.Losses;
+using OptimizerCatalog = OnnxKit.Optimizers;
 
 namespace OnnxKit.Tests.TrainingLoop;
 

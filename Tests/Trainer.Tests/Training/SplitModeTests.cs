@@ -1,12 +1,10 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.IR;
-using OnnxKit.Layers;
-using OnnxKit.Modules;
 using OnnxKit.Tests.Support;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Data;
-using LossCatalog = OnnxKit.Losses.Losses;
-using OptimizerCatalog = OnnxKit.Training.Optimizers.Optimizers;
+using LossCatalog = OnnxKit.Losses;
+using OptimizerCatalog = OnnxKit.Optimizers;
 
 namespace OnnxKit.Tests.TrainingLoop;
 

@@ -2,14 +2,14 @@ using OnnxKit.IR;
 
 namespace OnnxKit.Training.Autodiff.Rules;
 
-/// <summary>Activation functions, Softmax/LogSoftmax and Dropout. Rules reuse the forward output where the derivative is a function of it.</summary>
+/// <summary>Activation functions and Softmax/LogSoftmax. Rules reuse the forward output where the derivative is a function of it.</summary>
 internal static class Activations
 {
     [Gradient("Sigmoid")] static void Sigmoid(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * y * (g.C(1) - y)); }
     [Gradient("Tanh")] static void Tanh(GradScope g) { var y = g.Output(0); g.InputGrad(0, g.Dy * (g.C(1) - y * y)); }
 
     // dX = dY · (Y > 0), as Greater, Cast and Mul: ORT's Where with a broadcast scalar is about twice as slow as Cast + Mul
-    // (ResNet step, issue 7: 1.5–1.75 ms per [128,16,28,28] Where against ≈ 0.8 ms). Where the incoming gradient is already
+    // (bench/RESULTS.md, "Gradient formulations"). Where the incoming gradient is already
     // zero wherever Y is (a MaxPool after this ReLU folded the mask into its own gradient), it passes through unchanged.
     [Gradient("Relu")]
     static void Relu(GradScope g)
@@ -104,28 +104,6 @@ internal static class Activations
         return Enumerable.Range((int)axis, rank - (int)axis).Select(a => (long)a).ToArray();
     }
 
-    // Training: dx = dy·mask/(1 − ratio), with the forward node's own mask. Inference: identity.
-    [Gradient("Dropout")]
-    static void Dropout(GradScope g)
-    {
-        // Before opset 12 exported Dropout nodes are inference-only (identity).
-        bool training = g.Opset >= 12 && g.HasInput(2) && (g.ConstantInts(2) is not { } t || t[0] != 0);
-        if (!training) { g.InputGrad(0, g.Dy); return; }
-        double? ratio = !g.HasInput(1) ? 0.5 : g.Graph.ConstantValue(g.Node.Inputs[1]) is { } r ? TensorData.ToDoubleArray(r)[0] : null;
-        Value scale = ratio is { } q ? g.C(q >= 1 ? 0 : 1 / (1 - q)) : Op.Reciprocal(g.C(1) - g.AsGradType(g.Input(1)));
-        if (g.HasInput(2) && g.ConstantInts(2) is null)
-        {
-            // Training mode decided at run time: the mask is all true when it is off, and the scale must then be 1.
-            scale = Op.Where(g.Input(2), scale, g.C(1));
-        }
-        // Cast + Mul rather than Where: ORT's Where with a broadcast scalar is about twice as slow (see Relu).
-        g.InputGrad(0, g.Dy * (Op.Cast(g.Output(1), g.ElementType) * scale));
-    }
-}
-
-/// <summary>Less common activations.</summary>
-internal static class MoreActivations
-{
     // x·clip(x/6 + ½, 0, 1): slope 0 below −3, 1 above 3, x/3 + ½ between.
     [Gradient("HardSwish")]
     static void HardSwish(GradScope g)

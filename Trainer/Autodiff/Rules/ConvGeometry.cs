@@ -75,12 +75,10 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
     /// <summary>
     /// For a stride-1, undilated, ungrouped convolution with pads below the kernel, the input gradient is itself a
     /// convolution: dX = Conv(dY, W′) with W′[c, m, i…] = W[m, c, k−1−i…] and pads k−1−p. ONNX Runtime's CPU Conv
-    /// (im2col + GEMM per image) ran it faster than ConvTranspose (GEMM + col2im per image) on inputs of 14×14 and more —
-    /// on the small ResNet 8.8 → 5.0 ms at [128,16,28,28] and 5.7 → 3.9 ms at [128,32,14,14] — and slower below
-    /// (5.1 vs 8.0 ms at [128,64,7,7]; 4.4 vs 5.3 ms at the Fashion-MNIST CNN's [128,32,13,13], whose unpadded forward
-    /// makes the adjoint fully padded), hence <see cref="FlippedConvolutionMinPositions"/>. Inputs of at most
-    /// <see cref="BatchGemmMaxPositions"/> positions run that convolution as one batch-wide GEMM over the unfolded output
-    /// gradient instead (5.7 → ≈ 3.4 ms at [128,64,7,7]). Null where neither applies.
+    /// (im2col + GEMM per image) ran it faster than ConvTranspose (GEMM + col2im per image) on inputs of 14×14 and more
+    /// and slower below (bench/RESULTS.md, "Gradient formulations"), hence <see cref="FlippedConvolutionMinPositions"/>.
+    /// Inputs of at most <see cref="BatchGemmMaxPositions"/> positions run that convolution as one batch-wide GEMM over the
+    /// unfolded output gradient instead. Null where neither applies.
     /// </summary>
     private Value? FlippedConvolution(Value dy, Value weight, Value x)
     {
@@ -108,10 +106,8 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
     /// <summary>
     /// The weight gradient as one well-shaped GEMM (im2col): dW[M, C·k…] = dY[M, o…·N] · cols[C·k…, o…·N]ᵀ, where row
     /// (c, offset) of cols is the input channel c seen through that kernel offset at every output position of every sample.
-    /// Measured on the Fashion-MNIST CNN's second convolution (issue 7): 24 ms as a Conv over transposed tensors (a
-    /// skinny convolution with the batch as channels), ≈ 9 ms as this GEMM with its unfolding on the same loaded machine;
-    /// on the small ResNet the weight gradients fell from ≈ 365 ms to ≈ 60 ms per (loaded) step. Per-sample GEMMs summed over the
-    /// batch measured the same, one GEMM per kernel offset (no concatenation) slower.
+    /// Faster than a Conv over transposed tensors (a skinny convolution with the batch as channels), as fast as per-sample
+    /// GEMMs and faster than one GEMM per kernel offset (bench/RESULTS.md, "Gradient formulations").
     /// </summary>
     public Value GemmWeightGrad(Value cols, Value dy)
     {
@@ -127,9 +123,8 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
     /// <summary>
     /// True when the forward convolution producing <paramref name="dy"/>'s shape is better run as one GEMM over the
     /// unfolded input than by ONNX Runtime's Conv. The CPU Conv multiplies one image at a time, so a small output gives
-    /// GEMMs of few columns: on the small ResNet, 64 channels at 7×7 took 8.0 ms as Conv and 1.8 ms as the batch-wide
-    /// GEMM [64, 576]·[576, 128·49] (3.7 → 1.0 ms for the strided 32→64 one). At 11×11 (the Fashion-MNIST CNN's second
-    /// convolution, 2.7 ms either way) the GEMM only lost ONNX Runtime's Conv+ReLU fusion, hence the bound of 8×8.
+    /// GEMMs of few columns; at 11×11 the two ran the same and the GEMM only lost ONNX Runtime's Conv+ReLU fusion, hence the
+    /// bound of 8×8 (bench/RESULTS.md, "Gradient formulations").
     /// The unfold is the weight gradient's, so the forward pass only adds the GEMM and a transpose of the output.
     /// </summary>
     public bool ForwardAsGemm(Value dy) => StaticSpatial(dy).Aggregate(1L, (a, d) => a * d) <= BatchGemmMaxPositions;

@@ -2,7 +2,7 @@ using OnnxKit.IR;
 
 namespace OnnxKit.Training.Autodiff.Rules;
 
-/// <summary>BatchNormalization (training and inference form) and LayerNormalization.</summary>
+/// <summary>BatchNormalization (training and inference form), LayerNormalization, InstanceNormalization and Dropout.</summary>
 internal static class Normalization
 {
     // BatchNormalization is differentiated on the [N, C, L] view: statistics reduce over N and L, per-channel values
@@ -103,11 +103,7 @@ internal static class Normalization
             g.InputGrad(0, inv * (gy - Op.ReduceMean(gy, axes, keepDims: true) - xhat * Op.ReduceMean(gy * xhat, axes, keepDims: true)));
         }
     }
-}
 
-/// <summary>InstanceNormalization: batch-norm statistics per sample and channel.</summary>
-internal static class InstanceNormalizationRule
-{
     // Viewed as [N, C, L]: x̂ normalised over L; dx = γ/σ · (dy − mean_L(dy) − x̂·mean_L(dy·x̂)).
     [Gradient("InstanceNormalization")]
     static void InstanceNormalization(GradScope g)
@@ -126,5 +122,23 @@ internal static class InstanceNormalizationRule
             var dx = inv * (gy - Op.ReduceMean(gy, [2], keepDims: true) - xhat * Op.ReduceMean(gy * xhat, [2], keepDims: true));
             g.InputGrad(0, g.ReshapeLike(dx, x0));
         }
+    }
+
+    // Training: dx = dy·mask/(1 − ratio), with the forward node's own mask. Inference: identity.
+    [Gradient("Dropout")]
+    static void Dropout(GradScope g)
+    {
+        // Before opset 12 exported Dropout nodes are inference-only (identity).
+        bool training = g.Opset >= 12 && g.HasInput(2) && (g.ConstantInts(2) is not { } t || t[0] != 0);
+        if (!training) { g.InputGrad(0, g.Dy); return; }
+        double? ratio = !g.HasInput(1) ? 0.5 : g.Graph.ConstantValue(g.Node.Inputs[1]) is { } r ? TensorData.ToDoubleArray(r)[0] : null;
+        Value scale = ratio is { } q ? g.C(q >= 1 ? 0 : 1 / (1 - q)) : Op.Reciprocal(g.C(1) - g.AsGradType(g.Input(1)));
+        if (g.HasInput(2) && g.ConstantInts(2) is null)
+        {
+            // Training mode decided at run time: the mask is all true when it is off, and the scale must then be 1.
+            scale = Op.Where(g.Input(2), scale, g.C(1));
+        }
+        // Cast + Mul rather than Where: ORT's Where with a broadcast scalar is about twice as slow (see Activations.Relu).
+        g.InputGrad(0, g.Dy * (Op.Cast(g.Output(1), g.ElementType) * scale));
     }
 }

@@ -2,7 +2,7 @@ using OnnxKit.IR;
 
 namespace OnnxKit.Training.Autodiff.Rules;
 
-/// <summary>Reduce* operators, with axes as an attribute (older opsets) or an input, and either keepdims.</summary>
+/// <summary>Reduce* operators (axes as an attribute in older opsets or an input, either keepdims), CumSum and TopK.</summary>
 internal static class Reductions
 {
     [Gradient("ReduceSum")] static void ReduceSum(GradScope g) => g.InputGrad(0, Spread(g, g.Dy));
@@ -52,4 +52,21 @@ internal static class Reductions
     private static bool NoAxes(GradScope g) =>
         !g.HasInput(1) && (g.AttrInts("axes") is null || g.AttrInts("axes")!.Length == 0)
         || g.HasInput(1) && g.ConstantInts(1) is { Length: 0 };
+
+    // The adjoint of a running sum is the running sum in the other direction.
+    [Gradient("CumSum")]
+    static void CumSum(GradScope g)
+    {
+        var attrs = new List<Schema.AttributeProto> { Attr.Int("reverse", g.AttrInt("reverse", 0) != 0 ? 0 : 1) };
+        if (g.AttrInt("exclusive", 0) != 0) attrs.Add(Attr.Int("exclusive", 1));
+        g.InputGrad(0, g.Graph.Node("CumSum", [g.Dy, g.Input(1)], 1, attrs)[0]);
+    }
+
+    // Each value's gradient goes back to where it was taken from (the node's own indices; distinct, so no reduction).
+    [Gradient("TopK")]
+    static void TopK(GradScope g)
+    {
+        var x = g.Input(0);
+        g.InputGrad(0, Op.ScatterElements(g.ZerosLike(x), g.Output(1), g.Dy, (int)g.AttrInt("axis", -1)));
+    }
 }

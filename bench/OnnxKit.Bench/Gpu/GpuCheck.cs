@@ -40,7 +40,7 @@ public sealed class GpuCheck : IBenchmark
         var network = ModelZoo.Create(model, data.SampleShape, data.NumClasses, seed: 0);
         var type = new TensorType(ElementType.Float32, new Shape([Dim.Sym("batch"), .. data.SampleShape.Select(d => Dim.Of(d))]));
         var adam = new Adam(1e-3);
-        var artifacts = TrainingArtifacts.Create(network, type, OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), adam);
+        var artifacts = TrainingArtifacts.Create(network, type, OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), adam);
         int zeroed = ZeroDropout(artifacts.TrainStep);
         string? prefix = profile is null ? null : Path.Combine(Directory.CreateDirectory(profile).FullName, $"{model}_{device.Replace(':', '_')}");
         using var session = new TrainingSession(artifacts, adam, options with { ProfilePrefix = prefix });

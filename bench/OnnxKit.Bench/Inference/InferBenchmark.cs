@@ -40,7 +40,7 @@ public sealed class InferBenchmark : IBenchmark
                 if (!Workloads.All.Contains(model)) throw new ArgumentException($"unknown workload '{model}': expected some of {string.Join(", ", Workloads.All)}");
                 Console.WriteLine($"- {model} …");
                 string path = Path.Combine(dir, model + ".onnx");
-                using (var learner = new Learner(ModelZoo.Create(model, data.SampleShape, data.NumClasses), new Adam(), OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true)))
+                using (var learner = new Learner(ModelZoo.Create(model, data.SampleShape, data.NumClasses), new Adam(), OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true)))
                 {
                     learner.Build(data.SampleShape);
                     learner.Export(path);

@@ -103,7 +103,7 @@ internal static class PeerComparison
             throw new ArgumentException($"unknown model '{model}': expected a folder of models/ or one of {string.Join(", ", ModelZoo.Names)}");
         var data = Datasets.FashionMnist(Env.FashionMnist, download: false).Test;
         string path = Path.Combine(dir, model + ".onnx");
-        using var learner = new Learner(ModelZoo.Create(model, data.SampleShape, data.NumClasses), new Adam(), OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true));
+        using var learner = new Learner(ModelZoo.Create(model, data.SampleShape, data.NumClasses), new Adam(), OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true));
         learner.Build(data.SampleShape);
         learner.Export(path);
         return path;

@@ -44,7 +44,7 @@ public sealed class TrainOne : IBenchmark
         var build = Stopwatch.StartNew();
         var network = ModelZoo.Create(model, data.Train.SampleShape, data.Train.NumClasses, seed: 0);
         string? prefix = profile is null ? null : Path.Combine(Directory.CreateDirectory(profile).FullName, $"{model}_train");
-        var learner = new Learner(network, new Adam(1e-3), OnnxKit.Losses.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
+        var learner = new Learner(network, new Adam(1e-3), OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
             new TrainingSessionOptions { IntraOpThreads = threads, ProfilePrefix = prefix, OptimizationLevel = level, BlockedConvolutions = blocked, AllowSpinning = spinning });
         learner.Build(data.Train.SampleShape);
         double buildSeconds = build.Elapsed.TotalSeconds;

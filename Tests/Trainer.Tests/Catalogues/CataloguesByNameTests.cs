@@ -1,0 +1,45 @@
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using OnnxKit.Training.Optimizers;
+using OnnxKit.Training.Schedules;
+
+namespace OnnxKit.Tests.Catalogues;
+
+/// <summary>The catalogues' name look-ups (what the command line's --optimizer, --schedule and --dataset call).</summary>
+[TestClass]
+public sealed class CataloguesByNameTests
+{
+    [TestMethod]
+    public void EveryOptimizerNameGivesItsOptimizerWithTheLearningRate()
+    {
+        foreach (var name in OnnxKit.Optimizers.Names)
+            Assert.AreEqual(0.05, OnnxKit.Optimizers.ByName(name, 0.05).LearningRate, name);
+        var nesterov = (Sgd)OnnxKit.Optimizers.ByName("Nesterov", 0.1);
+        Assert.AreEqual(0.9, nesterov.Momentum);
+        Assert.IsTrue(nesterov.Nesterov);
+        Assert.IsInstanceOfType<AdamW>(OnnxKit.Optimizers.ByName("adamw", 1e-3));
+    }
+
+    [TestMethod]
+    public void UnknownNamesAndBadRatesNameWhatIsExpected()
+    {
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxKit.Optimizers.ByName("adamm", 1e-3)).Message, "expected one of adam, adamw");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxKit.Optimizers.ByName("adam", 0)).Message, "positive, got 0");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Schedules.ByName("linear", 1, 3, 10)).Message, "expected constant, cosine");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Datasets.ByName("no-such-set")).Message, "expected fashion-mnist");
+    }
+
+    [TestMethod]
+    public void ScheduleNamesFollowTheRunLength()
+    {
+        Assert.IsNull(Schedules.ByName("constant", 0.1, 9, 10));
+        var step = (StepLR)Schedules.ByName("step", 0.1, 9, 10)!;
+        Assert.AreEqual(3, step.StepSize);
+        // One-cycle over all 90 steps: from about max/25 up to 0.1 after 30% of them, then down to max/(25·10⁴).
+        var cycle = Schedules.ByName("onecycle", 0.1, 9, 10)!;
+        var lrs = Enumerable.Range(1, 90).Select(k => cycle.LearningRate(k, (k - 1) / 10)).ToArray();
+        Assert.AreEqual(0.1, lrs.Max(), 1e-9);
+        Assert.IsTrue(Array.IndexOf(lrs, lrs.Max()) is >= 25 and <= 28, $"peak at step {Array.IndexOf(lrs, lrs.Max()) + 1}");
+        Assert.AreEqual(0.1 / 25, lrs[0], 1e-3);
+        Assert.IsLessThan(1e-4, lrs[^1]);
+    }
+}
