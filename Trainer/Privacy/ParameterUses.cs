@@ -12,10 +12,10 @@ internal static class ParameterUses
     private const string Supported = "Dense (Gemm, MatMul), Conv1d/2d, Embedding (Gather), LayerNorm, and parameters added to, subtracted from, multiplying or dividing a batch tensor";
 
     /// <summary>Every use of <paramref name="parameter"/>: one, or several disjoint slices of it (a packed q/k/v projection).</summary>
-    public static IReadOnlyList<ParameterUse> Find(GraphBuilder g, string parameter)
+    public static IReadOnlyList<ParameterUse> Find(GraphBuilder g, string parameter, IReadOnlySet<Node> forward)
     {
         var p = g[parameter];
-        var consumers = g.Graph.Consumers(parameter).ToList();
+        var consumers = g.Graph.Consumers(parameter).Where(forward.Contains).ToList();
         if (consumers.Count == 0) throw new NotSupportedException($"DP-SGD: parameter '{parameter}' is read by no node of the graph");
         if (consumers.Count > 1)
         {
@@ -25,16 +25,16 @@ internal static class ParameterUses
                 throw new NotSupportedException($"DP-SGD: parameter '{parameter}' is read by {consumers.Count} nodes ({string.Join(", ", consumers.Select(c => c.Describe()))}); " +
                     "a shared (tied) weight has no per-example norm rule here — untie it, or freeze it");
         }
-        return consumers.Select(c => Follow(g, parameter, p, c, x => x)).ToList();
+        return consumers.Select(c => Follow(g, forward, parameter, p, c, x => x)).ToList();
     }
 
-    private static ParameterUse Follow(GraphBuilder g, string parameter, Value v, Node node, Func<Value, Value> toParameter)
+    private static ParameterUse Follow(GraphBuilder g, IReadOnlySet<Node> forward, string parameter, Value v, Node node, Func<Value, Value> toParameter)
     {
         int at = node.Inputs.IndexOf(v.Name);
         Value Out() => g[node.Outputs[0]];
         Node Next()
         {
-            var next = g.Graph.Consumers(node.Outputs[0]).ToList();
+            var next = g.Graph.Consumers(node.Outputs[0]).Where(forward.Contains).ToList();
             return next.Count == 1 ? next[0] : throw new NotSupportedException(
                 $"DP-SGD: parameter '{parameter}' reaches {next.Count} nodes through {node.Describe()}; per-example rules need a single reader");
         }
@@ -45,7 +45,7 @@ internal static class ParameterUses
                 long[] perm = node.GetInts("perm") ?? Enumerable.Range(0, Shape(v).Length).Reverse().Select(i => (long)i).ToArray();
                 var inverse = new long[perm.Length];
                 for (int i = 0; i < perm.Length; i++) inverse[perm[i]] = i;
-                return Follow(g, parameter, Out(), Next(), x => toParameter(Op.Transpose(x, inverse)));
+                return Follow(g, forward, parameter, Out(), Next(), x => toParameter(Op.Transpose(x, inverse)));
             }
             case "Slice" when at == 0:
             {
@@ -53,7 +53,7 @@ internal static class ParameterUses
                 var r = SliceRange(g, node, shape) ?? throw Unsupported(parameter, node, "a slice whose bounds are not constants with step 1");
                 var pads = new long[2 * shape.Length];
                 pads[r.Axis] = r.Start; pads[shape.Length + r.Axis] = shape[r.Axis] - r.End;
-                return Follow(g, parameter, Out(), Next(), x => toParameter(Op.Pad(x, pads)));
+                return Follow(g, forward, parameter, Out(), Next(), x => toParameter(Op.Pad(x, pads)));
             }
             case "Gemm" when at == 1 && node.GetInt("transA", 0) == 0:
                 return new(new DenseTap(Out(), g[node.Inputs[0]], node.GetInt("transB", 0) == 1, node.GetFloat("alpha", 1)), toParameter);
