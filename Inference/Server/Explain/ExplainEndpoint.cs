@@ -24,6 +24,9 @@ internal static class ExplainEndpoint
             ?? throw new ProtocolException(404, "explain is not available on this server: it was started without an attribution provider (onnxkit serve has one; the server-only image does not)");
         var (json, binary) = Body.Split(ctx, body);
         var request = InferRequest.Parse(json, binary, model.Name, lease.Predictor.Info, model.Config.AllowNan);
+        // The same check infer makes before ONNX Runtime: the provider runs its own graphs and would otherwise read a
+        // mis-shaped batch as something else.
+        lease.Predictor.Validate(request.Inputs);
         if (request.Inputs.Count != 1) throw new ProtocolException(400, $"explain takes exactly one input tensor, got {request.Inputs.Count}");
         var (inputName, tensor) = request.Inputs.First();
         if (tensor.Data is not float[] data) throw new ProtocolException(400, $"input '{inputName}' is {ElementTypes.ProtocolName(tensor.ElementType)}; explain needs FP32");
