@@ -13,7 +13,7 @@ namespace OnnxKit.Training.Artifacts;
 internal static class StepSeededDropout
 {
     // Arithmetic modulo the Mersenne prime 2³¹ − 1 in int64: every product of two residues stays below 2⁶², so
-    // nothing overflows.
+    // nothing overflows. Two squaring rounds make the map from (i, t) non-linear.
     private const long Prime = 2147483647;
 
     /// <summary>Rewrites every Dropout of <paramref name="g"/> whose ratio is a constant and whose training flag is constant true.</summary>
@@ -36,11 +36,10 @@ internal static class StepSeededDropout
                 Value I(long v) => g.Scalar(v, ElementType.Int64);
                 var index = Op.Reshape(Op.Range(I(0), Op.Size(x), I(1)), Op.Shape(x));
                 var stepTerm = Op.Mod(Op.Mod(stepCounter, I(Prime)) * 48271 + seed, I(Prime));
-                // index · 16807 stays far below 2⁶³ for any tensor (no reduction first); one squaring round: int64 Mod is
-                // the step's most expensive elementwise op (bench/RESULTS.md, sixth session), and (a·i + s)² + c mod P
-                // is already non-linear in both the position and the step.
-                var h = Op.Mod(index * 16807 + stepTerm, I(Prime));
+                var h = Op.Mod(Op.Mod(index, I(Prime)) * 16807 + stepTerm, I(Prime));
                 h = Op.Mod(h * h + 1_234_567_891, I(Prime));
+                h = Op.Mod(h * 69621 + Op.Mod(index, I(Prime)), I(Prime));
+                h = Op.Mod(h * h + 987_654_321, I(Prime));
                 var u = Op.Cast(h, ElementType.Float32) * (1.0 / Prime);
                 keep = Op.GreaterOrEqual(u, g.Scalar(ratio));
                 y = x * (Op.Cast(keep, x.ElementType) * (ratio >= 1 ? 0 : 1 / (1 - ratio)));
