@@ -21,8 +21,10 @@ public sealed class ServedModel
     internal string ConfigFingerprint { get; set; } = "";
 
     /// <summary>The highest ready version, or null.</summary>
-    public ModelVersion? DefaultVersion =>
-        Versions.Values.Where(v => v.State == ModelState.Ready).OrderByDescending(v => v.Version).FirstOrDefault();
+    public ModelVersion? DefaultVersion => Newest(Versions);
+
+    private static ModelVersion? Newest(IReadOnlyDictionary<long, ModelVersion> versions) =>
+        versions.Values.Where(v => v.State == ModelState.Ready).OrderByDescending(v => v.Version).FirstOrDefault();
 
     /// <summary>Class labels: config.json's, else the default version's model metadata.</summary>
     public string[]? Labels(ModelVersion? version = null) => Config.Labels ?? (version ?? DefaultVersion)?.Info?.Labels;
@@ -44,9 +46,17 @@ public sealed class ServedModel
         long deadline = Environment.TickCount64 + 2000;
         for (int attempt = 0; ; attempt++)
         {
+            var versions = Versions;
             ModelVersion? v = version is { } n
-                ? Versions.GetValueOrDefault(n) ?? throw new ModelNotFoundException(Name, n, $"model '{Name}' has no version {n}; served versions: {string.Join(", ", Versions.Keys.Order())}")
-                : DefaultVersion ?? throw new ModelUnavailableException(Name, null, UnavailableReason);
+                ? versions.GetValueOrDefault(n) ?? throw new ModelNotFoundException(Name, n, $"model '{Name}' has no version {n}; served versions: {string.Join(", ", versions.Keys.Order())}")
+                : Newest(versions);
+            if (v is null)
+            {
+                // A rescan publishes the new set of versions before it unloads the old ones, but this request may have
+                // read the old set and then seen its version unloaded: the published set serves it.
+                if (!ReferenceEquals(versions, Versions) && Environment.TickCount64 < deadline) { Thread.Yield(); continue; }
+                throw new ModelUnavailableException(Name, null, UnavailableReason);
+            }
             try { return v.Acquire(); }
             catch (ModelUnavailableException) when (v.Removed && Environment.TickCount64 < deadline)
             {
