@@ -9,6 +9,26 @@ namespace OnnxKit.IR;
 public static class GraphStructure
 {
     /// <summary>
+    /// The nodes of a topologically ordered <paramref name="graph"/> that <paramref name="values"/> depend on, in graph
+    /// order, with every value they read (inputs, initializers and node outputs). Sub-graphs are not looked into.
+    /// </summary>
+    public static (List<Node> Nodes, HashSet<string> Reads) NeededFor(Graph graph, IEnumerable<string> values)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var needed = values.ToHashSet();
+        var kept = new List<Node>();
+        for (int i = graph.Nodes.Count - 1; i >= 0; i--)
+        {
+            var n = graph.Nodes[i];
+            if (!n.Outputs.Any(needed.Contains)) continue;
+            kept.Add(n);
+            foreach (var input in n.Inputs) if (input.Length > 0) needed.Add(input);
+        }
+        kept.Reverse();
+        return (kept, needed);
+    }
+
+    /// <summary>
     /// Checks <paramref name="graph"/> and returns its nodes in topological order (stable: nodes already in order keep it).
     /// </summary>
     /// <exception cref="OnnxModelException">A dangling input, a value defined twice, an undefined or repeated output, or a cycle (named node by node).</exception>

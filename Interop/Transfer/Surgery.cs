@@ -82,16 +82,7 @@ public static class Surgery
         if (valueName != model.InputName && graph.Producer(valueName) is null)
             throw new ArgumentException($"cannot cut at '{valueName}': no node of model '{graph.Name}' computes a value of that name");
         // Keep the nodes the new output depends on (walking back from it).
-        var needed = new HashSet<string> { valueName };
-        var keep = new List<Node>();
-        for (int i = graph.Nodes.Count - 1; i >= 0; i--)
-        {
-            var n = graph.Nodes[i];
-            if (!n.Outputs.Any(needed.Contains)) continue;
-            keep.Add(n);
-            foreach (var x in n.Inputs) if (x.Length > 0) needed.Add(x);
-        }
-        keep.Reverse();
+        var (keep, needed) = GraphStructure.NeededFor(graph, [valueName]);
         var copy = new OnnxModel { IrVersion = src.IrVersion, ProducerName = src.ProducerName, ProducerVersion = src.ProducerVersion };
         foreach (var kv in src.Opsets) copy.Opsets[kv.Key] = kv.Value;
         foreach (var kv in src.Metadata) copy.Metadata[kv.Key] = kv.Value;

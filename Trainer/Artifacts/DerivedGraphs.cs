@@ -22,16 +22,7 @@ internal static class DerivedGraphs
     /// </summary>
     public static void Prune(Graph graph, params string[] keepInputs)
     {
-        var needed = graph.Outputs.Select(o => o.Name).ToHashSet();
-        var kept = new List<Node>();
-        for (int i = graph.Nodes.Count - 1; i >= 0; i--)
-        {
-            var n = graph.Nodes[i];
-            if (!n.Outputs.Any(needed.Contains)) continue;
-            kept.Add(n);
-            foreach (var input in n.Inputs) if (input.Length > 0) needed.Add(input);
-        }
-        kept.Reverse();
+        var (kept, needed) = GraphStructure.NeededFor(graph, graph.Outputs.Select(o => o.Name));
         graph.Nodes.Clear();
         graph.Nodes.AddRange(kept);
         graph.Inputs.RemoveAll(i => !needed.Contains(i.Name) && !keepInputs.Contains(i.Name));

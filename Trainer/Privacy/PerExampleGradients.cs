@@ -23,18 +23,6 @@ public sealed record PerExampleResult(Value Norms, IReadOnlyDictionary<string, V
 /// </summary>
 public static class PerExampleGradients
 {
-    private static HashSet<Node> Ancestors(Graph graph, string value)
-    {
-        var producers = new Dictionary<string, Node>();
-        foreach (var n in graph.Nodes) foreach (var o in n.Outputs) producers[o] = n;
-        var seen = new HashSet<Node>();
-        var stack = new Stack<string>([value]);
-        while (stack.Count > 0)
-            if (producers.TryGetValue(stack.Pop(), out var n) && seen.Add(n))
-                foreach (var i in n.Inputs) if (i.Length > 0) stack.Push(i);
-        return seen;
-    }
-
     /// <summary>
     /// Adds the per-example norms and the clipped sums of the gradients of <paramref name="loss"/> (the batch mean of
     /// per-example losses) with respect to <paramref name="parameters"/>, clipped at <paramref name="maxGradNorm"/>.
@@ -48,7 +36,7 @@ public static class PerExampleGradients
         RefuseBatchMixing(g.Graph);
         // Only the nodes that compute the loss: the graph may already hold other readers of a parameter (the batch
         // gradients the artifacts also export), which are not uses of the weight by the model.
-        var forward = Ancestors(g.Graph, loss.Name);
+        var forward = GraphStructure.NeededFor(g.Graph, [loss.Name]).Nodes.ToHashSet();
         var uses = parameters.ToDictionary(p => p, p => ParameterUses.Find(g, p, forward));
         var taps = uses.Values.SelectMany(u => u).ToList();
         var deltas = Gradients.Build(g, loss, taps.Select(t => t.Tap.Output.Name).Distinct());
