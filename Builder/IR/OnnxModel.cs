@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using OnnxKit.IO;
 using OnnxKit.Schema;
 
 namespace OnnxKit.IR;
@@ -147,45 +148,29 @@ public sealed class OnnxModel
         string dataPath = ExternalData.SafePath(dir, dataName, "(data file)");
         if (external && string.Equals(dataPath, full, StringComparison.Ordinal))
             throw new OnnxModelException($"cannot save '{full}': the external data file name '{dataName}' is the model file itself; choose another ExternalFileName");
-        // Unique temporary names beside the targets (same file system, so the final renames are atomic).
-        string suffix = $".tmp{Environment.ProcessId}-{Guid.NewGuid():N}";
-        string tmpData = dataPath + suffix;
-        string tmpModel = full + suffix;
+        using var dataFile = external ? AtomicFile.Begin(dataPath) : null;
+        using var modelFile = AtomicFile.Begin(full);
         var written = new List<(Initializer Init, TensorProto Written)>();
-        try
+        ModelProto proto;
+        if (dataFile is not null)
         {
-            ModelProto proto;
-            if (external)
-            {
-                using (var data = new FileStream(tmpData, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-                {
-                    proto = ToProto(init => Record(init, WriteExternal(init, data, dataName, options.ExternalThresholdBytes)));
-                    data.Flush(true);
-                }
-            }
-            else
-            {
-                proto = ToProto(init => init.ToInlineProto());
-            }
-            if (proto.CalculateSize() < 0 || proto.Graph.CalculateSize() >= ProtobufLimitBytes)
-                throw new OnnxModelException($"model '{Graph.Name}' does not fit the 2 GB protobuf limit even with external data");
-            using (var f = new FileStream(tmpModel, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                proto.WriteTo(f);
-                f.Flush(true);
-            }
-            if (external)
-            {
-                File.Move(tmpData, dataPath, overwrite: true);
-                RepointSourcesInto(dataPath, written);
-            }
-            File.Move(tmpModel, full, overwrite: true);
+            using var data = dataFile.OpenWrite();
+            proto = ToProto(init => Record(init, WriteExternal(init, data, dataName, options.ExternalThresholdBytes)));
         }
-        finally
+        else
         {
-            if (File.Exists(tmpData)) File.Delete(tmpData);
-            if (File.Exists(tmpModel)) File.Delete(tmpModel);
+            proto = ToProto(init => init.ToInlineProto());
         }
+        if (proto.CalculateSize() < 0 || proto.Graph.CalculateSize() >= ProtobufLimitBytes)
+            throw new OnnxModelException($"model '{Graph.Name}' does not fit the 2 GB protobuf limit even with external data");
+        using (var f = modelFile.OpenWrite()) proto.WriteTo(f);
+        // Both files are complete before either is renamed; the data first, so the new model never points into an old data file.
+        if (dataFile is not null)
+        {
+            dataFile.Commit();
+            RepointSourcesInto(dataPath, written);
+        }
+        modelFile.Commit();
 
         TensorProto Record(Initializer init, TensorProto p) { written.Add((init, p)); return p; }
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OnnxKit.Explain;
+using OnnxKit.IO;
 
 namespace OnnxKit.Cli.Commands;
 
@@ -82,7 +83,7 @@ internal static class ExplainCommand
                 log.WriteLine($"{name}: {MethodName(a.Method)} for {Label(explainer, a.Target)} → {stem}.attributions.npy, {stem}.png" +
                     (a.CompletenessError is { } ce ? $" (completeness error {ce:G3})" : ""));
             }
-            Training.Artifacts.AtomicFile.WriteAllText(Path.Combine(outDir, "explanation.json"), entries.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            AtomicFile.WriteAllText(Path.Combine(outDir, "explanation.json"), entries.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
         return 0;
     }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using OnnxKit.Training.Artifacts;
+using OnnxKit.IO;
 
 namespace OnnxKit.Interop.TfJs;
 
@@ -43,7 +44,7 @@ public static class TfJsExport
             string file = $"group1-shard{s + 1}of{shards}.bin";
             int start = s * shardBytes, len = Math.Min(shardBytes, bytes.Length - start);
             string path = Path.Combine(directory, file);
-            File.WriteAllBytes(path, bytes.AsSpan(start, Math.Max(0, len)).ToArray());
+            AtomicFile.WriteAllBytes(path, bytes.AsSpan(start, Math.Max(0, len)));
             paths.Add(file);
             written.Add(path);
         }

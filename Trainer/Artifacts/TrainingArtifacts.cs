@@ -4,6 +4,7 @@ using OnnxKit.Schema;
 using OnnxKit.Training.Autodiff;
 using OnnxKit.Training.Checkpoints;
 using OnnxKit.Training.Optimizers;
+using OnnxKit.IO;
 
 namespace OnnxKit.Training.Artifacts;
 
@@ -232,21 +233,4 @@ public sealed class TrainingArtifacts
         ModulesOf(model).OfType<OnnxKit.BatchNormNd>().FirstOrDefault(b => b.ValuesPerChannelPerSample == 1);
 
     private static IEnumerable<Module> ModulesOf(Module m) => m.Children.SelectMany(c => ModulesOf(c.Module)).Prepend(m);
-}
-
-/// <summary>Write-then-rename file writing, so readers never see a half-written file.</summary>
-public static class AtomicFile
-{
-    /// <summary>Writes text atomically.</summary>
-    public static void WriteAllText(string path, string text)
-    {
-        StaleTemporaries.Remove(Path.GetFullPath(path));
-        string tmp = path + $".tmp{Environment.ProcessId}";
-        try
-        {
-            File.WriteAllText(tmp, text);
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally { if (File.Exists(tmp)) File.Delete(tmp); }
-    }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OnnxKit.IR;
+using OnnxKit.IO;
 
 namespace OnnxKit.Training.Checkpoints;
 
@@ -62,26 +63,13 @@ public static class SafeTensors
         var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         // Pad the header with spaces to a multiple of 8 so the data is aligned.
         int pad = (8 - headerBytes.Length % 8) % 8;
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        StaleTemporaries.Remove(full);
-        string tmp = full + $".tmp{Environment.ProcessId}";
-        try
+        AtomicFile.Write(path, f =>
         {
-            using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                f.Write(BitConverter.GetBytes((ulong)(headerBytes.Length + pad)));
-                f.Write(headerBytes);
-                for (int i = 0; i < pad; i++) f.WriteByte((byte)' ');
-                foreach (var t in list) f.Write(t.Bytes);
-                f.Flush(true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+            f.Write(BitConverter.GetBytes((ulong)(headerBytes.Length + pad)));
+            f.Write(headerBytes);
+            for (int i = 0; i < pad; i++) f.WriteByte((byte)' ');
+            foreach (var t in list) f.Write(t.Bytes);
+        });
     }
 
     /// <summary>Reads a safetensors file: tensors in file order and the metadata.</summary>

@@ -1,3 +1,4 @@
+using OnnxKit.IO;
 namespace OnnxKit.Explain;
 
 /// <summary>Pictures of an <see cref="Attribution"/> (ScottPlot): a heat map over the input image, or the top features' bars.</summary>
@@ -14,13 +15,7 @@ public static class ExplanationPlot
         if (layout.IsVector) Bars(plot, attribution.Values, topFeatures);
         else Overlay(plot, input, attribution, layout);
         plot.Title(title);
-        string tmp = path + $".tmp{Environment.ProcessId}.png";
-        try
-        {
-            plot.SavePng(tmp, layout.IsVector ? 720 : 640, layout.IsVector ? 520 : 520);
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally { if (File.Exists(tmp)) File.Delete(tmp); }
+        AtomicFile.WriteVia(path, tmp => plot.SavePng(tmp, layout.IsVector ? 720 : 640, 520));
     }
 
     private static void Overlay(ScottPlot.Plot plot, float[] input, Attribution a, InputLayout l)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using OnnxKit.IO;
 
 namespace OnnxKit.Explain;
 
@@ -28,13 +29,7 @@ public static partial class NpyFile
         body.Write(BitConverter.GetBytes((ushort)header.Length));
         body.Write(Encoding.ASCII.GetBytes(header));
         foreach (var v in data) body.Write(BitConverter.GetBytes(v));
-        string tmp = path + $".tmp{Environment.ProcessId}";
-        try
-        {
-            File.WriteAllBytes(tmp, body.ToArray());
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally { if (File.Exists(tmp)) File.Delete(tmp); }
+        AtomicFile.WriteAllBytes(path, body.GetBuffer().AsSpan(0, (int)body.Length));
     }
 
     /// <summary>Reads a float32 C-order <c>.npy</c> file.</summary>

@@ -1,4 +1,5 @@
 using OnnxKit.IR;
+using OnnxKit.Shapes;
 using OnnxKit.Training.Autodiff.Rules;
 
 namespace OnnxKit.Training.Privacy;
@@ -131,15 +132,13 @@ internal sealed class ConvTap(Value output, Value cols, ConvGeometry geometry) :
         if (node.GetString("auto_pad", "NOTSET") != "NOTSET")
             throw new NotSupportedException($"DP-SGD: {node.Describe()} uses auto_pad; per-example gradients need explicit pads");
         long[] kernel = weight.Shape!.Skip(2).Select(d => d.Value!.Value).ToArray();
-        int n = kernel.Length;
-        var geometry = new ConvGeometry(kernel, node.GetInts("strides") ?? Ones(n), node.GetInts("pads") ?? new long[2 * n],
-            node.GetInts("dilations") ?? Ones(n), node.GetInt("group", 1));
+        var window = ConvWindow.Read(node, kernel, what => new NotSupportedException($"DP-SGD: {node.Describe()}: {what}"));
+        var geometry = new ConvGeometry(window, node.GetInt("group", 1));
         var cols = geometry.Unfold(x, y) ?? throw new NotSupportedException(
             $"DP-SGD: {node.Describe()}: per-example convolution gradients need one group and the input's channel and spatial sizes known when the graph is built, got input {x.Type}, group {geometry.Group}");
         return new ConvTap(y, cols, geometry);
     }
 
-    private static long[] Ones(int n) => Enumerable.Repeat(1L, n).ToArray();
 }
 
 /// <summary>

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Fit;
+using OnnxKit.IO;
 
 namespace OnnxKit.Training.Reports;
 

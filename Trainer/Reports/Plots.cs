@@ -1,5 +1,6 @@
 using OnnxKit.Training.Fit;
 using OnnxKit.Training.Metrics;
+using OnnxKit.IO;
 
 namespace OnnxKit.Training.Reports;
 
@@ -33,7 +34,7 @@ public static class Plots
         plot.YLabel("loss");
         if (metrics.Count > 0) plot.Axes.Right.Label.Text = string.Join(", ", metrics);
         plot.ShowLegend();
-        Save(() => plot.SavePng(path, 900, 560), path);
+        AtomicFile.WriteVia(path, tmp => plot.SavePng(tmp, 900, 560));
     }
 
     /// <summary>A confusion matrix as a heat map with counts, classes labelled.</summary>
@@ -64,12 +65,6 @@ public static class Plots
         // (The axis names go in the title: ScottPlot places an x-axis label over rotated tick labels.)
         plot.Layout.Fixed(new ScottPlot.PixelPadding(110, 30, 110, 60));
         plot.Title($"confusion matrix, accuracy {m.Accuracy():P2}\nrows: true class · columns: predicted class");
-        Save(() => plot.SavePng(path, 760, 700), path);
-    }
-
-    private static void Save(Action save, string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        save();
+        AtomicFile.WriteVia(path, tmp => plot.SavePng(tmp, 760, 700));
     }
 }

@@ -1,14 +1,20 @@
 using OnnxKit.IR;
+using OnnxKit.Shapes;
 
 namespace OnnxKit.Training.Autodiff.Rules;
 
 /// <summary>
-/// Kernel, strides, pads and dilations of a convolution or pooling node, and the two adjoint operations every
-/// such gradient is made of: the input gradient (a transposed convolution) and the weight gradient (a convolution).
+/// The window and group count of a convolution or pooling node, with auto_pad resolved to explicit pads, and the two
+/// adjoint operations every such gradient is made of: the input gradient (a transposed convolution) and the weight
+/// gradient (a convolution).
 /// </summary>
-internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, long[] Dilations, long Group)
+internal sealed record ConvGeometry(ConvWindow Window, long Group)
 {
-    public int Spatial => Kernel.Length;
+    public int Spatial => Window.Spatial;
+    public long[] Kernel => Window.Kernel;
+    public long[] Strides => Window.Strides;
+    public long[] Pads => Window.Pads;
+    public long[] Dilations => Window.Dilations;
 
     /// <summary>Reads the geometry of a Conv/ConvTranspose/pooling node; the kernel comes from the attribute or the weight's static shape.</summary>
     public static ConvGeometry Of(GradScope g, Value x, Value? weight)
@@ -16,29 +22,16 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
         long[] kernel = g.AttrInts("kernel_shape")
             ?? (weight?.Shape is { } ws && ws.Rank > 2 && ws.Skip(2).All(d => d.IsKnown) ? ws.Skip(2).Select(d => d.Value!.Value).ToArray()
             : throw g.Fail("the kernel shape is unknown (no kernel_shape attribute and the weight's shape is not static)"));
-        int n = kernel.Length;
-        long[] strides = g.AttrInts("strides") ?? Ones(n), dilations = g.AttrInts("dilations") ?? Ones(n);
-        long[] pads = g.AttrInts("pads") ?? new long[2 * n];
-        string autoPad = g.AttrString("auto_pad", "NOTSET")!;
-        if (autoPad == "VALID") pads = new long[2 * n];
-        else if (autoPad is "SAME_UPPER" or "SAME_LOWER")
+        var window = ConvWindow.Read(g.Node, kernel, g.Fail);
+        long[]? spatial = null;
+        if (window.PadsToSame)
         {
-            if (x.Shape is not { } xs || xs.Rank != n + 2 || !xs.Skip(2).All(d => d.IsKnown))
-                throw g.Fail($"auto_pad={autoPad} needs the input's spatial size to be static for the gradient, got {x.Type}");
-            pads = new long[2 * n];
-            for (int i = 0; i < n; i++)
-            {
-                long size = xs[i + 2].Value!.Value, outSize = (size + strides[i] - 1) / strides[i];
-                long total = Math.Max(0, (outSize - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size);
-                long small = total / 2;
-                (pads[i], pads[i + n]) = autoPad == "SAME_UPPER" ? (small, total - small) : (total - small, small);
-            }
+            if (x.Shape is not { } xs || xs.Rank != window.Spatial + 2 || !xs.Skip(2).All(d => d.IsKnown))
+                throw g.Fail($"auto_pad={window.AutoPad} needs the input's spatial size to be static for the gradient, got {x.Type}");
+            spatial = xs.Skip(2).Select(d => d.Value!.Value).ToArray();
         }
-        else if (autoPad != "NOTSET") throw g.Fail($"unknown auto_pad '{autoPad}'");
-        return new ConvGeometry(kernel, strides, pads, dilations, g.AttrInt("group", 1));
+        return new ConvGeometry(window.Explicit(spatial), g.AttrInt("group", 1));
     }
-
-    private static long[] Ones(int n) => Enumerable.Repeat(1L, n).ToArray();
 
     /// <summary>
     /// Gradient of a convolution with respect to its input: a ConvTranspose of <paramref name="dy"/> with the same weight,
@@ -55,9 +48,9 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
             outPad = new long[n];
             for (int i = 0; i < n; i++)
             {
-                long size = xs[i + 2].Value!.Value, span = (Kernel[i] - 1) * Dilations[i] + 1;
-                long outSize = (size + Pads[i] + Pads[i + n] - span) / Strides[i] + 1;
-                outPad[i] = size - ((outSize - 1) * Strides[i] + span - Pads[i] - Pads[i + n]);
+                long size = xs[i + 2].Value!.Value;
+                // The input size a transposed convolution of the forward output gives back; output_padding adds the tail the windows never reached.
+                outPad[i] = size - Window.TransposedOutputSize(i, Window.OutputSize(i, size), 0);
             }
         }
         var dx = Op.ConvTranspose(dy, weight, strides: Strides, pads: Pads, dilations: Dilations, group: Group,
@@ -93,7 +86,7 @@ internal sealed record ConvGeometry(long[] Kernel, long[] Strides, long[] Pads, 
         var flipped = Op.Slice(swapped, Enumerable.Repeat(-1L, n).ToArray(), Enumerable.Repeat(long.MinValue, n).ToArray(), SpatialAxes, Enumerable.Repeat(-1L, n).ToArray());
         long[] pads = Enumerable.Range(0, 2 * n).Select(i => Kernel[i % n] - 1 - Pads[i]).ToArray();
         if (!small) return Op.Conv(dy, flipped, pads: pads, kernelShape: Kernel);
-        var adjoint = this with { Pads = pads };
+        var adjoint = this with { Window = Window with { Pads = pads } };
         return adjoint.Unfold(dy, x) is { } cols ? adjoint.GemmForward(cols, flipped, null, x) : null;
     }
 

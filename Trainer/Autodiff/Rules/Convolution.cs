@@ -119,7 +119,7 @@ internal static class Convolution
         }
         var perChannel = Op.Reshape(dy, Op.Concat(0, g.Ints(-1, 1), g.Dims(dy, 2)));
         var kernelOnes = OnesKernel(g, geo.Kernel);
-        var dx = new ConvGeometry(geo.Kernel, geo.Strides, geo.Pads, geo.Dilations, 1).InputGrad(g, perChannel, kernelOnes, x);
+        var dx = (geo with { Group = 1 }).InputGrad(g, perChannel, kernelOnes, x);
         g.InputGrad(0, g.ReshapeLike(dx, x));
     }
 

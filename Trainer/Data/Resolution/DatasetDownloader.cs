@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using OnnxKit.IO;
 
 namespace OnnxKit.Training.Data;
 
@@ -21,25 +22,16 @@ public sealed class DatasetDownloader
     /// <exception cref="HttpRequestException">The server answered with an error status.</exception>
     public async Task DownloadAsync(Uri url, string destination, string sha256, CancellationToken cancellationToken = default)
     {
-        string folder = Path.GetDirectoryName(Path.GetFullPath(destination))!;
-        Directory.CreateDirectory(folder);
-        string temp = Path.Combine(folder, $".{Path.GetFileName(destination)}.{Guid.NewGuid():N}.part");
-        try
+        using var file = AtomicFile.Begin(destination);
+        string actual;
+        await using (var output = new FileStream(file.TemporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
         {
-            string actual;
-            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-            {
-                await using var input = await OpenAsync(url, cancellationToken).ConfigureAwait(false);
-                actual = await CopyHashingAsync(input, output, cancellationToken).ConfigureAwait(false);
-            }
-            if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
-                throw new InvalidDataException($"download of {url}: SHA-256 is {actual}, expected {sha256.ToLowerInvariant()}; the file was discarded");
-            File.Move(temp, destination, overwrite: true);
+            await using var input = await OpenAsync(url, cancellationToken).ConfigureAwait(false);
+            actual = await CopyHashingAsync(input, output, cancellationToken).ConfigureAwait(false);
         }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        if (!string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"download of {url}: SHA-256 is {actual}, expected {sha256.ToLowerInvariant()}; the file was discarded");
+        file.Commit();
     }
 
     /// <summary>Synchronous form of <see cref="DownloadAsync"/>.</summary>

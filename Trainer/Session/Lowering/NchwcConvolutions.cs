@@ -1,5 +1,6 @@
 using OnnxKit.IR;
 using OnnxKit.Schema;
+using OnnxKit.Shapes;
 
 namespace OnnxKit.Training.Session.Lowering;
 
@@ -122,18 +123,15 @@ internal static class NchwcConvolutions
         // Conv's weight is [O, C, kh, kw]; ConvTranspose's is [C, O, kh, kw] (input channels first).
         long o = transposed ? ws[1].Value!.Value : ws[0].Value!.Value;
         if ((transposed ? ws[0] : ws[1]).Value != c || o % block != 0 || (c % block != 0 && (c >= block || c == 0))) return null;
-        long[] pads = node.GetInts("pads") ?? [0, 0, 0, 0];
-        long[] strides = node.GetInts("strides") ?? [1, 1];
-        long[] dilations = node.GetInts("dilations") ?? [1, 1];
-        if (pads.Length != 4 || strides.Length != 2 || dilations.Length != 2) return null;
-        if (!transposed) return new ConvPlan(c, o, kh, kw, false, pads, strides, dilations);
+        // The graph was typed above, so the window's attributes are well-formed.
+        var window = ConvWindow.Read(node, [kh, kw], what => new OnnxModelException($"{node.Describe()}: {what}"));
+        if (!transposed) return new ConvPlan(c, o, kh, kw, false, window.Pads, window.Strides, window.Dilations);
 
         // Stride 1 only (a strided one would need zeros between its inputs), and no explicit output shape.
-        if (strides.Any(v => v != 1) || node.Attribute("output_shape") is not null || (node.GetInts("output_padding") ?? []).Any(v => v != 0)) return null;
+        if (window.Strides.Any(v => v != 1) || node.Attribute("output_shape") is not null || (node.GetInts("output_padding") ?? []).Any(v => v != 0)) return null;
         // Full padding minus the transposed convolution's own: d·(k − 1) − p on each side, which must not be negative.
-        long[] span = [dilations[0] * (kh - 1), dilations[1] * (kw - 1)];
-        long[] convPads = [span[0] - pads[0], span[1] - pads[1], span[0] - pads[2], span[1] - pads[3]];
-        return convPads.Any(v => v < 0) ? null : new ConvPlan(c, o, kh, kw, true, convPads, [1, 1], dilations);
+        long[] convPads = Enumerable.Range(0, 4).Select(i => window.Span(i % 2) - 1 - window.Pads[i]).ToArray();
+        return convPads.Any(v => v < 0) ? null : new ConvPlan(c, o, kh, kw, true, convPads, [1, 1], window.Dilations);
     }
 
     // The convolution weight [O, C, kh, kw] in the blocked filter layout, still shaped [O, C, kh, kw] as the kernel

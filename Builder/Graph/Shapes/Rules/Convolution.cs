@@ -11,50 +11,23 @@ internal static class Convolution
     [ShapeRule("AveragePool", "LpPool")]
     private static TensorType?[] AveragePool(ShapeContext c) => Pool(c, withIndices: false);
 
-    /// <summary>The geometry attributes shared by convolutions and pools (one entry per spatial axis; pads begin then end).</summary>
-    private sealed record Window(long[] Kernel, long[] Strides, long[] Dilations, long[] Pads, string AutoPad, bool CeilMode);
-
-    private static Window ReadWindow(ShapeContext c, int n, long[]? kernel)
-    {
-        kernel ??= c.Ints("kernel_shape");
-        if (kernel is null) throw c.Fail("attribute 'kernel_shape' is required");
-        if (kernel.Length != n) throw c.Fail($"kernel_shape [{string.Join(", ", kernel)}] has {kernel.Length} entries, expected {n} (one per spatial axis)");
-        string autoPad = c.String("auto_pad", "NOTSET")!;
-        if (autoPad is not ("NOTSET" or "SAME_UPPER" or "SAME_LOWER" or "VALID"))
-            throw c.Fail($"auto_pad '{autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
-        var w = new Window(kernel, DimMath.IntsOr(c, "strides", n, 1), DimMath.IntsOr(c, "dilations", n, 1),
-            DimMath.IntsOr(c, "pads", 2 * n, 0), autoPad, c.Int("ceil_mode", 0) != 0);
-        if (w.Strides.Any(s => s < 1)) throw c.Fail($"strides [{string.Join(", ", w.Strides)}] must be ≥ 1");
-        if (w.Dilations.Any(s => s < 1)) throw c.Fail($"dilations [{string.Join(", ", w.Dilations)}] must be ≥ 1");
-        if (w.Pads.Any(p => p < 0)) throw c.Fail($"pads [{string.Join(", ", w.Pads)}] must be ≥ 0");
-        return w;
-    }
+    private static ConvWindow ReadWindow(ShapeContext c, int n, long[]? kernel) => ConvWindow.Read(c.Node, kernel, c.Fail, n);
 
     /// <summary>Output size of spatial axis <paramref name="i"/> of a convolution or pool over input size <paramref name="input"/>.</summary>
-    private static Dim SpatialOut(ShapeContext c, Window w, int i, Dim input, int n)
+    private static Dim SpatialOut(ShapeContext c, ConvWindow w, int i, Dim input, int n)
     {
-        long k = w.Kernel[i], s = w.Strides[i], d = w.Dilations[i];
-        long span = d * (k - 1) + 1;
-        switch (w.AutoPad)
+        long s = w.Strides[i], span = w.Span(i);
+        if (!input.IsKnown)
         {
-            case "SAME_UPPER" or "SAME_LOWER":
-                return input.IsKnown ? Dim.Of(DimMath.CeilDiv(input.Value!.Value, s)) : s == 1 ? input : Dim.Unknown;
-            case "VALID":
-                if (!input.IsKnown) return s == 1 && span == 1 ? input : Dim.Unknown;
-                return Checked(c, DimMath.CeilDiv(input.Value!.Value - span + 1, s), i, input, span);
+            // A symbolic size survives only a window that keeps every position: stride 1 and padding that makes up for the span.
+            bool keeps = s == 1 && (w.PadsToSame || (w.AutoPad == "VALID" ? span == 1 : w.Pads[i] + w.Pads[i + n] == span - 1));
+            return keeps ? input : Dim.Unknown;
         }
-        long padded = w.Pads[i] + w.Pads[i + n];
-        if (!input.IsKnown) return s == 1 && padded == span - 1 ? input : Dim.Unknown;
-        long inner = input.Value!.Value + padded - span;
-        if (inner < 0) throw c.Fail($"spatial axis {i} of size {input} (padded {input.Value + padded}) is smaller than the window {span}; expected at least {span}");
-        long o = (w.CeilMode ? DimMath.CeilDiv(inner, s) : inner / s) + 1;
-        // With ceil_mode a last window that would start inside the end padding is dropped (ONNX and PyTorch agree).
-        if (w.CeilMode && (o - 1) * s >= input.Value!.Value + w.Pads[i]) o--;
-        return Checked(c, o, i, input, span);
+        long o = w.OutputSize(i, input.Value!.Value);
+        if (o >= 1) return Dim.Of(o);
+        if (w.AutoPad == "VALID") throw c.Fail($"spatial axis {i} of size {input} is smaller than the window {span}; expected at least {span}");
+        throw c.Fail($"spatial axis {i} of size {input} (padded {input.Value + w.Pads[i] + w.Pads[i + n]}) is smaller than the window {span}; expected at least {span}");
     }
-
-    private static Dim Checked(ShapeContext c, long size, int axis, Dim input, long span) =>
-        size >= 1 ? Dim.Of(size) : throw c.Fail($"spatial axis {axis} of size {input} is smaller than the window {span}; expected at least {span}");
 
     private static int SpatialRank(ShapeContext c, Shape? x, Shape? w, string what)
     {
@@ -134,10 +107,7 @@ internal static class Convolution
         {
             Dim input = x[i + 2];
             if (kernel[i] == 0 || !input.IsKnown) { dims.Add(Dim.Unknown); continue; }
-            long inp = input.Value!.Value, s = win.Strides[i];
-            long span = win.Dilations[i] * (kernel[i] - 1) + 1;
-            long o = win.AutoPad is "SAME_UPPER" or "SAME_LOWER" ? inp * s
-                : s * (inp - 1) + outPad[i] + span - (win.AutoPad == "VALID" ? 0 : win.Pads[i] + win.Pads[i + n]);
+            long o = win.TransposedOutputSize(i, input.Value!.Value, outPad[i]);
             if (o < 1) throw c.Fail($"spatial axis {i} would have size {o}; expected pads smaller than the output");
             dims.Add(Dim.Of(o));
         }

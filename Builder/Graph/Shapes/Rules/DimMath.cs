@@ -43,11 +43,14 @@ internal static class DimMath
     public static long CeilDiv(long a, long b) => -FloorDiv(-a, b);
 
     /// <summary>An integer-list attribute of a given length, or <paramref name="fill"/> repeated when absent; fails on a wrong length.</summary>
-    public static long[] IntsOr(ShapeContext c, string name, int length, long fill)
+    public static long[] IntsOr(ShapeContext c, string name, int length, long fill) => IntsOr(c.Node, name, length, fill, c.Fail);
+
+    /// <summary>The same for a node outside shape inference; a wrong length fails through <paramref name="fail"/>.</summary>
+    public static long[] IntsOr(Node node, string name, int length, long fill, Func<string, Exception> fail)
     {
-        var v = c.Ints(name);
+        var v = node.GetInts(name);
         if (v is null) return Enumerable.Repeat(fill, length).ToArray();
-        if (v.Length != length) throw c.Fail($"attribute '{name}' has {v.Length} entries [{string.Join(", ", v)}], expected {length}");
+        if (v.Length != length) throw fail($"attribute '{name}' has {v.Length} entries [{string.Join(", ", v)}], expected {length}");
         return v;
     }
 
