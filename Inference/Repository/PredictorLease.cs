@@ -22,19 +22,19 @@ public sealed class PredictorLease : IDisposable
     /// <summary>The batcher of this version, or null when the model is not batched.</summary>
     public DynamicBatcher? Batcher => _model?.Batcher;
 
-    /// <summary>Runs one request: through the dynamic batcher when the model has one, directly otherwise.</summary>
+    /// <summary>
+    /// Runs one request: through the dynamic batcher when the model has one, directly otherwise. The inputs are checked
+    /// once (<see cref="InputValidator"/>), here or by the batcher, and not again on the way to ONNX Runtime.
+    /// </summary>
     public Task<Prediction> InferAsync(IReadOnlyDictionary<string, TensorValue> inputs, CancellationToken cancel = default)
     {
         var model = _model ?? throw new ObjectDisposedException(nameof(PredictorLease));
         if (model.Batcher is { } b) return b.EnqueueAsync(inputs, cancel);
         var p = model.Predictor;
-        if (model.Pool is { } pool)
-        {
-            p.Validate(inputs); // at once, so a bad request does not wait for an instance
-            return pool.RunAsync(instance => instance.RunValidated(inputs), cancel);
-        }
-        p.Validate(inputs);
-        return Task.FromResult(p.Predict(inputs));
+        p.Validate(inputs); // once, and at once, so a bad request does not wait for an instance
+        return model.Pool is { } pool
+            ? pool.RunAsync(instance => instance.RunValidated(inputs), cancel)
+            : Task.FromResult(p.RunValidated(inputs));
     }
 
     /// <inheritdoc/>

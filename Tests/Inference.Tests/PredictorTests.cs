@@ -104,7 +104,7 @@ public sealed class PredictorTests
     {
         using var p = Predictor.FromBytes(TestModels.Gemm());
         var e = Assert.ThrowsExactly<ArgumentException>(() => p.Predict(TensorValue.FromDoubles([1, 2, 3], 1, 3)));
-        StringAssert.Contains(e.Message, "input 'x' must be float32 (FP32), got float64 (FP64)");
+        StringAssert.Contains(e.Message, "input 'x': datatype FP64 does not match the model, which expects FP32 with shape [batch, 3] (float32, got float64)");
     }
 
     [TestMethod]

@@ -3,17 +3,18 @@ using OnnxKit.Inference;
 
 namespace OnnxKit.Server;
 
-/// <summary>The checks every protocol (JSON, binary, gRPC) makes of an input's name and datatype, with one wording.</summary>
+/// <summary>What every protocol (JSON, binary, gRPC) reads of an input's name and datatype before decoding its data.</summary>
 internal static class InputSpec
 {
-    /// <summary>The model's declaration of input <paramref name="name"/> and the element type <paramref name="datatype"/> names; 400 naming what is wrong.</summary>
+    /// <summary>
+    /// The element type <paramref name="datatype"/> names, checked against the model's declaration of input
+    /// <paramref name="name"/> by the one input validator before the data is decoded in it; 400 naming what is wrong.
+    /// </summary>
     public static (TensorInfo Spec, TensorElementType Type) Check(string model, ModelInfo info, string name, string datatype)
     {
-        var spec = info.Input(name) ?? throw Bad($"model '{model}' has no input '{name}'; its inputs are: {string.Join(", ", info.Inputs)}");
-        if (!ElementTypes.TryParseProtocolName(datatype, out var type))
-            throw Bad($"input '{name}': unknown datatype '{datatype}'; supported: {string.Join(", ", ElementTypes.ProtocolNames)}");
-        if (type != spec.ElementType)
-            throw Bad($"input '{name}': datatype {ElementTypes.ProtocolName(type)} does not match the model, which expects {spec.ProtocolDatatype} with shape {spec.ShapeText}");
+        bool known = ElementTypes.TryParseProtocolName(datatype, out var type);
+        var spec = InputValidator.CheckDeclared(model, info, name, known ? type : null);
+        if (!known) throw Bad($"input '{name}': unknown datatype '{datatype}'; supported: {string.Join(", ", ElementTypes.ProtocolNames)}");
         return (spec, type);
     }
 
