@@ -17,7 +17,7 @@ public sealed class Value
 
     internal Value(GraphBuilder builder, string name, TensorType type) { Builder = builder; Name = name; Type = type; }
 
-    /// <summary>Element type.</summary>
+    /// <summary>Shorthand for <c>Type.ElementType</c>.</summary>
     public ElementType ElementType => Type.ElementType;
     /// <summary>Shape, or null where the rank is unknown.</summary>
     public Shape? Shape => Type.Shape;

@@ -28,10 +28,10 @@ public sealed class Initializer
     /// <summary>Name of the tensor (the value name in the graph).</summary>
     public string Name { get => Proto.Name; set => Proto.Name = value; }
 
-    /// <summary>Element type.</summary>
+    /// <summary>The tensor's <c>data_type</c>, as an enum.</summary>
     public ElementType ElementType => (ElementType)Proto.DataType;
 
-    /// <summary>Dimensions.</summary>
+    /// <summary>A copy of the tensor's dimensions.</summary>
     public long[] Dims => Proto.Dims.ToArray();
 
     /// <summary>Number of elements.</summary>

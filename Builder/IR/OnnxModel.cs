@@ -19,9 +19,9 @@ public sealed class OnnxModel
     public long IrVersion { get; set; } = 8;
     /// <summary>Operator-set imports: domain ("" for the standard set) to version.</summary>
     public Dictionary<string, long> Opsets { get; } = [];
-    /// <summary>Producer name.</summary>
+    /// <summary>The tool that wrote the file (<c>producer_name</c>), e.g. <c>pytorch</c>; null when the file does not say.</summary>
     public string? ProducerName { get; set; }
-    /// <summary>Producer version.</summary>
+    /// <summary>That tool's version (<c>producer_version</c>).</summary>
     public string? ProducerVersion { get; set; }
     /// <summary>Model documentation.</summary>
     public string? DocString { get; set; }

@@ -80,9 +80,9 @@ public sealed class ConvTranspose2d : Module
     public long OutChannels { get; }
     /// <summary>Kernel size (height, width).</summary>
     public long[] KernelSize { get; }
-    /// <summary>Stride.</summary>
+    /// <summary>Step of the window along each spatial axis.</summary>
     public long[] Stride { get; }
-    /// <summary>Dilation.</summary>
+    /// <summary>Spacing between the kernel's taps along each spatial axis (1: adjacent elements).</summary>
     public long[] Dilation { get; }
     /// <summary>Extra cells added at the end of each output axis.</summary>
     public long[] OutputPadding { get; }

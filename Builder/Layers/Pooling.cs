@@ -34,7 +34,7 @@ public abstract class PoolNd : Module
 public sealed class MaxPool1d(long kernelSize, long? stride = null, long padding = 0, long dilation = 1, bool ceilMode = false)
     : PoolNd(1, kernelSize, stride is long s ? s : null, padding, ceilMode)
 {
-    /// <summary>Dilation.</summary>
+    /// <summary>Spacing between the window's taps (1: adjacent elements).</summary>
     public long Dilation { get; } = dilation >= 1 ? dilation : throw new ArgumentOutOfRangeException(nameof(dilation), dilation, "MaxPool1d: dilation must be ≥ 1");
 
     /// <inheritdoc/>

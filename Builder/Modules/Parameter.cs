@@ -12,7 +12,7 @@ public sealed class Parameter
 {
     /// <summary>Local name within its module (<c>weight</c>, <c>bias</c>, <c>running_mean</c>).</summary>
     public string Name { get; }
-    /// <summary>Shape.</summary>
+    /// <summary>Dimensions of the tensor, fixed when the module is constructed.</summary>
     public long[] Shape { get; }
     /// <summary>How its values are drawn.</summary>
     public IInitializer Initializer { get; }

@@ -15,7 +15,7 @@ public sealed class ModelInfo
     /// <summary>Metadata key holding the input normalisation as JSON <c>{"mean": [...], "std": [...]}</c>.</summary>
     public const string NormalizationKey = "normalization";
 
-    /// <summary>The graph name.</summary>
+    /// <summary>The <c>name</c> field of the model's graph (not the name the server serves it under).</summary>
     public required string GraphName { get; init; }
     /// <summary><c>producer_name</c>.</summary>
     public required string Producer { get; init; }

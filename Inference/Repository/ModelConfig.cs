@@ -63,9 +63,9 @@ public sealed record ModelConfig
     public TimeSpan BatchWindow { get; init; } = TimeSpan.Zero;
     /// <summary>Class labels, or null to use the model's metadata.</summary>
     public string[]? Labels { get; init; }
-    /// <summary>Version policy.</summary>
+    /// <summary>Which of the model's numbered version folders are loaded and served (default: the newest one).</summary>
     public VersionPolicy VersionPolicy { get; init; } = VersionPolicy.Latest1;
-    /// <summary>Execution provider.</summary>
+    /// <summary>Where ONNX Runtime runs the model (default: CPU).</summary>
     public ExecutionProvider ExecutionProvider { get; init; } = ExecutionProvider.Cpu;
     /// <summary>Intra-op threads (0: ONNX Runtime's default).</summary>
     public int IntraOpThreads { get; init; }

@@ -16,7 +16,7 @@ public sealed class ModelVersion
     public long Version { get; }
     /// <summary>The model file.</summary>
     public string Path { get; }
-    /// <summary>State.</summary>
+    /// <summary>Where the version is in its life: loading, ready to serve, or unavailable (with the <see cref="Error"/>).</summary>
     public ModelState State { get; private set; } = ModelState.Loading;
     /// <summary>
     /// The load error when <see cref="State"/> is <see cref="ModelState.Unavailable"/>; when ready, the error of a
@@ -77,7 +77,7 @@ public sealed class ModelVersion
 public sealed class ModelUnavailableException(string name, long? version, string reason)
     : Exception($"model '{name}'{(version is { } v ? $" version {v}" : "")} is unavailable: {reason}")
 {
-    /// <summary>The model.</summary>
+    /// <summary>Name of the model that cannot serve.</summary>
     public string ModelName { get; } = name;
     /// <summary>The version, if one was named.</summary>
     public long? Version { get; } = version;

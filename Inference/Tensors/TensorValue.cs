@@ -17,10 +17,10 @@ public sealed class TensorValue
         ElementType = type; Shape = shape; Data = data; Ort = ort;
     }
 
-    /// <summary>Element type.</summary>
+    /// <summary>Type of each element; must match the CLR type of the data array.</summary>
     public TensorElementType ElementType { get; }
 
-    /// <summary>Dimensions.</summary>
+    /// <summary>Dimensions, outermost first (row-major data); empty for a scalar.</summary>
     public long[] Shape { get; }
 
     /// <summary>The host array (flat, row-major), or null when the tensor is a borrowed <see cref="OrtValue"/>.</summary>

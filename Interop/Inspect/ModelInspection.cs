@@ -15,17 +15,17 @@ public sealed record LayerParameters(string Name, int Tensors, long Parameters, 
 /// <summary>What <see cref="ModelInspector"/> found in a model.</summary>
 public sealed class ModelInspection
 {
-    /// <summary>Graph name.</summary>
+    /// <summary>The <c>name</c> field of the model's graph.</summary>
     public required string GraphName { get; init; }
     /// <summary>Producer name and version ("?" where the file does not say).</summary>
     public required string Producer { get; init; }
-    /// <summary>IR version.</summary>
+    /// <summary>The ONNX IR version the file declares (which protobuf fields a reader may meet).</summary>
     public required long IrVersion { get; init; }
     /// <summary>Operator-set imports (domain, "ai.onnx" for the standard one → version).</summary>
     public required IReadOnlyDictionary<string, long> Opsets { get; init; }
     /// <summary>Inputs a caller feeds (initializers excluded).</summary>
     public required IReadOnlyList<ValueDescription> Inputs { get; init; }
-    /// <summary>Outputs.</summary>
+    /// <summary>The graph outputs, in order.</summary>
     public required IReadOnlyList<ValueDescription> Outputs { get; init; }
     /// <summary>Elements of the float initializers (the trainable parameters).</summary>
     public required long ParameterCount { get; init; }

@@ -22,13 +22,13 @@ public sealed class OnnxKitTrainingEstimator : IEstimator<OnnxKitTransformer>
 
     /// <summary>The network (its parameters hold the trained weights after <see cref="Fit"/>).</summary>
     public Module Network { get; }
-    /// <summary>The loss.</summary>
+    /// <summary>What training minimises, between the network's output and the label column.</summary>
     public Loss Loss { get; }
-    /// <summary>The optimizer.</summary>
+    /// <summary>The update rule, compiled into the training step graph.</summary>
     public Optimizer Optimizer { get; }
     /// <summary>Epochs of training.</summary>
     public int Epochs { get; }
-    /// <summary>Options.</summary>
+    /// <summary>Column names, batch size, seed and the other settings of the run.</summary>
     public OnnxKitTrainerOptions Options { get; }
 
     internal OnnxKitTrainingEstimator(MLContext ml, Module network, Loss loss, Optimizer optimizer, int epochs, OnnxKitTrainerOptions options)

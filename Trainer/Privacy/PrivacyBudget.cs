@@ -35,7 +35,7 @@ public sealed class PrivacyBudget : Callback
     public double MaxGradNorm { get; }
     /// <summary>δ.</summary>
     public double Delta { get; }
-    /// <summary>Steps per epoch.</summary>
+    /// <summary>Planned steps per epoch; ε after an epoch counts this many steps each.</summary>
     public int StepsPerEpoch { get; }
     /// <summary>The RDP → (ε, δ) conversion.</summary>
     public RdpConversion Conversion { get; }

@@ -13,7 +13,7 @@ public sealed class ShapeContext
         _builder = builder; Node = node; Inputs = inputs;
     }
 
-    /// <summary>The node.</summary>
+    /// <summary>The node whose outputs are inferred (its attributes and input names).</summary>
     public Node Node { get; }
     /// <summary>Input types; null for omitted optional inputs.</summary>
     public TensorType?[] Inputs { get; }

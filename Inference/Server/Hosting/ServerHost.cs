@@ -27,7 +27,7 @@ public sealed class ServerHost : IAsyncDisposable
     public Uri? GrpcAddress => _grpc?.Address;
     /// <summary>The model repository.</summary>
     public ModelRepository Repository => _context.Repository;
-    /// <summary>The metrics.</summary>
+    /// <summary>Request counts, latencies and queue depths per model, as served on the metrics endpoint.</summary>
     public ServerMetrics Metrics => _context.Metrics;
 
     /// <summary>Loads the repository and starts listening.</summary>
