@@ -57,8 +57,8 @@ public sealed record ModelConfig
     /// <summary>
     /// How long a batch waits for company after its first request. Default 0 (greedy, like Triton's default
     /// max_queue_delay): each run takes whatever queued while the previous one ran, so batches grow with load and
-    /// never wait idle. Measured on 2 cores (bench/RESULTS.md), a 2 ms window served one client at 249 requests/s
-    /// (p50 4.7 ms, the timer's granularity on top) against ≈ 5 700 greedy, and was not faster at 64 clients.
+    /// never wait idle; a fixed window cost a single client most of its throughput and did not help many clients
+    /// (bench/RESULTS.md, "Serving (issue 8)").
     /// </summary>
     public TimeSpan BatchWindow { get; init; } = TimeSpan.Zero;
     /// <summary>Class labels, or null to use the model's metadata.</summary>

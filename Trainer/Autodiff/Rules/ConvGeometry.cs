@@ -147,9 +147,8 @@ internal sealed record ConvGeometry(ConvWindow Window, long Group)
     /// sample). Built as [C, s…, N] (one transpose), zero-padded, and one <c>Gather</c> of whole batch rows along the
     /// flattened positions with a constant index of (offset, output position) pairs — one copy of the unfolded size,
     /// with strides and dilations in the index. A slice per kernel offset and a concatenation (the first form) wrote
-    /// every unfolded byte twice, and a strided slice ran at a quarter of a plain one's speed: on the small ResNet the
-    /// unfolds cost ≈ 49 ms of a 147 ms profiled step that way. Needs one group and static channel and spatial sizes
-    /// (they fix the index); null otherwise.
+    /// every unfolded byte twice, and strided slices are slow (bench/RESULTS.md, "Training: small ResNet"). Needs one
+    /// group and static channel and spatial sizes (they fix the index); null otherwise.
     /// </summary>
     public Value? Unfold(Value x, Value dy)
     {

@@ -8,12 +8,12 @@ namespace OnnxKit.Training.Session.Lowering;
 /// Runs a graph's 2-D convolutions on ONNX Runtime's blocked-layout CPU kernels (the <c>com.microsoft.nchwc</c>
 /// domain of the stock package). ORT switches to these kernels by itself only for convolutions whose weights are
 /// constant initializers; in a training step the weights are graph inputs that change every step, so ORT would run
-/// its generic im2col path — 1.6–2.2× slower on the ResNet's 16–64-channel layers. This lowering does by hand what
-/// ORT's optimiser does for constants: the input is reordered to NCHWc, the weight is reordered inside the graph
-/// (a reshape and transpose of a few thousand floats per step) and the output is reordered back, so every other node
-/// keeps reading plain NCHW. A stride-1 <c>ConvTranspose</c> (the input gradient of a stride-1 convolution) is the
-/// convolution of its input with the spatially flipped, transposed kernel, so it takes the same kernels — 1.6× faster
-/// than ORT's <c>ConvTranspose</c> on the CNN's [128,64,11,11] → [128,32,13,13].
+/// its generic im2col path, which is slower on the ResNet's 16–64-channel layers (bench/RESULTS.md, "Training:
+/// convolutions on ORT's blocked-layout kernels"). This lowering does by hand what ORT's optimiser does for constants:
+/// the input is reordered to NCHWc, the weight is reordered inside the graph (a reshape and transpose of a few thousand
+/// floats per step) and the output is reordered back, so every other node keeps reading plain NCHW. A stride-1 <c>ConvTranspose</c> (the input gradient of a stride-1 convolution) is the
+/// convolution of its input with the spatially flipped, transposed kernel, so it takes the same kernels, faster than
+/// ORT's <c>ConvTranspose</c> (same section).
 /// </summary>
 /// <remarks>
 /// Applied to the bytes handed to ORT, never to saved artifacts: the files stay standard ONNX that any runtime
