@@ -72,7 +72,7 @@ public sealed class BackendGradientTests
 
     // Re-emits the imported graph's nodes on the checker's inputs, in the checker's float type; several outputs are
     // flattened and concatenated so that the checked loss weighs every element of every output.
-    private static Value Replay(OnnxModel model, GraphBuilder g, Value[] xs, ElementType floatType)
+    internal static Value Replay(OnnxModel model, GraphBuilder g, Value[] xs, ElementType floatType)
     {
         var values = xs.ToDictionary(v => v.Name);
         foreach (var n in model.Graph.Nodes)
@@ -99,11 +99,11 @@ public sealed class BackendGradientTests
     }
 
     // ONNX Runtime's CPU provider lacks float64 kernels for several network ops (Conv, BatchNormalization, …).
-    private static bool RunsInFloat64(OnnxModel model, List<In> ins)
+    internal static bool RunsInFloat64(OnnxModel model, List<In> ins)
     {
         var g = new GraphBuilder("probe", (int)model.Opset);
         var xs = ins.Select(i => g.Input(i.Name, i.Int64 ? ElementType.Int64 : ElementType.Float64, i.Declared)).ToArray();
-        g.Output(Replay(model, g, xs, ElementType.Float64), "y");
+        g.Output(Replay(model, g, xs, ElementType.Float64), "fd_probe");
         try
         {
             using var opts = new SessionOptions { IntraOpNumThreads = 1 };

@@ -32,7 +32,7 @@ internal enum RunOutcome
 }
 
 /// <summary>One generated node case and its outcomes.</summary>
-internal sealed record NodeSuiteCase(string Name, string Op, ShapeOutcome Shape, RunOutcome Run, string Detail)
+internal sealed record NodeSuiteCase(string Name, string Op, ShapeOutcome Shape, RunOutcome Run, GradientOutcome Gradient, string Detail)
 {
     private const double Rtol = 1e-3, Atol = 1e-5;
 
@@ -47,7 +47,7 @@ internal sealed record NodeSuiteCase(string Name, string Op, ShapeOutcome Shape,
         string name = Path.GetFileName(caseDir);
         OnnxModel model;
         try { model = OnnxModel.Load(Path.Combine(caseDir, "model.onnx")); }
-        catch (OnnxModelException e) { return new(name, "(not loaded)", ShapeOutcome.Refused, RunOutcome.NotRun, "load: " + e.Message); }
+        catch (OnnxModelException e) { return new(name, "(not loaded)", ShapeOutcome.Refused, RunOutcome.NotRun, GradientOutcome.NotChecked, "load: " + e.Message); }
         string op = OpOf(model);
         string set = Path.Combine(caseDir, "test_data_set_0");
         var inputs = Read(set, "input");
@@ -55,12 +55,13 @@ internal sealed record NodeSuiteCase(string Name, string Op, ShapeOutcome Shape,
         bool tensorsOnly = model.Graph.Inputs.Concat(model.Graph.Outputs).All(v => v.Type?.ValueCase == TypeProto.ValueOneofCase.TensorType)
             && inputs.Count + outputs.Count > 0 && inputs.Concat(outputs).All(t => t is not null);
         if (!tensorsOnly || model.Graph.Nodes.Any(n => !ShapeInference.HasRule(n.OpType) || n.Domain is not ("" or "ai.onnx")))
-            return new(name, op, ShapeOutcome.OutOfScope, RunOutcome.NotRun, tensorsOnly ? "no shape rule" : "non-tensor value");
+            return new(name, op, ShapeOutcome.OutOfScope, RunOutcome.NotRun, GradientOutcome.NotChecked, tensorsOnly ? "no shape rule" : "non-tensor value");
 
         var (shape, shapeDetail) = InferShapes(model, outputs!);
-        if (shape == ShapeOutcome.Refused) return new(name, op, shape, RunOutcome.NotRun, shapeDetail);
+        if (shape == ShapeOutcome.Refused) return new(name, op, shape, RunOutcome.NotRun, GradientOutcome.NotChecked, shapeDetail);
         var (run, runDetail) = RunOnOrt(model, inputs!, outputs!);
-        return new(name, op, shape, run, string.Join("; ", new[] { shapeDetail, runDetail }.Where(s => s.Length > 0)));
+        var (gradient, gradientDetail) = NodeSuiteGradient.Check(name, model, inputs!);
+        return new(name, op, shape, run, gradient, string.Join("; ", new[] { shapeDetail, runDetail, gradientDetail }.Where(s => s.Length > 0)));
     }
 
     private static List<TensorProto?> Read(string set, string prefix) => Enumerable.Range(0, 1000)

@@ -90,19 +90,78 @@ public sealed class NodeSuiteTests
         Assert.IsTrue(cases.Count(c => c.Run == RunOutcome.Match) > 500, $"only {cases.Count(c => c.Run == RunOutcome.Match)} cases ran");
     }
 
+    // Gradient gaps this suite found, left for the rules' owners (a case listed here that starts passing is fine).
+    private const string ClipBounds = "Clip has no gradient for its min and max inputs (zero where finite differences see the clipped elements)";
+    private const string PadValue = "Pad has no gradient for its constant_value input";
+    private const string ClassWeights = "the loss has no gradient for its class-weight input";
+    private const string TileRepeats = "repeats is a graph input here; the Tile rule needs a constant";
+    private const string TiedExtremes = "tied minima: the rule gives every tied element the whole gradient, central differences see half of it";
+    private const string Kink = "an input exactly at the kink (x = 0), where finite differences average the two slopes";
+    private const string PowNaN = "negative bases with fractional exponents: the forward values are NaN";
+    private const string GradBatchFirst = BatchFirst;
+
+    /// <summary>Node cases whose gradient check fails, with why; any other failure fails.</summary>
+    private static readonly Dictionary<string, string> KnownGradientFailures = new()
+    {
+        ["test_clip"] = ClipBounds,
+        ["test_clip_default_max"] = ClipBounds,
+        ["test_clip_default_min"] = ClipBounds,
+        ["test_clip_example"] = ClipBounds,
+        ["test_clip_outbounds"] = ClipBounds,
+        ["test_clip_splitbounds"] = ClipBounds,
+        ["test_constant_pad"] = PadValue,
+        ["test_gru_batchwise"] = GradBatchFirst,
+        ["test_leakyrelu_example"] = Kink,
+        ["test_lstm_batchwise"] = GradBatchFirst,
+        ["test_nllloss_NCd1_mean_weight_negative_ii"] = ClassWeights,
+        ["test_nllloss_NCd1_weight"] = ClassWeights,
+        ["test_nllloss_NCd1_weight_ii"] = ClassWeights,
+        ["test_nllloss_NCd1d2d3_sum_weight_high_ii"] = ClassWeights,
+        ["test_pow"] = PowNaN,
+        ["test_reduce_min_default_axes_keepdims_example"] = TiedExtremes,
+        ["test_sce_NCd1_mean_weight_negative_ii"] = ClassWeights,
+        ["test_sce_NCd1_mean_weight_negative_ii_log_prob"] = ClassWeights,
+        ["test_sce_NCd1d2d3_sum_weight_high_ii"] = ClassWeights,
+        ["test_sce_NCd1d2d3_sum_weight_high_ii_log_prob"] = ClassWeights,
+        ["test_sce_mean_weight"] = ClassWeights,
+        ["test_sce_mean_weight_ii"] = ClassWeights,
+        ["test_sce_mean_weight_ii_3d"] = ClassWeights,
+        ["test_sce_mean_weight_ii_3d_log_prob"] = ClassWeights,
+        ["test_sce_mean_weight_ii_4d"] = ClassWeights,
+        ["test_sce_mean_weight_ii_4d_log_prob"] = ClassWeights,
+        ["test_sce_mean_weight_ii_log_prob"] = ClassWeights,
+        ["test_sce_mean_weight_log_prob"] = ClassWeights,
+        ["test_sce_none_weights"] = ClassWeights,
+        ["test_sce_none_weights_log_prob"] = ClassWeights,
+        ["test_simple_rnn_batchwise"] = GradBatchFirst,
+        ["test_tile"] = TileRepeats,
+        ["test_tile_precomputed"] = TileRepeats,
+    };
+
+    [TestMethod]
+    public void GradientRulesAgreeWithFiniteDifferencesOnEveryGradientCase()
+    {
+        var cases = Cases();
+        var failed = cases.Where(c => c.Gradient == GradientOutcome.Fail && !KnownGradientFailures.ContainsKey(c.Name)).Select(c => $"{c.Name}: {c.Detail}").ToList();
+        Assert.AreEqual(0, failed.Count, "gradient checks that fail:\n" + string.Join("\n", failed));
+        Assert.IsTrue(cases.Count(c => c.Gradient == GradientOutcome.Pass) > 100, $"only {cases.Count(c => c.Gradient == GradientOutcome.Pass)} gradient cases passed");
+    }
+
     /// <summary>The per-operator table of docs/op-coverage.md (printed by the shape test; set ONNXKIT_NODE_SUITE_REPORT to a file path to write it).</summary>
     private static string Report(List<NodeSuiteCase> cases)
     {
         var sb = new StringBuilder();
         int Count(IEnumerable<NodeSuiteCase> cs, ShapeOutcome s) => cs.Count(c => c.Shape == s);
+        string G(IEnumerable<NodeSuiteCase> cs, GradientOutcome o) => cs.Any(c => c.Gradient != GradientOutcome.NotChecked) ? cs.Count(c => c.Gradient == o).ToString(System.Globalization.CultureInfo.InvariantCulture) : "—";
         sb.AppendLine($"onnx {_onnxVersion}: {cases.Count} node cases; shape inference {Count(cases, ShapeOutcome.Exact)} exact, {Count(cases, ShapeOutcome.Partial)} partially known, "
             + $"{Count(cases, ShapeOutcome.Wrong)} wrong, {Count(cases, ShapeOutcome.Refused)} refused, {Count(cases, ShapeOutcome.OutOfScope)} out of scope; "
-            + $"ONNX Runtime after the IR round trip {cases.Count(c => c.Run == RunOutcome.Match)} match, {cases.Count(c => c.Run == RunOutcome.Mismatch)} differ, {cases.Count(c => c.Run == RunOutcome.NotRun)} not run.");
+            + $"ONNX Runtime after the IR round trip {cases.Count(c => c.Run == RunOutcome.Match)} match, {cases.Count(c => c.Run == RunOutcome.Mismatch)} differ, {cases.Count(c => c.Run == RunOutcome.NotRun)} not run; "
+            + $"gradient rules against finite differences {cases.Count(c => c.Gradient == GradientOutcome.Pass)} pass, {cases.Count(c => c.Gradient == GradientOutcome.Fail)} fail.");
         sb.AppendLine();
-        sb.AppendLine("| Operator | Cases | Shape exact | Shape partial | Shape wrong / refused | ORT match | ORT differ |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| Operator | Cases | Shape exact | Shape partial | Shape wrong / refused | ORT match | ORT differ | Gradient pass | Gradient fail |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var g in cases.Where(c => c.Shape != ShapeOutcome.OutOfScope).GroupBy(c => c.Op).OrderBy(g => g.Key, StringComparer.Ordinal))
-            sb.AppendLine($"| {g.Key} | {g.Count()} | {Count(g, ShapeOutcome.Exact)} | {Count(g, ShapeOutcome.Partial)} | {Count(g, ShapeOutcome.Wrong) + Count(g, ShapeOutcome.Refused)} | {g.Count(c => c.Run == RunOutcome.Match)} | {g.Count(c => c.Run == RunOutcome.Mismatch)} |");
+            sb.AppendLine($"| {g.Key} | {g.Count()} | {Count(g, ShapeOutcome.Exact)} | {Count(g, ShapeOutcome.Partial)} | {Count(g, ShapeOutcome.Wrong) + Count(g, ShapeOutcome.Refused)} | {g.Count(c => c.Run == RunOutcome.Match)} | {g.Count(c => c.Run == RunOutcome.Mismatch)} | {G(g, GradientOutcome.Pass)} | {G(g, GradientOutcome.Fail)} |");
         var outOfScope = cases.Where(c => c.Shape == ShapeOutcome.OutOfScope).GroupBy(c => c.Op).Select(g => $"{g.Key} ({g.Count()})").Order(StringComparer.Ordinal);
         sb.AppendLine();
         sb.AppendLine("Out of scope (no shape rule, or non-tensor values): " + string.Join(", ", outOfScope) + ".");
