@@ -61,6 +61,7 @@ internal sealed record NodeSuiteCase(string Name, string Op, ShapeOutcome Shape,
         if (shape == ShapeOutcome.Refused) return new(name, op, shape, RunOutcome.NotRun, GradientOutcome.NotChecked, shapeDetail);
         var (run, runDetail) = RunOnOrt(model, inputs!, outputs!);
         var (gradient, gradientDetail) = NodeSuiteGradient.Check(name, model, inputs!);
+        if (gradient == GradientOutcome.NotChecked) gradientDetail = "";
         return new(name, op, shape, run, gradient, string.Join("; ", new[] { shapeDetail, runDetail, gradientDetail }.Where(s => s.Length > 0)));
     }
 
