@@ -1,0 +1,30 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace OnnxKit.Bench.TorchSharpPeer;
+
+/// <summary>The gzipped IDX files of Fashion-MNIST: pixels scaled to [0, 1], labels as class indices.</summary>
+internal static class FashionMnist
+{
+    public static (float[] Images, long[] Labels) LoadTrain(string dir)
+    {
+        var px = ReadIdx(Path.Combine(dir, "train-images-idx3-ubyte.gz"));
+        var lb = ReadIdx(Path.Combine(dir, "train-labels-idx1-ubyte.gz"));
+        return (Array.ConvertAll(px, b => b / 255f), Array.ConvertAll(lb, b => (long)b));
+    }
+
+    private static byte[] ReadIdx(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Fashion-MNIST file {path} not found: pass --data DIR with the four IDX .gz files");
+        using var z = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        using var ms = new MemoryStream();
+        z.CopyTo(ms);
+        var all = ms.ToArray();
+        int dims = all[3];
+        long count = 1;
+        for (int i = 0; i < dims; i++) count *= BinaryPrimitives.ReadInt32BigEndian(all.AsSpan(4 + 4 * i));
+        int offset = 4 + 4 * dims;
+        if (all.Length - offset != count) throw new InvalidDataException($"{path}: header says {count} bytes of data, file has {all.Length - offset}");
+        return all[offset..];
+    }
+}
