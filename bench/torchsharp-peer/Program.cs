@@ -15,10 +15,8 @@ try
     var o = Options.Parse(args);
     set_num_threads(o.Threads);
     manual_seed(0);
-    var (images, labels) = FashionMnist.LoadTrain(o.Data);
-    int n = labels.Length;
-    using var x = tensor(images, [n, 28, 28]);
-    using var y = tensor(labels, [n]);
+    var (x, y) = FashionMnist.LoadTrain(o.Data);
+    int n = (int)y.shape[0];
     var model = Models.Create(o.Model);
     model.train();
     var opt = optim.Adam(model.parameters(), lr: 1e-3);
