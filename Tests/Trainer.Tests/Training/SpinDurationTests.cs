@@ -3,7 +3,7 @@ using OnnxKit.Tests.Cuda;
 using OnnxKit.Training.Session;
 using OptimizerCatalog = OnnxKit.Optimizers;
 
-namespace OnnxKit.Tests.Training;
+namespace OnnxKit.Tests.TrainingLoop;
 
 /// <summary><see cref="TrainingSessionOptions.SpinMicroseconds"/>: a scheduling setting that must not change what is computed.</summary>
 [TestClass]
