@@ -14,6 +14,11 @@ public sealed record TrainingSessionOptions
     public string? OptimizedModelPath { get; init; }
     /// <summary>Let idle ORT worker threads spin briefly between steps (faster small steps, more CPU use).</summary>
     public bool AllowSpinning { get; init; } = true;
+    /// <summary>
+    /// How long an idle ORT worker spins before it sleeps, in microseconds, where <see cref="AllowSpinning"/> is on; null:
+    /// ORT's default. A short spin keeps most of the gain between back-to-back nodes while giving a shared core back sooner.
+    /// </summary>
+    public int? SpinMicroseconds { get; init; }
     /// <summary><c>cpu</c> (default) or <c>cuda</c> / <c>cuda:N</c> (needs the GPU build, <c>-p:OnnxKitGpu=true</c>, with CUDA 13 and cuDNN 9).</summary>
     public string Device { get; init; } = "cpu";
     /// <summary>
@@ -58,6 +63,12 @@ public sealed record TrainingSessionOptions
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
         o.AddSessionConfigEntry("session.intra_op.allow_spinning", AllowSpinning ? "1" : "0");
+        if (SpinMicroseconds is < 0)
+        {
+            o.Dispose();
+            throw new ArgumentOutOfRangeException(nameof(SpinMicroseconds), SpinMicroseconds, "the spin duration is in microseconds and must be 0 or more (null: ONNX Runtime's default)");
+        }
+        if (SpinMicroseconds is { } us) o.AddSessionConfigEntry("session.intra_op.spin_duration_us", us.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (OptimizedModelPath is not null) o.OptimizedModelFilePath = OptimizedModelPath;
         // The prefix must be set first: the EnableProfiling setter passes the prefix current at that moment to ORT.
         if (ProfilePrefix is not null) { o.ProfileOutputPathPrefix = ProfilePrefix; o.EnableProfiling = true; }

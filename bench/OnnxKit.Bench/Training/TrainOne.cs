@@ -19,7 +19,7 @@ namespace OnnxKit.Bench.Training;
 public sealed class TrainOne : IBenchmark
 {
     public string Name => "train-one";
-    public string Description => "one OnnxKit training workload in this process, JSON out (--model, --steps, --runs, --warmup, --threads, --profile DIR, --opt-level all|extended|basic|none, --blocked-conv on|off, --spinning on|off, --accuracy)";
+    public string Description => "one OnnxKit training workload in this process, JSON out (--model, --steps, --runs, --warmup, --threads, --profile DIR, --opt-level all|extended|basic|none, --blocked-conv on|off, --spinning on|off, --spin-us N, --accuracy)";
 
     public int Run(string[] argv)
     {
@@ -38,6 +38,7 @@ public sealed class TrainOne : IBenchmark
             var other => throw new ArgumentException($"--opt-level must be all, extended, basic or none, got '{other}'"),
         };
         bool blocked = a.OnOff("blocked-conv", true), spinning = a.OnOff("spinning", true);
+        int? spinMicroseconds = a.IntOrNull("spin-us");
         a.CheckAllRead();
 
         var data = Datasets.FashionMnist(Env.FashionMnist, download: false);
@@ -45,7 +46,7 @@ public sealed class TrainOne : IBenchmark
         var network = ModelZoo.Create(model, data.Train.SampleShape, data.Train.NumClasses, seed: 0);
         string? prefix = profile is null ? null : Path.Combine(Directory.CreateDirectory(profile).FullName, $"{model}_train");
         var learner = new Learner(network, new Adam(1e-3), OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
-            new TrainingSessionOptions { IntraOpThreads = threads, ProfilePrefix = prefix, OptimizationLevel = level, BlockedConvolutions = blocked, AllowSpinning = spinning });
+            new TrainingSessionOptions { IntraOpThreads = threads, ProfilePrefix = prefix, OptimizationLevel = level, BlockedConvolutions = blocked, AllowSpinning = spinning, SpinMicroseconds = spinMicroseconds });
         learner.Build(data.Train.SampleShape);
         double buildSeconds = build.Elapsed.TotalSeconds;
 
