@@ -10,15 +10,15 @@ internal static class Losses
     [Gradient("SoftmaxCrossEntropyLoss")]
     static void SoftmaxCrossEntropy(GradScope g)
     {
-        var p = Op.Exp(g.Output(1));
+        var p = g.NeedsGrad(0) ? Op.Exp(g.Output(1)) : null;
         if (g.OutputGrad(0) is not null)
         {
             var t = Targets(g, g.Input(0));
-            if (g.NeedsGrad(0)) g.InputGrad(0, (p - t.OneHot) * t.PerSample);
+            if (p is not null) g.InputGrad(0, (p - t.OneHot) * t.PerSample);
             ClassWeights(g, g.Output(1), t);
         }
         // log_prob is itself an output (a LogSoftmax over axis 1) that may feed other nodes.
-        if (g.NeedsGrad(0) && g.OutputGrad(1) is { } dlogp)
+        if (p is not null && g.OutputGrad(1) is { } dlogp)
             g.InputGrad(0, dlogp - p * Op.ReduceSum(dlogp, [1], keepDims: true));
     }
 

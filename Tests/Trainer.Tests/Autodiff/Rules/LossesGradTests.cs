@@ -30,6 +30,8 @@ public sealed class LossesGradTests
             (g, x) => Op.SoftmaxCrossEntropyLoss(x[0], x[1], x[2], "mean", ignoreIndex: 0)[0]),
         ["SoftmaxCrossEntropyLoss_trained_weights_log_prob_used"] = new([In.Of("s", 3, 4), Labels("y", [1, 0, 3], 3), In.Of("wt", 4) with { Map = Positive }],
             (g, x) => { var r = Op.SoftmaxCrossEntropyLoss(x[0], x[1], x[2]); return Op.Add(Op.Unsqueeze(r[0], 0), Op.ReduceSum(r[1], keepDims: false)); }),
+        ["SoftmaxCrossEntropyLoss_only_weights_trained"] = new([In.Of("s", 3, 4) with { Trainable = false }, Labels("y", [1, 0, 1], 3), In.Of("wt", 4) with { Map = Positive }],
+            (g, x) => Op.SoftmaxCrossEntropyLoss(x[0], x[1], x[2])[0]),
         ["NegativeLogLikelihoodLoss_trained_weights_mean_ignore"] = new([In.Of("p", 3, 4), Labels("y", [2, 3, 0], 3), In.Of("wt", 4) with { Map = Positive }],
             (g, x) => Op.NegativeLogLikelihoodLoss(x[0], x[1], x[2], "mean", ignoreIndex: 3)),
         ["NegativeLogLikelihoodLoss_sum_spatial"] = new([In.Of("p", 2, 3, 2), Labels("y", [0, 2, 1, 1], 2, 2)],
