@@ -91,11 +91,7 @@ public sealed class NodeSuiteTests
     }
 
     // Gradient gaps this suite found, left for the rules' owners (a case listed here that starts passing is fine).
-    private const string ClipBounds = "Clip has no gradient for its min and max inputs (zero where finite differences see the clipped elements)";
-    private const string PadValue = "Pad has no gradient for its constant_value input";
-    private const string ClassWeights = "the loss has no gradient for its class-weight input";
-    private const string TileRepeats = "repeats is a graph input here; the Tile rule needs a constant";
-    private const string TiedExtremes = "tied minima: the rule gives every tied element the whole gradient, central differences see half of it";
+    private const string TiedExtremes = "three tied minima: the rule splits the gradient evenly among them as torch.amin does (TieConventionTests), central differences see half of it";
     private const string Kink = "an input exactly at the kink (x = 0), where finite differences average the two slopes";
     private const string PowNaN = "negative bases with fractional exponents: the forward values are NaN";
     private const string GradBatchFirst = BatchFirst;
@@ -103,39 +99,12 @@ public sealed class NodeSuiteTests
     /// <summary>Node cases whose gradient check fails, with why; any other failure fails.</summary>
     private static readonly Dictionary<string, string> KnownGradientFailures = new()
     {
-        ["test_clip"] = ClipBounds,
-        ["test_clip_default_max"] = ClipBounds,
-        ["test_clip_default_min"] = ClipBounds,
-        ["test_clip_example"] = ClipBounds,
-        ["test_clip_outbounds"] = ClipBounds,
-        ["test_clip_splitbounds"] = ClipBounds,
-        ["test_constant_pad"] = PadValue,
         ["test_gru_batchwise"] = GradBatchFirst,
         ["test_leakyrelu_example"] = Kink,
         ["test_lstm_batchwise"] = GradBatchFirst,
-        ["test_nllloss_NCd1_mean_weight_negative_ii"] = ClassWeights,
-        ["test_nllloss_NCd1_weight"] = ClassWeights,
-        ["test_nllloss_NCd1_weight_ii"] = ClassWeights,
-        ["test_nllloss_NCd1d2d3_sum_weight_high_ii"] = ClassWeights,
         ["test_pow"] = PowNaN,
         ["test_reduce_min_default_axes_keepdims_example"] = TiedExtremes,
-        ["test_sce_NCd1_mean_weight_negative_ii"] = ClassWeights,
-        ["test_sce_NCd1_mean_weight_negative_ii_log_prob"] = ClassWeights,
-        ["test_sce_NCd1d2d3_sum_weight_high_ii"] = ClassWeights,
-        ["test_sce_NCd1d2d3_sum_weight_high_ii_log_prob"] = ClassWeights,
-        ["test_sce_mean_weight"] = ClassWeights,
-        ["test_sce_mean_weight_ii"] = ClassWeights,
-        ["test_sce_mean_weight_ii_3d"] = ClassWeights,
-        ["test_sce_mean_weight_ii_3d_log_prob"] = ClassWeights,
-        ["test_sce_mean_weight_ii_4d"] = ClassWeights,
-        ["test_sce_mean_weight_ii_4d_log_prob"] = ClassWeights,
-        ["test_sce_mean_weight_ii_log_prob"] = ClassWeights,
-        ["test_sce_mean_weight_log_prob"] = ClassWeights,
-        ["test_sce_none_weights"] = ClassWeights,
-        ["test_sce_none_weights_log_prob"] = ClassWeights,
         ["test_simple_rnn_batchwise"] = GradBatchFirst,
-        ["test_tile"] = TileRepeats,
-        ["test_tile_precomputed"] = TileRepeats,
     };
 
     [TestMethod]

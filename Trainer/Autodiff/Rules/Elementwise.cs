@@ -107,7 +107,9 @@ internal static class Elementwise
         g.InputGrad(0, g.Dy.ElementType == x.ElementType ? g.Dy : Op.Cast(g.Dy, x.ElementType));
     }
 
-    // Passes the gradient where min ≤ x ≤ max (bounds from inputs from opset 11, attributes before).
+    // Passes the gradient to x where min ≤ x ≤ max (bounds from inputs from opset 11, attributes before). A bound input
+    // takes the gradient of the elements clamped to it, as torch.clamp does: x on a bound keeps its gradient, and when
+    // min > max every element is max, so max takes it all and min none.
     [Gradient("Clip")]
     static void Clip(GradScope g)
     {
@@ -117,6 +119,18 @@ internal static class Elementwise
         Value? inside = null;
         if (lo is not null) inside = Op.GreaterOrEqual(x, lo);
         if (hi is not null) inside = inside is null ? Op.LessOrEqual(x, hi) : Op.And(inside, Op.LessOrEqual(x, hi));
-        g.InputGrad(0, inside is null ? g.Dy : Op.Where(inside, g.Dy, g.C(0)));
+        if (g.NeedsGrad(0)) g.InputGrad(0, inside is null ? g.Dy : Op.Where(inside, g.Dy, g.C(0)));
+        if (g.HasInput(1) && g.NeedsGrad(1))
+        {
+            var below = Op.Less(x, lo!);
+            if (hi is not null) below = Op.And(below, Op.Less(lo!, hi));
+            g.InputGrad(1, g.Unbroadcast(Op.Where(below, g.Dy, g.C(0)), lo!));
+        }
+        if (g.HasInput(2) && g.NeedsGrad(2))
+        {
+            var above = Op.Greater(x, hi!);
+            if (lo is not null) above = Op.Or(above, Op.Less(hi!, lo));
+            g.InputGrad(2, g.Unbroadcast(Op.Where(above, g.Dy, g.C(0)), hi!));
+        }
     }
 }

@@ -90,16 +90,17 @@ internal static class Layout
         return pads;
     }
 
-    // Tile: view the gradient as [r0, d0, r1, d1, …] and sum over the repeat axes.
+    // Tile: view the gradient as [r0, d0, r1, d1, …] and sum over the repeat axes (a run-time repeats input is sliced in-graph).
     [Gradient("Tile")]
     static void Tile(GradScope g)
     {
         var x = g.Input(0);
-        var repeats = g.ConstantInts(1) ?? throw g.Fail("the repeats input must be a constant for the gradient");
-        int rank = repeats.Length;
-        Value shape = x.Shape is { IsFullyKnown: true } xs
+        var repeats = g.ConstantInts(1);
+        int rank = repeats?.Length ?? g.RankOf(x);
+        Value Repeat(int i) => repeats is not null ? g.Ints(repeats[i]) : Op.Slice(g.Input(1), [i], [i + 1]);
+        Value shape = repeats is not null && x.Shape is { IsFullyKnown: true } xs
             ? g.Ints(Enumerable.Range(0, rank).SelectMany(i => new[] { repeats[i], xs[i].Value!.Value }).ToArray())
-            : Op.Concat(0, Enumerable.Range(0, rank).SelectMany(i => new[] { g.Ints(repeats[i]), g.Dims(x, i, i + 1) }).ToArray());
+            : Op.Concat(0, Enumerable.Range(0, rank).SelectMany(i => new[] { Repeat(i), g.Dims(x, i, i + 1) }).ToArray());
         var axes = Enumerable.Range(0, rank).Select(i => 2L * i).ToArray();
         g.InputGrad(0, Op.ReduceSum(Op.Reshape(g.Dy, shape), axes, keepDims: false));
     }
@@ -114,6 +115,10 @@ internal static class Layout
         Value negated = g.Opset >= 11
             ? g.ConstantInts(1) is { } p ? g.Ints(p.Select(v => -v).ToArray()) : Op.Neg(g.Input(1))
             : g.Ints(g.AttrInts("pads")!.Select(v => -v).ToArray());
-        g.InputGrad(0, g.Graph.Node1("Pad", [g.Dy, negated]));
+        var dx = g.Graph.Node1("Pad", [g.Dy, negated]);
+        g.InputGrad(0, dx);
+        // Every padded element is the constant value: it takes the sum of the gradient outside x's region.
+        if (g.Opset >= 11 && g.HasInput(2) && g.NeedsGrad(2))
+            g.InputGrad(2, g.ReshapeLike(Op.ReduceSum(g.Dy, keepDims: false) - Op.ReduceSum(dx, keepDims: false), g.Input(2)));
     }
 }

@@ -10,15 +10,15 @@ internal static class Losses
     [Gradient("SoftmaxCrossEntropyLoss")]
     static void SoftmaxCrossEntropy(GradScope g)
     {
-        if (!g.NeedsGrad(0)) return;
-        var p = Op.Exp(g.Output(1));
+        var p = g.NeedsGrad(0) ? Op.Exp(g.Output(1)) : null;
         if (g.OutputGrad(0) is not null)
         {
-            var (onehot, perSample) = Targets(g, g.Input(0));
-            g.InputGrad(0, (p - onehot) * perSample);
+            var t = Targets(g, g.Input(0));
+            if (p is not null) g.InputGrad(0, (p - t.OneHot) * t.PerSample);
+            ClassWeights(g, g.Output(1), t);
         }
         // log_prob is itself an output (a LogSoftmax over axis 1) that may feed other nodes.
-        if (g.OutputGrad(1) is { } dlogp)
+        if (p is not null && g.OutputGrad(1) is { } dlogp)
             g.InputGrad(0, dlogp - p * Op.ReduceSum(dlogp, [1], keepDims: true));
     }
 
@@ -26,14 +26,30 @@ internal static class Losses
     [Gradient("NegativeLogLikelihoodLoss")]
     static void NegativeLogLikelihood(GradScope g)
     {
-        if (!g.NeedsGrad(0)) return;
-        var (onehot, perSample) = Targets(g, g.Input(0));
-        g.InputGrad(0, -(onehot * perSample));
+        var t = Targets(g, g.Input(0));
+        if (g.NeedsGrad(0)) g.InputGrad(0, -(t.OneHot * t.PerSample));
+        ClassWeights(g, g.Input(0), t);
     }
+
+    // A class-weight input that is itself trained: with l_i = −logp[i, y_i] and c_i = w[y_i]·valid_i, the loss is
+    // Σ c_i·l_i (divided by Σ c_i for mean), so d/dw[k] = Σ over the samples of class k of valid_i·(l_i − mean)·factor,
+    // where mean is the loss itself for reduction mean and 0 otherwise.
+    private static void ClassWeights(GradScope g, Value logp, LossTargets t)
+    {
+        if (!g.HasInput(2) || !g.NeedsGrad(2)) return;
+        var picked = -Op.ReduceSum(t.OneHot * logp, [1], keepDims: false);
+        if (g.AttrString("reduction", "mean") == "mean") picked = picked - g.Output(0);
+        var perSample = picked * t.Factor;
+        if (t.Valid is not null) perSample = perSample * g.AsGradType(t.Valid);
+        var otherAxes = Enumerable.Range(0, g.RankOf(logp)).Where(a => a != 1).Select(a => (long)a).ToArray();
+        g.InputGrad(2, Op.ReduceSum(t.OneHot * Op.Unsqueeze(perSample, 1), otherAxes, keepDims: false));
+    }
+
+    private readonly record struct LossTargets(Value OneHot, Value PerSample, Value Factor, Value? Valid);
 
     // The one-hot targets [N, C, …] and each sample's factor (weight, ignore mask, reduction, output gradient),
     // shaped to broadcast against them.
-    private static (Value OneHot, Value PerSample) Targets(GradScope g, Value scores)
+    private static LossTargets Targets(GradScope g, Value scores)
     {
         var labels = g.Input(1);
         string reduction = g.AttrString("reduction", "mean")!;
@@ -52,8 +68,8 @@ internal static class Losses
             "mean" => g.Dy / (coef is null ? g.AsGradType(Op.Size(labels)) : Op.ReduceSum(coef, keepDims: false)),
             _ => throw g.Fail($"unknown reduction '{reduction}'"),
         };
-        if (coef is null && reduction != "none") return (onehot, factor); // a scalar broadcasts as is
+        if (coef is null && reduction != "none") return new(onehot, factor, factor, valid); // a scalar broadcasts as is
         var perSample = coef is null ? factor : coef * factor;
-        return (onehot, Op.Unsqueeze(perSample, 1));
+        return new(onehot, Op.Unsqueeze(perSample, 1), factor, valid);
     }
 }

@@ -20,12 +20,19 @@ internal static class Reductions
     [Gradient("ReduceSumSquare")]
     static void ReduceSumSquare(GradScope g) => g.InputGrad(0, Spread(g, g.Dy) * g.Input(0) * g.C(2));
 
-    // The gradient goes to the elements equal to the extremum.
+    // The gradient goes to the elements equal to the extremum, split evenly among ties as torch.amax/amin do (the
+    // subgradient that treats tied elements alike; finite differences at a tie see neither side's slope).
     [Gradient("ReduceMax", "ReduceMin")]
     static void ReduceMaxMin(GradScope g)
     {
         var x = g.Input(0);
-        g.InputGrad(0, Op.Where(Op.Equal(x, Kept(g, g.Output(0))), Spread(g, g.Dy), g.C(0)));
+        var extreme = Op.Equal(x, Kept(g, g.Output(0)));
+        if (NoAxes(g) && g.AttrInt("noop_with_empty_axes", 0) != 0) { g.InputGrad(0, g.Dy); return; }
+        var ties = g.AsGradType(extreme);
+        Value count = g.HasInput(1)
+            ? g.Graph.Node("ReduceSum", [ties, g.Input(1)], 1, [Attr.Int("keepdims", 1)])[0]
+            : Op.ReduceSum(ties, NoAxes(g) ? null : g.AttrInts("axes"), keepDims: true);
+        g.InputGrad(0, Op.Where(extreme, Op.Expand(Kept(g, g.Dy) / count, Op.Shape(x)), g.C(0)));
     }
 
     [Gradient("ReduceL2")]

@@ -36,6 +36,10 @@ public sealed class ElementwiseGradTests
         ["Identity"] = new([In.Of("a", 2, 3)], (g, x) => Op.Identity(x[0]) * x[0]),
         ["Clip"] = new([In.Of("a", 3, 4)], (g, x) => Op.Clip(x[0], -0.55, 0.45)),
         ["Clip_min_only"] = new([In.Of("a", 3, 4)], (g, x) => Op.Clip(x[0], -0.55, null)),
+        ["Clip_bound_inputs"] = new([In.Of("a", 3, 4), In.Of("lo") with { Data = [-0.45] }, In.Of("hi") with { Data = [0.35] }], (g, x) => Op.Clip(x[0], x[1], x[2])),
+        ["Clip_min_input_only"] = new([In.Of("a", 3, 4), In.Of("lo") with { Data = [-0.45] }], (g, x) => Op.Clip(x[0], x[1], null)),
+        ["Clip_max_input_only"] = new([In.Of("a", 3, 4), In.Of("hi") with { Data = [0.35] }], (g, x) => Op.Clip(x[0], null, x[1])),
+        ["Clip_min_above_max"] = new([In.Of("a", 3, 4), In.Of("lo") with { Data = [0.5] }, In.Of("hi") with { Data = [-0.2] }], (g, x) => Op.Clip(x[0], x[1], x[2])),
         ["Cast"] = new([In.Of("a", 2, 3)], (g, x) => { var d = Op.Cast(x[0], ElementType.Float64); return Op.Cast(d * d, ElementType.Float32); }) { Float32 = true },
         ["CastLike"] = new([In.Of("a", 2, 3)], (g, x) => { var d = Op.CastLike(x[0], g.Scalar(0, ElementType.Float64)); return Op.Cast(d * d, ElementType.Float32); }) { Float32 = true },
     };

@@ -28,6 +28,10 @@ public sealed class LayoutGradTests
         ["Tile_symbolic"] = new([In.Of("a", "N", 3)], (g, x) => Op.Tile(x[0], 3, 1)),
         ["Pad"] = new([In.Of("a", 2, 3)], (g, x) => Op.Pad(x[0], [1, 0, 2, 1], 0.5)),
         ["Pad_negative"] = new([In.Of("a", 3, 4)], (g, x) => Op.Pad(x[0], [-1, 1, 0, -2])),
+        ["Pad_value_input"] = new([In.Of("a", 2, 3), In.Of("v")], (g, x) => g.Node1("Pad", [x[0], g.Int64s(1, 0, 2, 1), x[1]])),
+        ["Pad_value_input_cropping"] = new([In.Of("a", 3, 4), In.Of("v")], (g, x) => g.Node1("Pad", [x[0], g.Int64s(-1, 1, 0, -2), x[1]])),
+        ["Tile_repeats_input"] = new([In.Of("a", 2, 3), In.Of("r", 2) with { Int64 = true, Data = [2, 3] }], (g, x) => g.Node1("Tile", [x[0], x[1]])),
+        ["Tile_repeats_input_symbolic"] = new([In.Of("a", "N", 3), In.Of("r", 2) with { Int64 = true, Data = [3, 1] }], (g, x) => g.Node1("Tile", [x[0], x[1]])),
     };
 
     public static IEnumerable<object[]> CaseNames => Cases.Keys.Select(k => new object[] { k });
