@@ -17,7 +17,13 @@ internal static class StepSeededDropout
     private const long Prime = 2147483647;
 
     /// <summary>Rewrites every Dropout of <paramref name="g"/> whose ratio is a constant and whose training flag is constant true.</summary>
-    public static int Apply(GraphBuilder g, Value stepCounter)
+    /// <remarks>
+    /// With <paramref name="rowOffset"/> (int64 scalar) the graph computes a slice of a larger batch that starts at that row:
+    /// element i of a Dropout input whose first dimension is the batch gets the mask of element i + offset × (row size)
+    /// of the whole batch, so shards on several ranks, or micro-batches accumulated into one step, draw the masks of one
+    /// step on the whole batch.
+    /// </remarks>
+    public static int Apply(GraphBuilder g, Value stepCounter, Value? rowOffset = null)
     {
         int replaced = 0;
         foreach (var node in g.Graph.Nodes.Where(n => n.OpType == "Dropout" && n.Domain is "" or "ai.onnx").ToList())
@@ -35,6 +41,7 @@ internal static class StepSeededDropout
                 long seed = node.GetInt("seed", 0) % Prime;
                 Value I(long v) => g.Scalar(v, ElementType.Int64);
                 var index = Op.Reshape(Op.Range(I(0), Op.Size(x), I(1)), Op.Shape(x));
+                if (rowOffset is not null) index = index + rowOffset * Op.Div(Op.Size(x), Op.Gather(Op.Shape(x), I(0)));
                 var stepTerm = Op.Mod(Op.Mod(stepCounter, I(Prime)) * 48271 + seed, I(Prime));
                 var h = Op.Mod(Op.Mod(index, I(Prime)) * 16807 + stepTerm, I(Prime));
                 h = Op.Mod(h * h + 1_234_567_891, I(Prime));
