@@ -7,6 +7,7 @@ using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Callbacks;
 using OnnxKit.Training.Checkpoints;
 using OnnxKit.Training.Data;
+using OnnxKit.Training.Distributed;
 using OnnxKit.Training.Metrics;
 using OnnxKit.Training.Optimizers;
 using OnnxKit.Training.Reports;
@@ -49,6 +50,11 @@ public sealed record FitOptions
     public string? CheckpointPath { get; init; }
     /// <summary>Chooses each batch's rows (e.g. Poisson sampling for DP-SGD) instead of slices of the shuffled order; the epoch keeps its number of steps.</summary>
     public IBatchSampler? Sampler { get; init; }
+    /// <summary>
+    /// Micro-batches of <see cref="BatchSize"/> whose gradients are summed into one optimisation step (default 1): a step
+    /// then equals one step on a batch K times larger, in memory for one micro-batch.
+    /// </summary>
+    public int AccumulateSteps { get; init; } = 1;
 }
 
 /// <summary>
@@ -85,6 +91,14 @@ public sealed class Learner : IDisposable
     public TrainingSession? Session { get; private set; }
     /// <summary>Metadata stored in the exported model (labels, normalisation…).</summary>
     public Dictionary<string, string> Metadata { get; } = [];
+    /// <summary>
+    /// The job this learner trains in (default: this process alone). With several ranks, <see cref="Fit"/> trains data-parallel
+    /// (<see cref="DataParallelStep"/>): every rank calls it with the same data and options, computes the gradients of its share
+    /// of each batch, and all ranks apply the same averaged step from rank 0's initial state; <see cref="Evaluate"/> shares the
+    /// rows out and reduces the results. Only the caller decides which rank writes files (checkpoints, exports): rank 0, usually.
+    /// </summary>
+    public ICommunicator Communicator { get; init; } = new SingleProcess();
+    private DataParallelStep? _parallel;
 
     /// <summary>Compiles a model.</summary>
     public Learner(Module model, Optimizer optimizer, Loss loss, IEnumerable<Metric>? metrics = null, TrainingSessionOptions? sessionOptions = null)
@@ -143,11 +157,12 @@ public sealed class Learner : IDisposable
         if (options.ResumeFrom is not null) RestoreCheckpoint(options.ResumeFrom);
         var restored = _restoredMetadata;
         _restoredMetadata = null;
+        var parallel = SplitStep(options);
 
         var ctx = new TrainingContext(this);
         var history = new History();
         history.Epochs.AddRange(_history);
-        var progress = options.Progress ?? new SilentProgressReporter();
+        IProgressReporter progress = Communicator.Rank == 0 ? options.Progress ?? new SilentProgressReporter() : new SilentProgressReporter();
         var schedule = options.Schedule;
         // A stateful schedule (ReduceLROnPlateau) continues from the checkpoint's state when it is of the same kind.
         if (schedule is not null && restored?.GetValueOrDefault("schedule") is { } scheduleJson
@@ -160,7 +175,7 @@ public sealed class Learner : IDisposable
             for (int i = 0; i < options.Callbacks.Count; i++)
                 if (restored.TryGetValue(CallbackKey(i, options.Callbacks[i]), out var cbState)) options.Callbacks[i].RestoreState(cbState);
 
-        int n = train.Count, bs = options.BatchSize;
+        int n = train.Count, bs = options.BatchSize * options.AccumulateSteps;
         int steps = options.DropLast ? n / bs : (n + bs - 1) / bs;
         if (steps == 0) throw new ArgumentException($"the training data has {n} samples, fewer than one batch of {bs} with drop-last");
         CheckBatchNormBatches(n, bs, options.DropLast);
@@ -190,22 +205,22 @@ public sealed class Learner : IDisposable
                     if (count == 0) continue;
                 }
                 // Straight into the arrays the step reads (no second copy of the batch).
-                (features, targets) = session.InputBuffers(count);
+                (features, targets) = parallel?.InputBuffers(count) ?? session.InputBuffers(count);
                 Gather(train, rows, start, count, features, targets);
                 // Schedules take the 1-based number of the step about to run (StepCount counts the steps already done).
                 double lr = (schedule?.LearningRate(session.StepCount + 1, epoch - 1) ?? Optimizer.LearningRate) * ctx.LearningRateOverride;
                 ctx.LearningRate = lr;
-                float loss = session.Step(count, lr);
+                float loss = parallel?.Step(count, lr) ?? session.Step(count, lr);
                 if (plan is null) _positionInEpoch = start + count;
                 lossSum += loss * count; seen += count;
                 _epochLossSum = lossSum; _epochSeen = seen;
-                var outputs = session.LastOutput;
+                var outputs = parallel is null ? session.LastOutput : parallel.Outputs;
                 foreach (var m in Metrics) m.Update(outputs, targets, count, outSize);
                 foreach (var cb in options.Callbacks) cb.OnBatchEnd(ctx, session.StepCount, loss);
                 double elapsed = sw.Elapsed.TotalSeconds;
                 progress.Batch(s + 1, steps, (s + 1 - firstStep) * (double)bs / Math.Max(elapsed, 1e-9), lossSum / seen,
                     Metrics.ToDictionary(m => m.Name, m => m.Result()), TimeSpan.FromSeconds(elapsed / (s + 1 - firstStep) * (steps - s - 1)));
-                if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null && float.IsFinite(loss))
+                if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null && float.IsFinite(loss) && Communicator.Rank == 0)
                     SaveCheckpoint(options.CheckpointPath);
             }
             double seconds = sw.Elapsed.TotalSeconds;
@@ -242,6 +257,7 @@ public sealed class Learner : IDisposable
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be at least 1");
         Build(data.SampleShape);
         var session = Session!;
+        if (Communicator.Size > 1) return ShardedEvaluation.Run(session, Communicator, data, batchSize, Metrics);
         // Fit has read its training metrics before validating, so the same metric objects can be reused here.
         var metrics = Metrics;
         foreach (var m in metrics) m.Reset();
@@ -360,7 +376,7 @@ public sealed class Learner : IDisposable
         return order;
     }
 
-    private static void Gather(TensorDataset data, int[] order, int start, int count, float[] features, Array targets)
+    internal static void Gather(TensorDataset data, int[] order, int start, int count, float[] features, Array targets)
     {
         int size = data.SampleSize;
         if (data.Labels is not null ? targets is not long[] : targets is not float[])
@@ -375,8 +391,28 @@ public sealed class Learner : IDisposable
         }
     }
 
+    // The split step when the run is data-parallel or accumulates gradients (null: the fused train step), its state from rank 0.
+    private DataParallelStep? SplitStep(FitOptions options)
+    {
+        if (options.AccumulateSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), options.AccumulateSteps, "AccumulateSteps must be at least 1");
+        _parallel?.Dispose();
+        _parallel = null;
+        if (Communicator.Size == 1 && options.AccumulateSteps == 1) return null;
+        var graph = ShardGradients.Build(Model, _inputType!, Loss, Session!.Manifest);
+        _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions);
+        _parallel.BroadcastState();
+        return _parallel;
+    }
+
+    /// <summary>Time the last data-parallel or accumulating <see cref="Fit"/> spent in the allreduce and in computation (zero for the fused step).</summary>
+    public (TimeSpan Communication, TimeSpan Compute) SplitStepTimes => _parallel is null ? default : (_parallel.CommunicationTime, _parallel.ComputeTime);
+
     /// <inheritdoc/>
-    public void Dispose() => Session?.Dispose();
+    public void Dispose()
+    {
+        _parallel?.Dispose();
+        Session?.Dispose();
+    }
 }
 
 /// <summary>Result of <see cref="Learner.Evaluate"/>.</summary>
