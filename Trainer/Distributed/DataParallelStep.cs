@@ -42,8 +42,8 @@ internal sealed class DataParallelStep : IDisposable
     private OrtValue[] _bucketViews = [];
     private readonly OrtIoBinding[] _optimizerBindings = new OrtIoBinding[2];
     private readonly Dictionary<int, Piece> _pieces = [];
-    private readonly long[] _rowOffset = new long[1];
-    private readonly OrtValue _rowOffsetValue;
+    private readonly long[] _rowOffset = new long[1], _stepRows = new long[1];
+    private readonly OrtValue _rowOffsetValue, _stepRowsValue;
     private readonly float[] _lr = new float[1];
     private readonly OrtValue _lrValue;
     private readonly RunOptions _run = new();
@@ -100,6 +100,7 @@ internal sealed class DataParallelStep : IDisposable
         _int64Targets = session.TargetType == ElementType.Int64;
         _targets = _int64Targets ? Array.Empty<long>() : Array.Empty<float>();
         _rowOffsetValue = OrtValue.CreateTensorValueFromMemory(_rowOffset, []);
+        _stepRowsValue = OrtValue.CreateTensorValueFromMemory(_stepRows, []);
         _lrValue = OrtValue.CreateTensorValueFromMemory(_lr, []);
         Reserve(microBatch * accumulateSteps);
     }
@@ -162,6 +163,7 @@ internal sealed class DataParallelStep : IDisposable
         int parity = _session.CurrentSet;
         var sum = _bucket.AsSpan(0, _resultLength + count * _outputSize);
         sum.Clear();
+        _stepRows[0] = count;
         foreach (var (start, n) in pieces)
         {
             var piece = PieceOf(n);
@@ -218,7 +220,7 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var p in _pieces.Values) p.Dispose();
         foreach (var b in _optimizerBindings) b?.Dispose();
         foreach (var v in _pieceViews.Concat(_bucketViews)) v.Dispose();
-        _rowOffsetValue.Dispose(); _lrValue.Dispose(); _run.Dispose();
+        _rowOffsetValue.Dispose(); _stepRowsValue.Dispose(); _lrValue.Dispose(); _run.Dispose();
         _gradients.Dispose(); _optimizer.Dispose();
     }
 
@@ -245,6 +247,7 @@ internal sealed class DataParallelStep : IDisposable
                 b.BindInput(TrainingArtifacts.InputName, FeatureValue);
                 b.BindInput(TrainingArtifacts.TargetName, TargetValue);
                 if (inputs.Contains(ShardGradients.RowOffsetName)) b.BindInput(ShardGradients.RowOffsetName, d._rowOffsetValue);
+                if (inputs.Contains(ShardGradients.StepRowsName)) b.BindInput(ShardGradients.StepRowsName, d._stepRowsValue);
                 for (int i = 0; i < d._manifest.State.Length; i++)
                     if (inputs.Contains(d._manifest.State[i].Name)) b.BindInput(d._manifest.State[i].Name, d._session.StateSet(k)[i]);
                 for (int j = 0; j < d._slices.Count; j++)
