@@ -235,6 +235,11 @@ internal static class TrainCommand
             ["train_seconds"] = trainSeconds, ["parameters"] = network.TrainableParameterCount,
             ["world_size"] = world.Size, ["accumulate_steps"] = r.Distributed!.AccumulateSteps,
         };
+        if (learner.SplitStepTimes is { Compute.Ticks: > 0 } split)
+        {
+            // Rank 0's time in the gradient allreduce against its computation: the inputs of the scaling model in docs/distributed.md.
+            summary["allreduce_seconds"] = split.Communication.TotalSeconds; summary["compute_seconds"] = split.Compute.TotalSeconds;
+        }
         foreach (var kv in test.Metrics) summary["test_" + kv.Key] = kv.Value;
         if (history.StopReason is not null) summary["stopped"] = history.StopReason;
         if (r.Augment is not null) summary["augment"] = r.Augment;
