@@ -45,10 +45,14 @@ internal static class TrainCommand
         var numClasses = new Option<int?>("--num-classes") { Description = "number of classes of a CSV's whole-number labels (needed above 10,000; labels outside [0, N) are refused)" };
         var stopOnDivergence = new Option<bool>("--stop-on-divergence") { Description = "stop (exit code 3) when the loss stays above 100× the first epoch's for 50 steps, instead of only warning" };
 
+        var augment = AugmentOption.Create();
+
         var cmd = new Command("train", "Train a model on a dataset; writes artifacts, model.onnx, metrics.json/csv and plots.")
-        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence };
+        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence, augment };
         var privacy = new PrivacyOptions();
         privacy.AddTo(cmd);
+        var distributed = new DistributedOptions();
+        distributed.AddTo(cmd);
         cmd.SetAction(pr =>
         {
             string arch = pr.GetValue(model)!;
@@ -56,7 +60,8 @@ internal static class TrainCommand
             string dir = pr.GetValue(outDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
             return Run(new TrainRequest(arch, pr.GetValue(dataset)!, pr.GetValue(epochs) ?? recipe.Epochs, pr.GetValue(batch) ?? recipe.BatchSize,
                 pr.GetValue(optimizer)!, pr.GetValue(lr) ?? recipe.Lr, pr.GetValue(schedule) ?? recipe.Schedule, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit), pr.GetValue(threads),
-                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence), privacy.Read(pr)));
+                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence), privacy.Read(pr), pr.GetValue(augment),
+                distributed.Read(pr, threads)));
         });
         return cmd;
     }
@@ -80,7 +85,8 @@ internal static class TrainCommand
 
     internal sealed record TrainRequest(string Model, string Dataset, int Epochs, int BatchSize, string Optimizer, double Lr, string Schedule,
         string Device, string OutDir, int Seed, double ValidationSplit, int Threads, string? Resume, int CheckpointEvery, bool Plain,
-        string Normalize = "standardize", int? NumClasses = null, bool StopOnDivergence = false, PrivacyRequest? Privacy = null);
+        string Normalize = "standardize", int? NumClasses = null, bool StopOnDivergence = false, PrivacyRequest? Privacy = null, string? Augment = null,
+        DistributedRequest? Distributed = null);
 
     /// <summary>
     /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()), fitted on the
@@ -120,9 +126,18 @@ internal static class TrainCommand
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException) { throw new CliException($"--device: {e.Message}"); }
         if (r.Normalize.ToLowerInvariant() is not ("standardize" or "none")) throw new CliException($"--normalize must be 'standardize' or 'none', got '{r.Normalize}'");
         if (!Zoo.Names.Contains(r.Model.ToLowerInvariant())) throw new CliException($"unknown architecture '{r.Model}': expected one of {string.Join(", ", Zoo.Names)}");
+        var job = r.Distributed ?? new DistributedRequest("none", 1, null);
+        using var world = DistributedOptions.Join(job);
+        return DistributedOptions.Run(world, () => Run(r with { Threads = DistributedOptions.Threads(job, r.Threads, world), Distributed = job }, world));
+    }
+
+    private static int Run(TrainRequest r, OnnxKit.Training.Distributed.ICommunicator world)
+    {
         var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
+        var augmentations = AugmentOption.Parse(r.Augment);
         var splits = DatasetCatalog.Load(r.Dataset, r.NumClasses);
         var train = splits.Train;
+        AugmentOption.Check(augmentations, train.SampleShape, r.Dataset);
         int classes = train.NumClasses;
         // Validation is held out of the training split (the test split is evaluated once, at the end), before anything
         // is fitted on the training data.
@@ -153,9 +168,9 @@ internal static class TrainCommand
                 fitted_on = "training split", inside_model = true,
             });
         bool createdOut = !Directory.Exists(r.OutDir);
-        Directory.CreateDirectory(r.OutDir);
-        try { return Train(r, train, validation, splits, network, optimizer, metadata, classes, privacy, stepsPerEpoch); }
-        catch when (createdOut && !Directory.EnumerateFileSystemEntries(r.OutDir).Any())
+        if (world.Rank == 0) Directory.CreateDirectory(r.OutDir);
+        try { return Train(r, train, validation, splits, network, optimizer, metadata, classes, privacy, stepsPerEpoch, augmentations, world); }
+        catch when (createdOut && world.Rank == 0 && !Directory.EnumerateFileSystemEntries(r.OutDir).Any())
         {
             Directory.Delete(r.OutDir);
             throw;
@@ -163,15 +178,19 @@ internal static class TrainCommand
     }
 
     private static int Train(TrainRequest r, TensorDataset train, TensorDataset validation, DatasetSplits splits, OnnxKit.Module network,
-        OnnxKit.Training.Optimizers.Optimizer optimizer, Dictionary<string, string> metadata, int classes, OnnxKit.Training.Privacy.PrivacyBudget? privacy, int stepsPerEpoch)
+        OnnxKit.Training.Optimizers.Optimizer optimizer, Dictionary<string, string> metadata, int classes, OnnxKit.Training.Privacy.PrivacyBudget? privacy, int stepsPerEpoch,
+        IReadOnlyList<ISampleTransform> augmentations, OnnxKit.Training.Distributed.ICommunicator world)
     {
-        bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
+        // In a job, rank 0 alone reports and writes files; every rank trains and evaluates.
+        bool root = world.Rank == 0;
+        bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null && world.Size == 1;
         using var spectre = live ? new SpectreProgressReporter() : null;
-        IProgressReporter progress = spectre is not null ? spectre : new PlainProgressReporter(Console.Out);
+        IProgressReporter progress = !root ? new SilentProgressReporter() : spectre is not null ? spectre : new PlainProgressReporter(Console.Out);
+        if (world.Size > 1) progress.Message($"data-parallel over {world.Size} MPI ranks ({r.Threads} ORT thread{(r.Threads == 1 ? "" : "s")} each): each computes its share of every batch of {r.BatchSize}");
         progress.Message($"training {r.Model} on {r.Dataset}: {train.Count} samples, {classes} classes, {r.Epochs} epochs, batch {r.BatchSize}, {optimizer.Name} lr {r.Lr}, output {r.OutDir}");
 
         using var learner = new Learner(network, optimizer, OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
-            new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device });
+            new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device }) { Communicator = world };
         foreach (var kv in metadata) learner.Metadata[kv.Key] = kv.Value;
         string checkpoint = Path.Combine(r.OutDir, "last.safetensors");
         var nanGuard = new TerminateOnNaN();
@@ -179,17 +198,19 @@ internal static class TrainCommand
         var sw = Stopwatch.StartNew();
         if (privacy is not null)
             progress.Message($"DP-SGD: noise multiplier {privacy.NoiseMultiplier:G4}, clip {privacy.MaxGradNorm}, Poisson rate {privacy.SampleRate:G4}, ε = {privacy.EpsilonAfter((long)r.Epochs * stepsPerEpoch):G4} at δ = {privacy.Delta} after {r.Epochs} epochs");
+        int stepRows = r.BatchSize * r.Distributed!.AccumulateSteps;
         History history;
         try
         {
         history = learner.Fit(train, new FitOptions
         {
             Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = validation,
-            Schedule = ScheduleCatalog.Create(r.Schedule, r.Lr, r.Epochs, (train.Count + r.BatchSize - 1) / r.BatchSize),
-            Progress = progress, ResumeFrom = r.Resume, CheckpointEverySteps = r.CheckpointEvery, CheckpointPath = checkpoint,
-            Callbacks = privacy is null ? [nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")]
-                : [privacy, nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],
+            Schedule = ScheduleCatalog.Create(r.Schedule, r.Lr, r.Epochs, (train.Count + stepRows - 1) / stepRows),
+            Progress = progress, ResumeFrom = r.Resume, CheckpointEverySteps = r.CheckpointEvery, CheckpointPath = root ? checkpoint : null,
+            AccumulateSteps = r.Distributed!.AccumulateSteps,
+            Callbacks = [.. privacy is null ? [] : new Callback[] { privacy }, nanGuard, divergence, .. root ? [new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")] : Array.Empty<Callback>()],
             Sampler = privacy is null ? null : new OnnxKit.Training.Privacy.PoissonSampler(privacy.SampleRate, (ulong)r.Seed),
+            Augmentations = augmentations,
         });
         }
         catch (NotSupportedException e) when (privacy is not null) { throw new CliException(e.Message); }
@@ -201,9 +222,10 @@ internal static class TrainCommand
             if (File.Exists(checkpoint)) learner.Session!.LoadState(SafeTensors.Read(checkpoint).Tensors.ToDictionary(t => t.Name));
             else learner.Session!.LoadState(learner.Artifacts!.InitialState);
         }
-        else learner.SaveCheckpoint(checkpoint);
+        else if (root) learner.SaveCheckpoint(checkpoint);
 
         var test = learner.Evaluate(splits.Test);
+        if (!root) return diverged ? ExitCodes.Diverged : 0;
         learner.Artifacts!.Save(Path.Combine(r.OutDir, "artifacts"));
         learner.Export(Path.Combine(r.OutDir, "model.onnx"));
         var summary = new Dictionary<string, object>
@@ -211,9 +233,16 @@ internal static class TrainCommand
             ["model"] = r.Model, ["dataset"] = r.Dataset, ["optimizer"] = optimizer.Name, ["lr"] = r.Lr, ["batch_size"] = r.BatchSize,
             ["test_loss"] = test.Loss, ["samples_per_second"] = history.Epochs.Count == 0 ? 0 : history.Epochs.Average(e => e.SamplesPerSecond),
             ["train_seconds"] = trainSeconds, ["parameters"] = network.TrainableParameterCount,
+            ["world_size"] = world.Size, ["accumulate_steps"] = r.Distributed!.AccumulateSteps,
         };
+        if (learner.SplitStepTimes is { Compute.Ticks: > 0 } split)
+        {
+            // Rank 0's time in the gradient allreduce against its computation: the inputs of the scaling model in docs/distributed.md.
+            summary["allreduce_seconds"] = split.Communication.TotalSeconds; summary["compute_seconds"] = split.Compute.TotalSeconds;
+        }
         foreach (var kv in test.Metrics) summary["test_" + kv.Key] = kv.Value;
         if (history.StopReason is not null) summary["stopped"] = history.StopReason;
+        if (r.Augment is not null) summary["augment"] = r.Augment;
         if (privacy is not null) summary["privacy"] = privacy.Summary(history.Epochs.Count == 0 ? 0 : history.Epochs[^1].Epoch);
         MetricsFiles.WriteJson(Path.Combine(r.OutDir, "metrics.json"), history.Epochs, summary);
         MetricsFiles.WriteCsv(Path.Combine(r.OutDir, "metrics.csv"), history.Epochs);

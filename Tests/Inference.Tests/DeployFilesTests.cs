@@ -17,14 +17,14 @@ public sealed class DeployFilesTests
 {
     private static readonly string Deploy = Path.Combine(Python.RepoRoot, "deploy");
 
-    private static readonly HashSet<string> Instructions = new(StringComparer.OrdinalIgnoreCase)
+    internal static readonly HashSet<string> Instructions = new(StringComparer.OrdinalIgnoreCase)
     {
         "FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER", "WORKDIR",
         "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
     };
 
     /// <summary>Dockerfile instructions with continuation lines joined and comments dropped.</summary>
-    private static List<(string Keyword, string Args, int Line)> ParseDockerfile(string path)
+    internal static List<(string Keyword, string Args, int Line)> ParseDockerfile(string path)
     {
         var result = new List<(string, string, int)>();
         var lines = File.ReadAllLines(path);
@@ -41,7 +41,7 @@ public sealed class DeployFilesTests
         return result;
     }
 
-    private static void AssertCopySourcesExist(List<(string Keyword, string Args, int Line)> steps, string file)
+    internal static void AssertCopySourcesExist(List<(string Keyword, string Args, int Line)> steps, string file)
     {
         foreach (var (_, args, line) in steps.Where(s => s.Keyword == "COPY" && !s.Args.StartsWith("--from", StringComparison.Ordinal)))
             foreach (var source in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1])

@@ -7,6 +7,7 @@ using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Callbacks;
 using OnnxKit.Training.Checkpoints;
 using OnnxKit.Training.Data;
+using OnnxKit.Training.Distributed;
 using OnnxKit.Training.Metrics;
 using OnnxKit.Training.Optimizers;
 using OnnxKit.Training.Reports;
@@ -47,8 +48,22 @@ public sealed record FitOptions
     public int CheckpointEverySteps { get; init; }
     /// <summary>Checkpoint file for <see cref="CheckpointEverySteps"/>.</summary>
     public string? CheckpointPath { get; init; }
-    /// <summary>Chooses each batch's rows (e.g. Poisson sampling for DP-SGD) instead of slices of the shuffled order; the epoch keeps its number of steps.</summary>
+    /// <summary>
+    /// Chooses each batch's rows (e.g. Poisson sampling for DP-SGD) instead of slices of the shuffled order
+    /// (<see cref="ShuffledBatches"/> over <see cref="BatchSize"/>, <see cref="Seed"/> and <see cref="Shuffle"/>); the epoch keeps its number of steps.
+    /// </summary>
     public IBatchSampler? Sampler { get; init; }
+    /// <summary>
+    /// Per-sample augmentations applied to the training batches in this order (not to validation data), e.g.
+    /// <see cref="Transforms.RandomCrop"/>, <see cref="Transforms.HorizontalFlip"/>, <see cref="Transforms.GaussianNoise"/>; their
+    /// random draws depend on (seed, epoch, position) only, so a resumed run sees the same augmented batches.
+    /// </summary>
+    public IReadOnlyList<ISampleTransform> Augmentations { get; init; } = [];
+    /// <summary>
+    /// Micro-batches of <see cref="BatchSize"/> whose gradients are summed into one optimisation step (default 1): a step
+    /// then equals one step on a batch K times larger, in memory for one micro-batch.
+    /// </summary>
+    public int AccumulateSteps { get; init; } = 1;
 }
 
 /// <summary>
@@ -61,7 +76,8 @@ public sealed class Learner : IDisposable
     private readonly TrainingSessionOptions _sessionOptions;
     private TensorType? _inputType;
     private int _epochDone;            // epochs completed (restored from checkpoints)
-    private int _positionInEpoch;      // samples of the current epoch already consumed (restored from checkpoints)
+    private int _batchesDone;          // batches of the current epoch already trained on (restored from checkpoints)
+    private int? _samplesDoneBeforeBatches;
     private int _seed;
     // What the run depends on besides the session state, kept for SaveCheckpoint during Fit (see SaveCheckpoint).
     private readonly List<EpochRecord> _history = [];
@@ -85,6 +101,14 @@ public sealed class Learner : IDisposable
     public TrainingSession? Session { get; private set; }
     /// <summary>Metadata stored in the exported model (labels, normalisation…).</summary>
     public Dictionary<string, string> Metadata { get; } = [];
+    /// <summary>
+    /// The job this learner trains in (default: this process alone). With several ranks, <see cref="Fit"/> trains data-parallel
+    /// (<see cref="DataParallelStep"/>): every rank calls it with the same data and options, computes the gradients of its share
+    /// of each batch, and all ranks apply the same averaged step from rank 0's initial state; <see cref="Evaluate"/> shares the
+    /// rows out and reduces the results. Only the caller decides which rank writes files (checkpoints, exports): rank 0, usually.
+    /// </summary>
+    public ICommunicator Communicator { get; init; } = new SingleProcess();
+    private DataParallelStep? _parallel;
 
     /// <summary>Compiles a model.</summary>
     public Learner(Module model, Optimizer optimizer, Loss loss, IEnumerable<Metric>? metrics = null, TrainingSessionOptions? sessionOptions = null)
@@ -141,13 +165,16 @@ public sealed class Learner : IDisposable
         _history.Clear();
         _epochLossSum = 0; _epochSeen = 0;
         if (options.ResumeFrom is not null) RestoreCheckpoint(options.ResumeFrom);
+        int bs = options.BatchSize * options.AccumulateSteps;   // rows of one optimisation step, over all ranks
+        if (_samplesDoneBeforeBatches is { } samplesDone) { _batchesDone = (samplesDone + bs - 1) / bs; _samplesDoneBeforeBatches = null; }
         var restored = _restoredMetadata;
         _restoredMetadata = null;
+        var parallel = SplitStep(options);
 
         var ctx = new TrainingContext(this);
         var history = new History();
         history.Epochs.AddRange(_history);
-        var progress = options.Progress ?? new SilentProgressReporter();
+        IProgressReporter progress = Communicator.Rank == 0 ? options.Progress ?? new SilentProgressReporter() : new SilentProgressReporter();
         var schedule = options.Schedule;
         // A stateful schedule (ReduceLROnPlateau) continues from the checkpoint's state when it is of the same kind.
         if (schedule is not null && restored?.GetValueOrDefault("schedule") is { } scheduleJson
@@ -160,57 +187,49 @@ public sealed class Learner : IDisposable
             for (int i = 0; i < options.Callbacks.Count; i++)
                 if (restored.TryGetValue(CallbackKey(i, options.Callbacks[i]), out var cbState)) options.Callbacks[i].RestoreState(cbState);
 
-        int n = train.Count, bs = options.BatchSize;
-        int steps = options.DropLast ? n / bs : (n + bs - 1) / bs;
+        int n = train.Count;
+        // Batches come from the loader, written straight into the arrays the session's step reads. Its position is
+        // (epochs done, batches done), which checkpoints keep.
+        var loader = new DataLoader(train, bs, options.Shuffle, _seed, options.DropLast, prefetch: false, options.Augmentations, sampler: options.Sampler);
+        int steps = loader.BatchesPerEpoch;
         if (steps == 0) throw new ArgumentException($"the training data has {n} samples, fewer than one batch of {bs} with drop-last");
         CheckBatchNormBatches(n, bs, options.DropLast);
-        float[] features; Array targets;
         int outSize = session.OutputSize;
 
         for (int epoch = _epochDone + 1; epoch <= options.Epochs && !ctx.StopTraining; epoch++)
         {
             ctx.Epoch = epoch;
-            var order = EpochOrder(n, epoch, options.Shuffle);
-            var plan = options.Sampler?.Batches(n, epoch, steps);
             foreach (var m in Metrics) m.Reset();
             progress.EpochStart(epoch, options.Epochs, steps);
             // A run resumed mid-epoch starts from the loss the saved run had summed so far in this epoch.
-            double lossSum = _positionInEpoch > 0 ? _epochLossSum : 0; long seen = _positionInEpoch > 0 ? _epochSeen : 0;
+            double lossSum = _batchesDone > 0 ? _epochLossSum : 0; long seen = _batchesDone > 0 ? _epochSeen : 0;
             var sw = Stopwatch.StartNew();
-            int firstStep = _positionInEpoch / bs;
-            for (int s = firstStep; s < steps && !ctx.StopTraining; s++)
+            int firstStep = Math.Min(_batchesDone, steps);
+            loader.Restore(new LoaderState(epoch - 1, firstStep));
+            var batches = firstStep < steps ? loader.NextEpochInto(parallel is null ? session.InputBuffers : parallel.InputBuffers) : Enumerable.Empty<FilledBatch>();
+            foreach (var batch in batches)
             {
-                int start = s * bs, count = Math.Min(bs, n - start);
-                var rows = order;
-                if (plan is not null)
-                {
-                    // A sampled batch of any size; the position advances by whole steps so that a resume lands on the next one.
-                    (rows, start, count) = (plan[s], 0, plan[s].Length);
-                    _positionInEpoch = Math.Min(n, (s + 1) * bs);
-                    if (count == 0) continue;
-                }
-                // Straight into the arrays the step reads (no second copy of the batch).
-                (features, targets) = session.InputBuffers(count);
-                Gather(train, rows, start, count, features, targets);
+                int s = batch.Index, count = batch.Count;
+                _batchesDone = s + 1;
+                if (count == 0) continue;   // a sampler's empty batch: nothing to train on, the position still advances
                 // Schedules take the 1-based number of the step about to run (StepCount counts the steps already done).
                 double lr = (schedule?.LearningRate(session.StepCount + 1, epoch - 1) ?? Optimizer.LearningRate) * ctx.LearningRateOverride;
                 ctx.LearningRate = lr;
-                float loss = session.Step(count, lr);
-                if (plan is null) _positionInEpoch = start + count;
+                float loss = parallel?.Step(count, lr) ?? session.Step(count, lr);
                 lossSum += loss * count; seen += count;
                 _epochLossSum = lossSum; _epochSeen = seen;
-                var outputs = session.LastOutput;
-                foreach (var m in Metrics) m.Update(outputs, targets, count, outSize);
+                var outputs = parallel is null ? session.LastOutput : parallel.Outputs;
+                foreach (var m in Metrics) m.Update(outputs, batch.Targets, count, outSize);
                 foreach (var cb in options.Callbacks) cb.OnBatchEnd(ctx, session.StepCount, loss);
                 double elapsed = sw.Elapsed.TotalSeconds;
                 progress.Batch(s + 1, steps, (s + 1 - firstStep) * (double)bs / Math.Max(elapsed, 1e-9), lossSum / seen,
                     Metrics.ToDictionary(m => m.Name, m => m.Result()), TimeSpan.FromSeconds(elapsed / (s + 1 - firstStep) * (steps - s - 1)));
-                if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null && float.IsFinite(loss))
+                if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null && float.IsFinite(loss) && Communicator.Rank == 0)
                     SaveCheckpoint(options.CheckpointPath);
+                if (ctx.StopTraining) break;   // stopped mid-epoch: still record what was done
             }
             double seconds = sw.Elapsed.TotalSeconds;
-            if (ctx.StopTraining && _positionInEpoch < n && steps * bs > _positionInEpoch) { /* stopped mid-epoch: still record what was done */ }
-            if (_positionInEpoch >= Math.Min(n, steps * bs)) { _epochDone = epoch; _positionInEpoch = 0; }
+            if (_batchesDone >= steps) { _epochDone = epoch; _batchesDone = 0; }
             var trainMetrics = Metrics.ToDictionary(m => m.Name, m => m.Result());
             double? valLoss = null; Dictionary<string, double> valMetrics = [];
             if (validation is not null)
@@ -242,6 +261,7 @@ public sealed class Learner : IDisposable
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be at least 1");
         Build(data.SampleShape);
         var session = Session!;
+        if (Communicator.Size > 1) return ShardedEvaluation.Run(session, Communicator, data, batchSize, Metrics);
         // Fit has read its training metrics before validating, so the same metric objects can be reused here.
         var metrics = Metrics;
         foreach (var m in metrics) m.Reset();
@@ -314,7 +334,7 @@ public sealed class Learner : IDisposable
         var meta = new Dictionary<string, string>
         {
             ["epoch_done"] = _epochDone.ToString(CultureInfo.InvariantCulture),
-            ["position_in_epoch"] = _positionInEpoch.ToString(CultureInfo.InvariantCulture),
+            ["batches_done"] = _batchesDone.ToString(CultureInfo.InvariantCulture),
             ["seed"] = _seed.ToString(CultureInfo.InvariantCulture),
             ["optimizer"] = Optimizer.Name,
             ["epoch_loss_sum"] = _epochLossSum.ToString("R", CultureInfo.InvariantCulture),
@@ -339,7 +359,10 @@ public sealed class Learner : IDisposable
         Session.LoadState(tensors.ToDictionary(t => t.Name));
         Session.SetStepCount(long.Parse(meta.GetValueOrDefault("step", "0"), CultureInfo.InvariantCulture));
         _epochDone = int.Parse(meta.GetValueOrDefault("epoch_done", "0"), CultureInfo.InvariantCulture);
-        _positionInEpoch = int.Parse(meta.GetValueOrDefault("position_in_epoch", "0"), CultureInfo.InvariantCulture);
+        _batchesDone = meta.TryGetValue("batches_done", out var done) ? int.Parse(done, CultureInfo.InvariantCulture)
+            : 0;
+        // Checkpoints written before the loader counted batches hold the samples done; Fit converts them with its batch size.
+        _samplesDoneBeforeBatches = done is null && meta.TryGetValue("position_in_epoch", out var samples) ? int.Parse(samples, CultureInfo.InvariantCulture) : null;
         _seed = int.Parse(meta.GetValueOrDefault("seed", _seed.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         _epochLossSum = double.Parse(meta.GetValueOrDefault("epoch_loss_sum", "0"), CultureInfo.InvariantCulture);
         _epochSeen = long.Parse(meta.GetValueOrDefault("epoch_seen", "0"), CultureInfo.InvariantCulture);
@@ -349,23 +372,10 @@ public sealed class Learner : IDisposable
         _restoredMetadata = meta;
     }
 
-    // The order of epoch e depends only on (seed, e): a resumed run replays it exactly.
-    internal int[] EpochOrder(int n, int epoch, bool shuffle)
-    {
-        var order = Enumerable.Range(0, n).ToArray();
-        if (!shuffle) return order;
-        // A fixed mix of (seed, epoch): HashCode.Combine is randomised per process and would break reproducibility.
-        var rng = new Random((int)((uint)(_seed * 1_000_003 + epoch * 7919 + 17) & int.MaxValue));
-        for (int i = n - 1; i > 0; i--) { int j = rng.Next(i + 1); (order[i], order[j]) = (order[j], order[i]); }
-        return order;
-    }
-
-    private static void Gather(TensorDataset data, int[] order, int start, int count, float[] features, Array targets)
+    internal static void Gather(TensorDataset data, int[] order, int start, int count, float[] features, Array targets)
     {
         int size = data.SampleSize;
-        if (data.Labels is not null ? targets is not long[] : targets is not float[])
-            throw new ArgumentException($"{data.Source} has {(data.Labels is not null ? "class labels (int64)" : "float targets")}, " +
-                $"but the loss takes {(targets is long[] ? "int64 class labels" : "float targets")}");
+        if (DataLoader.TargetKindMismatch(data, targets) is { } mismatch) throw new ArgumentException(mismatch);
         for (int i = 0; i < count; i++)
         {
             int idx = order[start + i];
@@ -375,8 +385,28 @@ public sealed class Learner : IDisposable
         }
     }
 
+    // The split step when the run is data-parallel or accumulates gradients (null: the fused train step), its state from rank 0.
+    private DataParallelStep? SplitStep(FitOptions options)
+    {
+        if (options.AccumulateSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), options.AccumulateSteps, "AccumulateSteps must be at least 1");
+        _parallel?.Dispose();
+        _parallel = null;
+        if (Communicator.Size == 1 && options.AccumulateSteps == 1) return null;
+        var graph = ShardGradients.Build(Model, _inputType!, Loss, Session!.Manifest);
+        _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions);
+        _parallel.BroadcastState();
+        return _parallel;
+    }
+
+    /// <summary>Time the last data-parallel or accumulating <see cref="Fit"/> spent in the allreduce and in computation (zero for the fused step).</summary>
+    public (TimeSpan Communication, TimeSpan Compute) SplitStepTimes => _parallel is null ? default : (_parallel.CommunicationTime, _parallel.ComputeTime);
+
     /// <inheritdoc/>
-    public void Dispose() => Session?.Dispose();
+    public void Dispose()
+    {
+        _parallel?.Dispose();
+        Session?.Dispose();
+    }
 }
 
 /// <summary>Result of <see cref="Learner.Evaluate"/>.</summary>

@@ -258,6 +258,12 @@ public sealed class TrainingSession : IDisposable
         if (_stepCounterIndex >= 0) _state[_current][_stepCounterIndex].GetTensorMutableDataAsSpan<long>()[0] = step;
     }
 
+    // The seam of the split step (Distributed/DataParallelStep), which runs other graphs on the same two state sets.
+    internal OrtValue[] StateSet(int parity) => _state[parity];
+    internal int CurrentSet => _current;
+    internal bool StateOnHost => _memory.InPlace;
+    internal void Advance() { _current = 1 - _current; StepCount++; }
+
     /// <summary>Writes the state as a safetensors checkpoint (atomically) with metadata.</summary>
     public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
     {

@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using OnnxKit.IR;
+using OnnxKit.Training.Artifacts;
+using OnnxKit.Training.Optimizers;
+using TrainingSession = OnnxKit.Training.Session.TrainingSession;
+using OnnxKit.Training.Session;
+using OnnxKit.Training.Session.Lowering;
+
+namespace OnnxKit.Training.Distributed;
+
+/// <summary>
+/// One optimisation step split in two halves with the gradients exchanged between them: data-parallel training over
+/// the ranks of an <see cref="ICommunicator"/>, and gradient accumulation over micro-batches (in one process too).
+/// </summary>
+/// <remarks>
+/// Each rank runs the shard-gradient graph (<see cref="ShardGradients"/>) on its pieces of the step's batch
+/// (<see cref="StepPlan"/>). Gradients, next BatchNorm statistics and loss land in one contiguous bucket whose slices
+/// ORT writes directly; each piece is added in with weight rows/step-rows, so the sum over pieces and ranks is the mean
+/// over the whole batch that a fused step computes. The bucket is summed over the ranks by one in-place allreduce,
+/// with, behind it, the model output of every row of the step (each rank fills its rows, zeros elsewhere) so that every
+/// rank updates its metrics on the whole batch. Then every rank runs the same optimizer graph on the same summed
+/// gradients, whose inputs are bound to the bucket's slices, into the session's other state set: the ranks' states stay
+/// bit-identical without any further exchange. Parameters come from rank 0 (<see cref="BroadcastState"/>).
+/// </remarks>
+internal sealed class DataParallelStep : IDisposable
+{
+    private readonly TrainingSession _session;
+    private readonly ICommunicator _comm;
+    private readonly InferenceSession _gradients, _optimizer;
+    private readonly Manifest _manifest;
+    private readonly int _featureSize, _targetSize, _outputSize;
+    private readonly long[] _featureShape, _targetShape, _outputShape;
+    private readonly bool _int64Targets;
+    // Bucket layout: [gradients of every parameter | next value of every buffer | loss], then the step's outputs.
+    private readonly int _resultLength;
+    private readonly float[] _piece;          // one gradient run's results (ORT writes here)
+    private float[] _bucket;                  // the weighted sum over pieces and ranks (the optimizer reads here)
+    private readonly List<(string Name, int Offset, long[] Shape)> _slices = [];
+    private readonly (int State, int Offset, int Length)[] _buffers;
+    private readonly OrtValue[] _pieceViews;
+    private OrtValue[] _bucketViews = [];
+    private readonly OrtIoBinding[] _optimizerBindings = new OrtIoBinding[2];
+    private readonly Dictionary<int, Piece> _pieces = [];
+    private readonly long[] _rowOffset = new long[1], _stepRows = new long[1];
+    private readonly OrtValue _rowOffsetValue, _stepRowsValue;
+    private readonly float[] _lr = new float[1];
+    private readonly OrtValue _lrValue;
+    private readonly RunOptions _run = new();
+    private float[] _features = [];
+    private Array _targets;
+    private int _count;
+
+    /// <summary>Rows per micro-batch over all ranks (the command line's global <c>--batch-size</c>).</summary>
+    public int MicroBatch { get; }
+    /// <summary>Micro-batches summed into one step.</summary>
+    public int AccumulateSteps { get; }
+    /// <summary>Time spent in the allreduce since the start (for the scaling model in bench/RESULTS.md).</summary>
+    public TimeSpan CommunicationTime { get; private set; }
+    /// <summary>Time spent computing gradients and updates since the start.</summary>
+    public TimeSpan ComputeTime { get; private set; }
+
+    public DataParallelStep(TrainingSession session, OnnxModel shardGradients, Optimizer optimizer, ICommunicator comm,
+        int microBatch, int accumulateSteps, TrainingSessionOptions options)
+    {
+        if (!session.StateOnHost) throw new NotSupportedException("data-parallel training and gradient accumulation run on the CPU (device 'cpu') in this version");
+        if (optimizer.HostInputs.Count > 0)
+            throw new NotSupportedException($"optimizer '{optimizer.Name}' draws per-step inputs on the host (DP-SGD's noise); it cannot be split across ranks or micro-batches");
+        ArgumentOutOfRangeException.ThrowIfLessThan(microBatch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(accumulateSteps, 1);
+        _session = session; _comm = comm; _manifest = session.Manifest;
+        MicroBatch = microBatch; AccumulateSteps = accumulateSteps;
+        var parameters = _manifest.State.Select((s, i) => (s, i)).Where(t => t.s.Kind == "parameter").ToList();
+        var optimizerGraph = OptimizerGraph.Build(optimizer, parameters.Select(t => (t.s.Name, t.s.Shape)).ToList());
+        OutputIdentities.Remove(optimizerGraph.Graph);
+        var (gradBytes, optBytes) = ProviderLowering.Apply(shardGradients.ToBytes(), optimizerGraph.ToBytes(), options);
+        using (var so = options.ToSessionOptions()) { _gradients = new InferenceSession(gradBytes, so); _optimizer = new InferenceSession(optBytes, so); }
+
+        int offset = 0;
+        foreach (var (s, _) in parameters) { _slices.Add((s.Name + ".grad", offset, s.Shape)); offset += Elements(s.Shape); }
+        var buffers = new List<(int, int, int)>();
+        foreach (var (s, i) in _manifest.State.Select((s, i) => (s, i)).Where(t => t.s.Kind == "buffer"))
+        {
+            if (s.Type != "float") throw new NotSupportedException($"buffer '{s.Name}' is {s.Type}; the split step averages float buffers only");
+            _slices.Add((s.Next, offset, s.Shape)); buffers.Add((i, offset, Elements(s.Shape))); offset += Elements(s.Shape);
+        }
+        _buffers = buffers.ToArray();
+        _slices.Add((_manifest.Loss, offset, [])); offset += 1;
+        _resultLength = offset;
+        _piece = GC.AllocateArray<float>(_resultLength, pinned: true);
+        _pieceViews = _slices.Select(sl => View(_piece, sl.Offset, sl.Shape)).ToArray();
+        _bucket = [];
+
+        var gradOut = _gradients.OutputMetadata[_manifest.Output];
+        _outputShape = gradOut.Dimensions.Skip(1).Select(d => (long)d).ToArray();
+        _outputSize = (int)_outputShape.Aggregate(1L, (a, d) => a * d);
+        _featureSize = session.FeatureSize; _targetSize = session.TargetSize;
+        _featureShape = _gradients.InputMetadata[TrainingArtifacts.InputName].Dimensions.Skip(1).Select(d => (long)d).ToArray();
+        _targetShape = _gradients.InputMetadata[TrainingArtifacts.TargetName].Dimensions.Skip(1).Select(d => (long)d).ToArray();
+        _int64Targets = session.TargetType == ElementType.Int64;
+        _targets = _int64Targets ? Array.Empty<long>() : Array.Empty<float>();
+        _rowOffsetValue = OrtValue.CreateTensorValueFromMemory(_rowOffset, []);
+        _stepRowsValue = OrtValue.CreateTensorValueFromMemory(_stepRows, []);
+        _lrValue = OrtValue.CreateTensorValueFromMemory(_lr, []);
+        Reserve(microBatch * accumulateSteps);
+    }
+
+    private static int Elements(long[] shape) => (int)shape.Aggregate(1L, (a, d) => a * d);
+
+    private static OrtValue View(float[] pinned, int offset, long[] shape) =>
+        OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pinned.AsMemory(offset, Elements(shape)), shape);
+
+    // Host arrays for a step of up to `rows` rows, and the bucket with room for their outputs.
+    private void Reserve(int rows)
+    {
+        if (_features.Length >= rows * _featureSize) return;
+        _features = new float[rows * _featureSize];
+        _targets = _int64Targets ? new long[rows * _targetSize] : new float[rows * _targetSize];
+        foreach (var v in _bucketViews) v.Dispose();
+        foreach (var b in _optimizerBindings) b?.Dispose();
+        _bucket = GC.AllocateArray<float>(_resultLength + rows * _outputSize, pinned: true);
+        _bucketViews = _slices.Select(sl => View(_bucket, sl.Offset, sl.Shape)).ToArray();
+        for (int k = 0; k < 2; k++) _optimizerBindings[k] = OptimizerBinding(k);
+    }
+
+    private OrtIoBinding OptimizerBinding(int parity)
+    {
+        var b = _optimizer.CreateIoBinding();
+        var inputs = _optimizer.InputNames.ToHashSet();
+        var outputs = _optimizer.OutputNames.ToHashSet();
+        b.BindInput(Optimizer.LearningRateName, _lrValue);
+        for (int i = 0; i < _manifest.State.Length; i++)
+        {
+            var s = _manifest.State[i];
+            if (inputs.Contains(s.Name)) b.BindInput(s.Name, _session.StateSet(parity)[i]);
+            if (outputs.Contains(s.Next)) b.BindOutput(s.Next, _session.StateSet(1 - parity)[i]);
+        }
+        for (int j = 0; j < _slices.Count; j++)
+            if (inputs.Contains(_slices[j].Name)) b.BindInput(_slices[j].Name, _bucketViews[j]);
+        return b;
+    }
+
+    /// <summary>The arrays a step of <paramref name="count"/> rows (the whole step's batch, every rank) is written into.</summary>
+    public (float[] Features, Array Targets) InputBuffers(int count)
+    {
+        Reserve(count);
+        _count = count;
+        return (_features, _targets);
+    }
+
+    /// <summary>The model output of every row of the last step ([count, …] flattened), the same on every rank.</summary>
+    public ReadOnlySpan<float> Outputs => _bucket.AsSpan(_resultLength, _count * _outputSize);
+
+    /// <summary>One optimisation step on the <paramref name="count"/> rows written into <see cref="InputBuffers"/>; returns the loss over all of them.</summary>
+    public float Step(int count, double lr)
+    {
+        if (count != _count) throw new ArgumentException($"the step's batch was written for {_count} rows, not {count}: call InputBuffers({count}) first");
+        var pieces = StepPlan.Pieces(count, MicroBatch, _comm.Rank, _comm.Size).ToList();
+        if (pieces.FirstOrDefault(p => p.Count < _manifest.MinTrainingBatch) is { Count: > 0 } small)
+            throw new ArgumentException($"rank {_comm.Rank}'s share of a batch of {count} rows is {small.Count} sample, but this model trains on at least " +
+                $"{_manifest.MinTrainingBatch} per pass (BatchNorm); use a batch of at least {_manifest.MinTrainingBatch * _comm.Size} rows per micro-batch or drop the last batch");
+        var sw = Stopwatch.StartNew();
+        int parity = _session.CurrentSet;
+        var sum = _bucket.AsSpan(0, _resultLength + count * _outputSize);
+        sum.Clear();
+        _stepRows[0] = count;
+        foreach (var (start, n) in pieces)
+        {
+            var piece = PieceOf(n);
+            _features.AsSpan(start * _featureSize, n * _featureSize).CopyTo(piece.Features);
+            Array.Copy(_targets, start * _targetSize, piece.Targets, 0, n * _targetSize);
+            _rowOffset[0] = start;
+            _gradients.RunWithBinding(_run, piece.Bindings[parity]);
+            float w = n / (float)count;
+            var results = _piece.AsSpan();
+            var into = sum[.._resultLength];
+            for (int i = 0; i < into.Length; i++) into[i] += w * results[i];
+            piece.Output.GetTensorDataAsSpan<float>().CopyTo(sum.Slice(_resultLength + start * _outputSize, n * _outputSize));
+        }
+        var compute = sw.Elapsed;
+        _comm.AllreduceSum(sum);
+        CommunicationTime += sw.Elapsed - compute;
+        sw.Restart();
+        var next = _session.StateSet(1 - parity);
+        foreach (var (state, offset, length) in _buffers)
+            _bucket.AsSpan(offset, length).CopyTo(next[state].GetTensorMutableDataAsSpan<float>());
+        _lr[0] = (float)lr;
+        _optimizer.RunWithBinding(_run, _optimizerBindings[parity]);
+        _session.Advance();
+        ComputeTime += compute + sw.Elapsed;
+        return _bucket[_resultLength - 1];
+    }
+
+    /// <summary>Makes every rank's state (parameters, optimizer state, buffers, step counter) rank 0's.</summary>
+    public void BroadcastState()
+    {
+        if (_comm.Size == 1) return;
+        foreach (var v in _session.StateSet(_session.CurrentSet)) _comm.Broadcast(v.GetTensorMutableRawData(), 0);
+        var step = new long[] { _session.StepCount };
+        _comm.Broadcast(System.Runtime.InteropServices.MemoryMarshal.AsBytes(step.AsSpan()), 0);
+        _session.SetStepCount(step[0]);
+    }
+
+    private Piece PieceOf(int rows)
+    {
+        if (_pieces.TryGetValue(rows, out var p)) return p;
+        // A step has at most two piece sizes (full shards and the last, shorter ones); an epoch's last step adds a few.
+        if (_pieces.Count >= 4)
+        {
+            var evict = _pieces.Keys.Min();
+            _pieces[evict].Dispose();
+            _pieces.Remove(evict);
+        }
+        return _pieces[rows] = new Piece(this, rows);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var p in _pieces.Values) p.Dispose();
+        foreach (var b in _optimizerBindings) b?.Dispose();
+        foreach (var v in _pieceViews.Concat(_bucketViews)) v.Dispose();
+        _rowOffsetValue.Dispose(); _stepRowsValue.Dispose(); _lrValue.Dispose(); _run.Dispose();
+        _gradients.Dispose(); _optimizer.Dispose();
+    }
+
+    /// <summary>Input and output tensors of one piece size, and its gradient-graph binding per state parity.</summary>
+    private sealed class Piece : IDisposable
+    {
+        public readonly float[] Features;
+        public readonly Array Targets;
+        public readonly OrtValue FeatureValue, TargetValue, Output;
+        public readonly OrtIoBinding[] Bindings = new OrtIoBinding[2];
+
+        public Piece(DataParallelStep d, int rows)
+        {
+            Features = new float[rows * d._featureSize];
+            FeatureValue = OrtValue.CreateTensorValueFromMemory(Features, [rows, .. d._featureShape]);
+            long[] tshape = [rows, .. d._targetShape];
+            Targets = d._int64Targets ? new long[rows * d._targetSize] : new float[rows * d._targetSize];
+            TargetValue = d._int64Targets ? OrtValue.CreateTensorValueFromMemory((long[])Targets, tshape) : OrtValue.CreateTensorValueFromMemory((float[])Targets, tshape);
+            Output = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, [rows, .. d._outputShape]);
+            var inputs = d._gradients.InputNames.ToHashSet();
+            for (int k = 0; k < 2; k++)
+            {
+                var b = d._gradients.CreateIoBinding();
+                b.BindInput(TrainingArtifacts.InputName, FeatureValue);
+                b.BindInput(TrainingArtifacts.TargetName, TargetValue);
+                if (inputs.Contains(ShardGradients.RowOffsetName)) b.BindInput(ShardGradients.RowOffsetName, d._rowOffsetValue);
+                if (inputs.Contains(ShardGradients.StepRowsName)) b.BindInput(ShardGradients.StepRowsName, d._stepRowsValue);
+                for (int i = 0; i < d._manifest.State.Length; i++)
+                    if (inputs.Contains(d._manifest.State[i].Name)) b.BindInput(d._manifest.State[i].Name, d._session.StateSet(k)[i]);
+                for (int j = 0; j < d._slices.Count; j++)
+                    if (d._gradients.OutputNames.Contains(d._slices[j].Name)) b.BindOutput(d._slices[j].Name, d._pieceViews[j]);
+                b.BindOutput(d._manifest.Output, Output);
+                Bindings[k] = b;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var b in Bindings) b.Dispose();
+            FeatureValue.Dispose(); TargetValue.Dispose(); Output.Dispose();
+        }
+    }
+}
