@@ -44,9 +44,10 @@ internal static class TrainCommand
 
         var numClasses = new Option<int?>("--num-classes") { Description = "number of classes of a CSV's whole-number labels (needed above 10,000; labels outside [0, N) are refused)" };
         var stopOnDivergence = new Option<bool>("--stop-on-divergence") { Description = "stop (exit code 3) when the loss stays above 100× the first epoch's for 50 steps, instead of only warning" };
+        var archParams = new Option<string?>("--arch-params") { Description = "architecture parameters as NAME=VALUE,… (mlp: depth, width, dropout; cnn: channels, kernel, dropout), as onnxkit tune prints them" };
 
         var cmd = new Command("train", "Train a model on a dataset; writes artifacts, model.onnx, metrics.json/csv and plots.")
-        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence };
+        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence, archParams };
         var privacy = new PrivacyOptions();
         privacy.AddTo(cmd);
         cmd.SetAction(pr =>
@@ -56,7 +57,8 @@ internal static class TrainCommand
             string dir = pr.GetValue(outDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
             return Run(new TrainRequest(arch, pr.GetValue(dataset)!, pr.GetValue(epochs) ?? recipe.Epochs, pr.GetValue(batch) ?? recipe.BatchSize,
                 pr.GetValue(optimizer)!, pr.GetValue(lr) ?? recipe.Lr, pr.GetValue(schedule) ?? recipe.Schedule, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit), pr.GetValue(threads),
-                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence), privacy.Read(pr)));
+                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence), privacy.Read(pr))
+                { ArchParams = ArchitectureParameters.Parse(pr.GetValue(archParams)) });
         });
         return cmd;
     }
@@ -80,7 +82,13 @@ internal static class TrainCommand
 
     internal sealed record TrainRequest(string Model, string Dataset, int Epochs, int BatchSize, string Optimizer, double Lr, string Schedule,
         string Device, string OutDir, int Seed, double ValidationSplit, int Threads, string? Resume, int CheckpointEvery, bool Plain,
-        string Normalize = "standardize", int? NumClasses = null, bool StopOnDivergence = false, PrivacyRequest? Privacy = null);
+        string Normalize = "standardize", int? NumClasses = null, bool StopOnDivergence = false, PrivacyRequest? Privacy = null)
+    {
+        /// <summary>Values for the architecture's parameters (<c>--arch-params</c>).</summary>
+        public IReadOnlyDictionary<string, double>? ArchParams { get; init; }
+        /// <summary>Set when the run is a trial of <c>onnxkit tune</c>: its callbacks and progress; the test split is not evaluated.</summary>
+        public TuneTrial? Trial { get; init; }
+    }
 
     /// <summary>
     /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()), fitted on the
@@ -133,7 +141,7 @@ internal static class TrainCommand
             train = held.Train; validation = held.Validation;
         }
         var inputLayer = InputStandardization(r.Normalize, train);
-        var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed, inputLayer);
+        var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed, inputLayer, r.ArchParams);
         int stepsPerEpoch = (train.Count + r.BatchSize - 1) / r.BatchSize;
         var privacy = r.Privacy is null ? null : PrivacyOptions.Plan(r.Privacy, train.Count, r.BatchSize, r.Epochs, stepsPerEpoch);
         if (privacy is not null) optimizer = PrivacyOptions.Wrap(optimizer, privacy, r.BatchSize, r.Seed);
@@ -165,9 +173,9 @@ internal static class TrainCommand
     private static int Train(TrainRequest r, TensorDataset train, TensorDataset validation, DatasetSplits splits, OnnxKit.Module network,
         OnnxKit.Training.Optimizers.Optimizer optimizer, Dictionary<string, string> metadata, int classes, OnnxKit.Training.Privacy.PrivacyBudget? privacy, int stepsPerEpoch)
     {
-        bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
+        bool live = r.Trial is null && !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
         using var spectre = live ? new SpectreProgressReporter() : null;
-        IProgressReporter progress = spectre is not null ? spectre : new PlainProgressReporter(Console.Out);
+        IProgressReporter progress = r.Trial?.Progress ?? (spectre is not null ? spectre : new PlainProgressReporter(Console.Out));
         progress.Message($"training {r.Model} on {r.Dataset}: {train.Count} samples, {classes} classes, {r.Epochs} epochs, batch {r.BatchSize}, {optimizer.Name} lr {r.Lr}, output {r.OutDir}");
 
         using var learner = new Learner(network, optimizer, OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
@@ -187,8 +195,8 @@ internal static class TrainCommand
             Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = validation,
             Schedule = ScheduleCatalog.Create(r.Schedule, r.Lr, r.Epochs, (train.Count + r.BatchSize - 1) / r.BatchSize),
             Progress = progress, ResumeFrom = r.Resume, CheckpointEverySteps = r.CheckpointEvery, CheckpointPath = checkpoint,
-            Callbacks = privacy is null ? [nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")]
-                : [privacy, nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],
+            Callbacks = privacy is null ? [nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy"), .. r.Trial?.Callbacks ?? []]
+                : [privacy, nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy"), .. r.Trial?.Callbacks ?? []],
             Sampler = privacy is null ? null : new OnnxKit.Training.Privacy.PoissonSampler(privacy.SampleRate, (ulong)r.Seed),
         });
         }
@@ -203,23 +211,25 @@ internal static class TrainCommand
         }
         else learner.SaveCheckpoint(checkpoint);
 
-        var test = learner.Evaluate(splits.Test);
+        // A tuning trial is judged on validation only; the test split stays unseen until the winner is retrained.
+        var test = r.Trial is null ? learner.Evaluate(splits.Test) : null;
         learner.Artifacts!.Save(Path.Combine(r.OutDir, "artifacts"));
         learner.Export(Path.Combine(r.OutDir, "model.onnx"));
         var summary = new Dictionary<string, object>
         {
             ["model"] = r.Model, ["dataset"] = r.Dataset, ["optimizer"] = optimizer.Name, ["lr"] = r.Lr, ["batch_size"] = r.BatchSize,
-            ["test_loss"] = test.Loss, ["samples_per_second"] = history.Epochs.Count == 0 ? 0 : history.Epochs.Average(e => e.SamplesPerSecond),
+            ["samples_per_second"] = history.Epochs.Count == 0 ? 0 : history.Epochs.Average(e => e.SamplesPerSecond),
             ["train_seconds"] = trainSeconds, ["parameters"] = network.TrainableParameterCount,
         };
-        foreach (var kv in test.Metrics) summary["test_" + kv.Key] = kv.Value;
+        if (test is not null) summary["test_loss"] = test.Loss;
+        foreach (var kv in test?.Metrics ?? []) summary["test_" + kv.Key] = kv.Value;
         if (history.StopReason is not null) summary["stopped"] = history.StopReason;
         if (privacy is not null) summary["privacy"] = privacy.Summary(history.Epochs.Count == 0 ? 0 : history.Epochs[^1].Epoch);
         MetricsFiles.WriteJson(Path.Combine(r.OutDir, "metrics.json"), history.Epochs, summary);
         MetricsFiles.WriteCsv(Path.Combine(r.OutDir, "metrics.csv"), history.Epochs);
         Plots.LearningCurves(Path.Combine(r.OutDir, "learning_curves.png"), history.Epochs);
-        if (test.Confusion is not null) Plots.ConfusionMatrixPng(Path.Combine(r.OutDir, "confusion_matrix.png"), test.Confusion, train.ClassNames);
-        progress.Message($"test loss {test.Loss:F4}" + string.Concat(test.Metrics.Select(kv => $"  test {kv.Key} {kv.Value:F4}")));
+        if (test?.Confusion is not null) Plots.ConfusionMatrixPng(Path.Combine(r.OutDir, "confusion_matrix.png"), test.Confusion, train.ClassNames);
+        if (test is not null) progress.Message($"test loss {test.Loss:F4}" + string.Concat(test.Metrics.Select(kv => $"  test {kv.Key} {kv.Value:F4}")));
         progress.Message($"wrote {Path.Combine(r.OutDir, "model.onnx")}, artifacts/, metrics.json, metrics.csv, learning_curves.png, confusion_matrix.png");
         if (diverged)
         {
