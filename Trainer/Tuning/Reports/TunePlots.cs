@@ -19,6 +19,12 @@ public static class TunePlots
             line.LegendText = "best so far";
             line.Color = ScottPlot.Colors.Red;
         }
+        // Whole trial numbers only, as the learning curves tick whole epochs.
+        if (trials.Count is > 0 and <= 30)
+        {
+            double[] ticks = trials.Select(t => (double)t.Number).Order().ToArray();
+            plot.Axes.Bottom.SetTicks(ticks, ticks.Select(x => x.ToString("0", System.Globalization.CultureInfo.InvariantCulture)).ToArray());
+        }
         plot.Title("optimisation history");
         plot.XLabel("trial");
         plot.YLabel("validation " + metric);
