@@ -9,7 +9,6 @@ namespace OnnxKit.Cli.ConsoleOutput;
 /// </summary>
 internal sealed class TuneDisplay
 {
-    private readonly Study _study;
     private readonly string _metric;
     private readonly bool _live;
     private readonly Lock _lock = new();
@@ -17,7 +16,7 @@ internal sealed class TuneDisplay
 
     public TuneDisplay(Study study, string metric, bool live)
     {
-        _study = study; _metric = metric; _live = live;
+        _metric = metric; _live = live;
         study.TrialStarted += (k, worker, p) => Started(k, worker, p);
         study.TrialFinished += Finished;
     }
