@@ -17,6 +17,7 @@ internal static class Program
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
+        root.Subcommands.Add(TuneCommand.Create());
         var verbose = new Option<bool>("--verbose") { Description = "print the stack trace of an internal error", Recursive = true };
         root.Options.Add(verbose);
         // Our handler, not System.CommandLine's. Exit codes: 0 success, 2 bad usage or data (one line), 3 training

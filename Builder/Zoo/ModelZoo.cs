@@ -18,13 +18,28 @@ public static class ModelZoo
     /// <param name="seed">Seed of the weights.</param>
     /// <param name="input">An optional first layer (e.g. a fitted <see cref="Standardization"/>) placed before the architecture;
     /// it becomes child 0, so the architecture's own layers are numbered from 1.</param>
-    public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed = 0, Module? input = null)
+    /// <param name="architecture">Values for the architecture's <see cref="ArchitectureParameters"/> (the rest keep their defaults).</param>
+    public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed = 0, Module? input = null,
+        IReadOnlyDictionary<string, double>? architecture = null)
     {
         if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, "a classifier needs at least two classes");
+        var a = architecture ?? new Dictionary<string, double>();
+        var known = ArchitectureParameters(name);
+        foreach (var key in a.Keys)
+            if (!known.Contains(key))
+                throw new ArgumentException($"architecture '{name}' has no parameter '{key}'" + (known.Count == 0 ? " (it takes none)" : $": expected {string.Join(", ", known)}"));
+        int Whole(string key, int dflt, int min)
+        {
+            if (!a.TryGetValue(key, out double v)) return dflt;
+            if (v != Math.Round(v) || v < min || v > 65536) throw new ArgumentException($"architecture parameter '{key}' must be a whole number of at least {min}, got {v}");
+            return (int)v;
+        }
+        double Rate(string key, double dflt) => !a.TryGetValue(key, out double v) ? dflt
+            : v is >= 0 and < 1 ? v : throw new ArgumentException($"architecture parameter '{key}' must lie in [0, 1), got {v}");
         Module m = name.ToLowerInvariant() switch
         {
-            "mlp" => Mlp(sampleShape, classes, input: input),
-            "cnn" => Cnn(sampleShape, classes, input),
+            "mlp" => Mlp(sampleShape, classes, Whole("width", 128, 1), Rate("dropout", 0.2), input, Whole("depth", 1, 1)),
+            "cnn" => Cnn(sampleShape, classes, input, Whole("channels", 32, 1), Whole("kernel", 3, 1), Rate("dropout", 0.25)),
             "resnet-small" => ResNetSmall(sampleShape, classes, input),
             "transformer-small" => TransformerSmall(sampleShape, classes, input: input),
             "lstm" => Lstm(sampleShape, classes, input: input),
@@ -35,19 +50,33 @@ public static class ModelZoo
         return m;
     }
 
-    /// <summary>The seed example: Flatten → Dense(128, relu) → Dropout(0.2) → Dense(classes).</summary>
-    public static Sequential Mlp(IReadOnlyList<int> sampleShape, int classes, int hidden = 128, double dropout = 0.2, Module? input = null) =>
-        Stack(input, new Flatten(), new Dense(hidden, Activation.Relu), new Dropout(dropout), new Dense(classes));
+    /// <summary>
+    /// The parameters <see cref="Create"/> accepts for an architecture (what <c>onnxkit tune</c> searches and
+    /// <c>onnxkit train --arch-params</c> sets): mlp depth, width, dropout; cnn channels, kernel, dropout.
+    /// </summary>
+    public static IReadOnlyList<string> ArchitectureParameters(string name) => name.ToLowerInvariant() switch
+    {
+        "mlp" => ["depth", "width", "dropout"],
+        "cnn" => ["channels", "kernel", "dropout"],
+        _ => [],
+    };
 
-    /// <summary>Conv(32, 3×3) → ReLU → MaxPool 2 → Conv(64, 3×3) → ReLU → MaxPool 2 → Dropout(0.25) → Flatten → Dense(classes).</summary>
-    public static Sequential Cnn(IReadOnlyList<int> sampleShape, int classes, Module? input = null)
+    /// <summary>The seed example: Flatten → Dense(128, relu) → Dropout(0.2) → Dense(classes); <paramref name="depth"/> repeats the hidden block.</summary>
+    public static Sequential Mlp(IReadOnlyList<int> sampleShape, int classes, int hidden = 128, double dropout = 0.2, Module? input = null, int depth = 1) =>
+        Stack(input, [new Flatten(), .. Enumerable.Range(0, depth).SelectMany(_ => new Module[] { new Dense(hidden, Activation.Relu), new Dropout(dropout) }), new Dense(classes)]);
+
+    /// <summary>
+    /// Conv(32, 3×3) → ReLU → MaxPool 2 → Conv(64, 3×3) → ReLU → MaxPool 2 → Dropout(0.25) → Flatten → Dense(classes);
+    /// <paramref name="channels"/> sets the first convolution's width (the second has twice as many).
+    /// </summary>
+    public static Sequential Cnn(IReadOnlyList<int> sampleShape, int classes, Module? input = null, int channels = 32, int kernel = 3, double dropout = 0.25)
     {
         var (c, h, w) = Chw(sampleShape);
         return Stack(input,
             new Reshape(c, h, w),
-            new Conv2d(c, 32, 3), new ReLU(), new MaxPool2d(2),
-            new Conv2d(32, 64, 3), new ReLU(), new MaxPool2d(2),
-            new Dropout(0.25), new Flatten(), new Dense(classes));
+            new Conv2d(c, channels, kernel), new ReLU(), new MaxPool2d(2),
+            new Conv2d(channels, 2 * channels, kernel), new ReLU(), new MaxPool2d(2),
+            new Dropout(dropout), new Flatten(), new Dense(classes));
     }
 
     /// <summary>

@@ -10,9 +10,9 @@ internal static class Zoo
 {
     public static IReadOnlyList<string> Names => ModelZoo.Names;
 
-    public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed, Module? input = null)
+    public static Module Create(string name, IReadOnlyList<int> sampleShape, int classes, int seed, Module? input = null, IReadOnlyDictionary<string, double>? architecture = null)
     {
-        try { return ModelZoo.Create(name, sampleShape, classes, seed, input); }
+        try { return ModelZoo.Create(name, sampleShape, classes, seed, input, architecture); }
         catch (ArgumentException e) { throw new CliException(e.Message); }
     }
 }

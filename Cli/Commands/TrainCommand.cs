@@ -44,11 +44,12 @@ internal static class TrainCommand
 
         var numClasses = new Option<int?>("--num-classes") { Description = "number of classes of a CSV's whole-number labels (needed above 10,000; labels outside [0, N) are refused)" };
         var stopOnDivergence = new Option<bool>("--stop-on-divergence") { Description = "stop (exit code 3) when the loss stays above 100× the first epoch's for 50 steps, instead of only warning" };
+        var archParams = new Option<string?>("--arch-params") { Description = "architecture parameters as NAME=VALUE,… (mlp: depth, width, dropout; cnn: channels, kernel, dropout), as onnxkit tune prints them" };
 
         var augment = AugmentOption.Create();
 
         var cmd = new Command("train", "Train a model on a dataset; writes artifacts, model.onnx, metrics.json/csv and plots.")
-        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence, augment };
+        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence, augment, archParams };
         var privacy = new PrivacyOptions();
         privacy.AddTo(cmd);
         var distributed = new DistributedOptions();
@@ -61,7 +62,8 @@ internal static class TrainCommand
             return Run(new TrainRequest(arch, pr.GetValue(dataset)!, pr.GetValue(epochs) ?? recipe.Epochs, pr.GetValue(batch) ?? recipe.BatchSize,
                 pr.GetValue(optimizer)!, pr.GetValue(lr) ?? recipe.Lr, pr.GetValue(schedule) ?? recipe.Schedule, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit), pr.GetValue(threads),
                 pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence), privacy.Read(pr), pr.GetValue(augment),
-                distributed.Read(pr, threads)));
+                distributed.Read(pr, threads))
+                { ArchParams = ArchitectureParameters.Parse(pr.GetValue(archParams)) });
         });
         return cmd;
     }
@@ -86,7 +88,13 @@ internal static class TrainCommand
     internal sealed record TrainRequest(string Model, string Dataset, int Epochs, int BatchSize, string Optimizer, double Lr, string Schedule,
         string Device, string OutDir, int Seed, double ValidationSplit, int Threads, string? Resume, int CheckpointEvery, bool Plain,
         string Normalize = "standardize", int? NumClasses = null, bool StopOnDivergence = false, PrivacyRequest? Privacy = null, string? Augment = null,
-        DistributedRequest? Distributed = null);
+        DistributedRequest? Distributed = null)
+    {
+        /// <summary>Values for the architecture's parameters (<c>--arch-params</c>).</summary>
+        public IReadOnlyDictionary<string, double>? ArchParams { get; init; }
+        /// <summary>Set when the run is a trial of <c>onnxkit tune</c>: its callbacks and progress; the test split is not evaluated.</summary>
+        public TuneTrial? Trial { get; init; }
+    }
 
     /// <summary>
     /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()), fitted on the
@@ -148,7 +156,7 @@ internal static class TrainCommand
             train = held.Train; validation = held.Validation;
         }
         var inputLayer = InputStandardization(r.Normalize, train);
-        var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed, inputLayer);
+        var network = Zoo.Create(r.Model, train.SampleShape, classes, r.Seed, inputLayer, r.ArchParams);
         int stepsPerEpoch = (train.Count + r.BatchSize - 1) / r.BatchSize;
         var privacy = r.Privacy is null ? null : PrivacyOptions.Plan(r.Privacy, train.Count, r.BatchSize, r.Epochs, stepsPerEpoch);
         if (privacy is not null) optimizer = PrivacyOptions.Wrap(optimizer, privacy, r.BatchSize, r.Seed);
@@ -183,9 +191,9 @@ internal static class TrainCommand
     {
         // In a job, rank 0 alone reports and writes files; every rank trains and evaluates.
         bool root = world.Rank == 0;
-        bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null && world.Size == 1;
+        bool live = r.Trial is null && !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null && world.Size == 1;
         using var spectre = live ? new SpectreProgressReporter() : null;
-        IProgressReporter progress = !root ? new SilentProgressReporter() : spectre is not null ? spectre : new PlainProgressReporter(Console.Out);
+        IProgressReporter progress = !root ? new SilentProgressReporter() : r.Trial?.Progress ?? (spectre is not null ? spectre : new PlainProgressReporter(Console.Out));
         if (world.Size > 1) progress.Message($"data-parallel over {world.Size} MPI ranks ({r.Threads} ORT thread{(r.Threads == 1 ? "" : "s")} each): each computes its share of every batch of {r.BatchSize}");
         progress.Message($"training {r.Model} on {r.Dataset}: {train.Count} samples, {classes} classes, {r.Epochs} epochs, batch {r.BatchSize}, {optimizer.Name} lr {r.Lr}, output {r.OutDir}");
 
@@ -208,7 +216,7 @@ internal static class TrainCommand
             Schedule = ScheduleCatalog.Create(r.Schedule, r.Lr, r.Epochs, (train.Count + stepRows - 1) / stepRows),
             Progress = progress, ResumeFrom = r.Resume, CheckpointEverySteps = r.CheckpointEvery, CheckpointPath = root ? checkpoint : null,
             AccumulateSteps = r.Distributed!.AccumulateSteps,
-            Callbacks = [.. privacy is null ? [] : new Callback[] { privacy }, nanGuard, divergence, .. root ? [new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")] : Array.Empty<Callback>()],
+            Callbacks = [.. privacy is null ? [] : new Callback[] { privacy }, nanGuard, divergence, .. root ? [new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")] : Array.Empty<Callback>(), .. r.Trial?.Callbacks ?? []],
             Sampler = privacy is null ? null : new OnnxKit.Training.Privacy.PoissonSampler(privacy.SampleRate, (ulong)r.Seed),
             Augmentations = augmentations,
         });
@@ -224,14 +232,15 @@ internal static class TrainCommand
         }
         else if (root) learner.SaveCheckpoint(checkpoint);
 
-        var test = learner.Evaluate(splits.Test);
+        // A tuning trial is judged on validation only; the test split stays unseen until the winner is retrained.
+        var test = r.Trial is null ? learner.Evaluate(splits.Test) : null;
         if (!root) return diverged ? ExitCodes.Diverged : 0;
         learner.Artifacts!.Save(Path.Combine(r.OutDir, "artifacts"));
         learner.Export(Path.Combine(r.OutDir, "model.onnx"));
         var summary = new Dictionary<string, object>
         {
             ["model"] = r.Model, ["dataset"] = r.Dataset, ["optimizer"] = optimizer.Name, ["lr"] = r.Lr, ["batch_size"] = r.BatchSize,
-            ["test_loss"] = test.Loss, ["samples_per_second"] = history.Epochs.Count == 0 ? 0 : history.Epochs.Average(e => e.SamplesPerSecond),
+            ["samples_per_second"] = history.Epochs.Count == 0 ? 0 : history.Epochs.Average(e => e.SamplesPerSecond),
             ["train_seconds"] = trainSeconds, ["parameters"] = network.TrainableParameterCount,
             ["world_size"] = world.Size, ["accumulate_steps"] = r.Distributed!.AccumulateSteps,
         };
@@ -240,15 +249,16 @@ internal static class TrainCommand
             // Rank 0's time in the gradient allreduce against its computation: the inputs of the scaling model in docs/distributed.md.
             summary["allreduce_seconds"] = split.Communication.TotalSeconds; summary["compute_seconds"] = split.Compute.TotalSeconds;
         }
-        foreach (var kv in test.Metrics) summary["test_" + kv.Key] = kv.Value;
+        if (test is not null) summary["test_loss"] = test.Loss;
+        foreach (var kv in test?.Metrics ?? []) summary["test_" + kv.Key] = kv.Value;
         if (history.StopReason is not null) summary["stopped"] = history.StopReason;
         if (r.Augment is not null) summary["augment"] = r.Augment;
         if (privacy is not null) summary["privacy"] = privacy.Summary(history.Epochs.Count == 0 ? 0 : history.Epochs[^1].Epoch);
         MetricsFiles.WriteJson(Path.Combine(r.OutDir, "metrics.json"), history.Epochs, summary);
         MetricsFiles.WriteCsv(Path.Combine(r.OutDir, "metrics.csv"), history.Epochs);
         Plots.LearningCurves(Path.Combine(r.OutDir, "learning_curves.png"), history.Epochs);
-        if (test.Confusion is not null) Plots.ConfusionMatrixPng(Path.Combine(r.OutDir, "confusion_matrix.png"), test.Confusion, train.ClassNames);
-        progress.Message($"test loss {test.Loss:F4}" + string.Concat(test.Metrics.Select(kv => $"  test {kv.Key} {kv.Value:F4}")));
+        if (test?.Confusion is not null) Plots.ConfusionMatrixPng(Path.Combine(r.OutDir, "confusion_matrix.png"), test.Confusion, train.ClassNames);
+        if (test is not null) progress.Message($"test loss {test.Loss:F4}" + string.Concat(test.Metrics.Select(kv => $"  test {kv.Key} {kv.Value:F4}")));
         progress.Message($"wrote {Path.Combine(r.OutDir, "model.onnx")}, artifacts/, metrics.json, metrics.csv, learning_curves.png, confusion_matrix.png");
         if (diverged)
         {
