@@ -36,16 +36,20 @@ internal static class FinetuneCommand
         var outDir = CommonOptions.Out("output folder (default runs/finetune-<timestamp>/)");
         var plain = new Option<bool>("--plain") { Description = "plain progress lines even on a terminal" };
         var layout = CommonOptions.InputLayout();
+        var outputLogits = new Option<bool>("--output-logits") { Description = "export the logits: drop the imported model's final Softmax/LogSoftmax (kept by default)" };
+        var defaultNames = new Option<bool>("--default-io-names") { Description = "export with input 'input' and output 'output' instead of the imported model's names" };
         var cmd = new Command("finetune", "Fine-tune an imported ONNX model (transfer learning); writes model.onnx, checkpoint.safetensors (PyTorch names) and metrics.json.")
-        { modelPath, dataset, head, freezeUpTo, freezePrefix, epochs, batch, optimizer, lr, seed, device, threads, outDir, plain, layout };
+        { modelPath, dataset, head, freezeUpTo, freezePrefix, epochs, batch, optimizer, lr, seed, device, threads, outDir, plain, layout, outputLogits, defaultNames };
         cmd.SetAction(pr => Run(new Request(pr.GetValue(modelPath)!, pr.GetValue(dataset)!, pr.GetValue(head), pr.GetValue(freezeUpTo), pr.GetValue(freezePrefix),
             pr.GetValue(epochs), pr.GetValue(batch), pr.GetValue(optimizer)!, pr.GetValue(lr), pr.GetValue(seed), pr.GetValue(device)!, pr.GetValue(threads),
-            pr.GetValue(outDir) ?? Path.Combine("runs", "finetune-" + DateTime.Now.ToString("yyyyMMdd-HHmmss")), pr.GetValue(plain), pr.GetValue(layout)!)));
+            pr.GetValue(outDir) ?? Path.Combine("runs", "finetune-" + DateTime.Now.ToString("yyyyMMdd-HHmmss")), pr.GetValue(plain), pr.GetValue(layout)!,
+            pr.GetValue(outputLogits), pr.GetValue(defaultNames))));
         return cmd;
     }
 
     internal sealed record Request(string Model, string Dataset, int? Head, string? FreezeUpTo, string? FreezePrefix, int Epochs, int BatchSize,
-        string Optimizer, double Lr, int Seed, string Device, int Threads, string OutDir, bool Plain, string InputLayout = "auto");
+        string Optimizer, double Lr, int Seed, string Device, int Threads, string OutDir, bool Plain, string InputLayout = "auto",
+        bool OutputLogits = false, bool DefaultIoNames = false);
 
     internal static int Run(Request r)
     {
@@ -61,7 +65,8 @@ internal static class FinetuneCommand
         TrainableModel model;
         try
         {
-            model = OnnxModel.Load(r.Model).MakeTrainable();
+            // Losses take logits: a final Softmax is set apart for training and appended again on export.
+            model = OnnxModel.Load(r.Model).MakeTrainable().SeparateOutputActivation();
             model.Seed = r.Seed;
             if (r.Head is int units) model = model.ReplaceHead(units);
             if (r.FreezeUpTo is not null || r.FreezePrefix is not null) model.Freeze(prefix: r.FreezePrefix, upTo: r.FreezeUpTo);
@@ -98,7 +103,13 @@ internal static class FinetuneCommand
         });
         double seconds = sw.Elapsed.TotalSeconds;
         var result = learner.Evaluate(test);
-        learner.Export(Path.Combine(r.OutDir, "model.onnx"));
+        string exported = Path.Combine(r.OutDir, "model.onnx");
+        learner.Export(exported);
+        var fineTuned = OnnxModel.Load(exported);
+        ExportedInterface.Restore(fineTuned, model, names: !r.DefaultIoNames, activation: !r.OutputLogits);
+        fineTuned.Save(exported);
+        progress.Message($"model.onnx: input '{fineTuned.Graph.Inputs[0].Name}', output '{fineTuned.Graph.Outputs[0].Name}'"
+            + (model.OutputActivation is { } act && !r.OutputLogits ? $" after the imported {act.OpType}" : " (logits)"));
         StateDict.Save(model, Path.Combine(r.OutDir, "checkpoint.safetensors"));
         learner.Artifacts!.Save(Path.Combine(r.OutDir, "artifacts"));
         var summary = new Dictionary<string, object>
