@@ -64,9 +64,9 @@ public sealed class TrainableModel : Module
         if (graph.Producer(OutputName) is null && OutputName != InputName)
             throw new ArgumentException($"model '{graph.Name}' has no value '{OutputName}' computed by a node");
 
-        // Replayed nodes get new value names, which a subgraph's references to the outer graph would not follow.
-        if (graph.Nodes.FirstOrDefault(n => n.Attributes.Any(a => a.Type is Schema.AttributeProto.Types.AttributeType.Graph or Schema.AttributeProto.Types.AttributeType.Graphs)) is { } control)
-            throw new ArgumentException($"{control.Describe()} holds a subgraph; models with control flow (If, Loop, Scan) cannot be made trainable");
+        // Control flow is replayed as plain operators (ControlFlow); a loop of unknown length cannot be.
+        if (ControlFlowChecks.Unexpandable(model).FirstOrDefault() is ({ } control, { } why))
+            throw new ArgumentException($"{control.Describe()} cannot be made trainable: {why}");
         _recoverable = ExporterNames.Recover(graph);
         var buffers = new HashSet<string>();
         foreach (var n in graph.Nodes.Where(n => n.OpType == "BatchNormalization"))
@@ -187,14 +187,7 @@ public sealed class TrainableModel : Module
                 return values[name] = g.Has(name) ? g[name] : g.Initializer(c.ToInlineProto());
             throw new GraphBuildException($"model '{Source.Graph.Name}': value '{name}' is read before it is computed");
         }
-        foreach (var n in Source.Graph.Nodes)
-        {
-            if (_untied.Contains(n)) continue;
-            var inputs = n.Inputs.Select(Resolve).ToList();
-            var outputs = ImportedNodes.Replay(g, n, inputs, this);
-            for (int k = 0; k < outputs.Length && k < n.Outputs.Count; k++)
-                if (n.Outputs[k].Length > 0) values[n.Outputs[k]] = outputs[k];
-        }
+        GraphReplay.Nodes(g, Source.Graph.Nodes.Where(n => !_untied.Contains(n)), values, Resolve, this);
         var y = Resolve(OutputName)!;
         foreach (var (_, layer) in _appended) y = layer.Call(y);
         return y;
