@@ -45,8 +45,10 @@ internal static class TrainCommand
         var numClasses = new Option<int?>("--num-classes") { Description = "number of classes of a CSV's whole-number labels (needed above 10,000; labels outside [0, N) are refused)" };
         var stopOnDivergence = new Option<bool>("--stop-on-divergence") { Description = "stop (exit code 3) when the loss stays above 100× the first epoch's for 50 steps, instead of only warning" };
 
+        var augment = AugmentOption.Create();
+
         var cmd = new Command("train", "Train a model on a dataset; writes artifacts, model.onnx, metrics.json/csv and plots.")
-        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence };
+        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence, augment };
         var privacy = new PrivacyOptions();
         privacy.AddTo(cmd);
         cmd.SetAction(pr =>
@@ -56,7 +58,7 @@ internal static class TrainCommand
             string dir = pr.GetValue(outDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
             return Run(new TrainRequest(arch, pr.GetValue(dataset)!, pr.GetValue(epochs) ?? recipe.Epochs, pr.GetValue(batch) ?? recipe.BatchSize,
                 pr.GetValue(optimizer)!, pr.GetValue(lr) ?? recipe.Lr, pr.GetValue(schedule) ?? recipe.Schedule, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit), pr.GetValue(threads),
-                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence), privacy.Read(pr)));
+                pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence), privacy.Read(pr), pr.GetValue(augment)));
         });
         return cmd;
     }
@@ -80,7 +82,7 @@ internal static class TrainCommand
 
     internal sealed record TrainRequest(string Model, string Dataset, int Epochs, int BatchSize, string Optimizer, double Lr, string Schedule,
         string Device, string OutDir, int Seed, double ValidationSplit, int Threads, string? Resume, int CheckpointEvery, bool Plain,
-        string Normalize = "standardize", int? NumClasses = null, bool StopOnDivergence = false, PrivacyRequest? Privacy = null);
+        string Normalize = "standardize", int? NumClasses = null, bool StopOnDivergence = false, PrivacyRequest? Privacy = null, string? Augment = null);
 
     /// <summary>
     /// The fitted standardisation layer placed first in the model (Keras' Normalization after adapt()), fitted on the
@@ -121,8 +123,10 @@ internal static class TrainCommand
         if (r.Normalize.ToLowerInvariant() is not ("standardize" or "none")) throw new CliException($"--normalize must be 'standardize' or 'none', got '{r.Normalize}'");
         if (!Zoo.Names.Contains(r.Model.ToLowerInvariant())) throw new CliException($"unknown architecture '{r.Model}': expected one of {string.Join(", ", Zoo.Names)}");
         var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
+        var augmentations = AugmentOption.Parse(r.Augment);
         var splits = DatasetCatalog.Load(r.Dataset, r.NumClasses);
         var train = splits.Train;
+        AugmentOption.Check(augmentations, train.SampleShape, r.Dataset);
         int classes = train.NumClasses;
         // Validation is held out of the training split (the test split is evaluated once, at the end), before anything
         // is fitted on the training data.
@@ -154,7 +158,7 @@ internal static class TrainCommand
             });
         bool createdOut = !Directory.Exists(r.OutDir);
         Directory.CreateDirectory(r.OutDir);
-        try { return Train(r, train, validation, splits, network, optimizer, metadata, classes, privacy, stepsPerEpoch); }
+        try { return Train(r, train, validation, splits, network, optimizer, metadata, classes, privacy, stepsPerEpoch, augmentations); }
         catch when (createdOut && !Directory.EnumerateFileSystemEntries(r.OutDir).Any())
         {
             Directory.Delete(r.OutDir);
@@ -163,7 +167,8 @@ internal static class TrainCommand
     }
 
     private static int Train(TrainRequest r, TensorDataset train, TensorDataset validation, DatasetSplits splits, OnnxKit.Module network,
-        OnnxKit.Training.Optimizers.Optimizer optimizer, Dictionary<string, string> metadata, int classes, OnnxKit.Training.Privacy.PrivacyBudget? privacy, int stepsPerEpoch)
+        OnnxKit.Training.Optimizers.Optimizer optimizer, Dictionary<string, string> metadata, int classes, OnnxKit.Training.Privacy.PrivacyBudget? privacy, int stepsPerEpoch,
+        IReadOnlyList<ISampleTransform> augmentations)
     {
         bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
         using var spectre = live ? new SpectreProgressReporter() : null;
@@ -190,6 +195,7 @@ internal static class TrainCommand
             Callbacks = privacy is null ? [nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")]
                 : [privacy, nanGuard, divergence, new ModelCheckpoint(r.OutDir, monitor: "val_accuracy")],
             Sampler = privacy is null ? null : new OnnxKit.Training.Privacy.PoissonSampler(privacy.SampleRate, (ulong)r.Seed),
+            Augmentations = augmentations,
         });
         }
         catch (NotSupportedException e) when (privacy is not null) { throw new CliException(e.Message); }
@@ -214,6 +220,7 @@ internal static class TrainCommand
         };
         foreach (var kv in test.Metrics) summary["test_" + kv.Key] = kv.Value;
         if (history.StopReason is not null) summary["stopped"] = history.StopReason;
+        if (r.Augment is not null) summary["augment"] = r.Augment;
         if (privacy is not null) summary["privacy"] = privacy.Summary(history.Epochs.Count == 0 ? 0 : history.Epochs[^1].Epoch);
         MetricsFiles.WriteJson(Path.Combine(r.OutDir, "metrics.json"), history.Epochs, summary);
         MetricsFiles.WriteCsv(Path.Combine(r.OutDir, "metrics.csv"), history.Epochs);

@@ -13,8 +13,11 @@ namespace OnnxKit.Training.Artifacts;
 internal static class StepSeededDropout
 {
     // Arithmetic modulo the Mersenne prime 2³¹ − 1 in int64: every product of two residues stays below 2⁶², so
-    // nothing overflows. Two squaring rounds make the map from (i, t) non-linear.
+    // nothing overflows. Two squaring rounds make the map from (j, t) non-linear.
     private const long Prime = 2147483647;
+    // Scale of the row values: u = frac(K·α·β) with α, β in [1, 2) goes through 3K whole periods over the products' range,
+    // so it is uniform to within about 1/(3K); a power of two keeps K·α exact in float32, leaving 14 bits of fraction.
+    private const double RowScale = 256;
 
     /// <summary>Rewrites every Dropout of <paramref name="g"/> whose ratio is a constant and whose training flag is constant true.</summary>
     public static int Apply(GraphBuilder g, Value stepCounter)
@@ -32,15 +35,7 @@ internal static class StepSeededDropout
             Value y, keep;
             using (g.Scope(node.Name + "_mask"))
             {
-                long seed = node.GetInt("seed", 0) % Prime;
-                Value I(long v) => g.Scalar(v, ElementType.Int64);
-                var index = Op.Reshape(Op.Range(I(0), Op.Size(x), I(1)), Op.Shape(x));
-                var stepTerm = Op.Mod(Op.Mod(stepCounter, I(Prime)) * 48271 + seed, I(Prime));
-                var h = Op.Mod(Op.Mod(index, I(Prime)) * 16807 + stepTerm, I(Prime));
-                h = Op.Mod(h * h + 1_234_567_891, I(Prime));
-                h = Op.Mod(h * 69621 + Op.Mod(index, I(Prime)), I(Prime));
-                h = Op.Mod(h * h + 987_654_321, I(Prime));
-                var u = Op.Cast(h, ElementType.Float32) * (1.0 / Prime);
+                var u = Uniform(g, x, stepCounter, node.GetInt("seed", 0) % Prime);
                 keep = Op.GreaterOrEqual(u, g.Scalar(ratio));
                 y = x * (Op.Cast(keep, x.ElementType) * (ratio >= 1 ? 0 : 1 / (1 - ratio)));
             }
@@ -59,6 +54,37 @@ internal static class StepSeededDropout
             replaced++;
         }
         return replaced;
+    }
+
+    /// <summary>
+    /// u ∈ [0, 1) of x's shape, a function of (position, step, seed) only. The element at (b, f) of x seen as [B, F] is
+    /// frac(K·α_b·β_f): α and β are B + F values of an integer hash of (j, t) computed on the short vector j = 0 … B+F−1
+    /// (rows first, then columns), so the per-element work is one multiplication and a fractional part in float32, no
+    /// more than ONNX Runtime's own Dropout spends; an integer hash per element pays int64 divisions (bench/RESULTS.md).
+    /// For two elements in different rows or columns the products are functions of different independent values; within a
+    /// row (α shared) frac(K·α·β) of two independent β is independent again because K·α spans many periods. Every
+    /// operation is exact integer arithmetic or one IEEE-rounded float32 operation, so every ORT binding and provider draws the
+    /// same mask. The statistics (rate, pairs across positions and steps) are tested in StepSeededDropoutTests.
+    /// </summary>
+    private static Value Uniform(GraphBuilder g, Value x, Value stepCounter, long seed)
+    {
+        Value I(long v) => g.Scalar(v, ElementType.Int64);
+        var shape = Op.Shape(x);
+        var rows1 = Op.Slice(shape, [0], [1]);
+        var rows = Op.Gather(shape, I(0));
+        // Columns = the product of the other dimensions (1 for a vector: the appended 1 keeps the product non-empty).
+        var columns = Op.ReduceProd(Op.Concat(0, Op.Slice(shape, [1], [long.MaxValue]), g.Int64s(1)), keepDims: false);
+        var j = Op.Range(I(0), rows + columns, I(1));   // B + F < 2³¹: j·16807 needs no reduction
+        var stepTerm = Op.Mod(Op.Mod(stepCounter, I(Prime)) * 48271 + seed, I(Prime));
+        var h = Op.Mod(j * 16807 + stepTerm, I(Prime));
+        h = Op.Mod(h * h + 1_234_567_891, I(Prime));
+        h = Op.Mod(h * 69621 + j, I(Prime));
+        h = Op.Mod(h * h + 987_654_321, I(Prime));
+        var v = Op.Cast(h, ElementType.Float32) * (1.0 / Prime) + 1.0;
+        var alpha = g.Node1("Slice", [v, g.Int64s(0), rows1]) * RowScale;
+        var beta = g.Node1("Slice", [v, rows1, g.Int64s(long.MaxValue)]);
+        var p = Op.Unsqueeze(alpha, 1) * Op.Unsqueeze(beta, 0);
+        return Op.Reshape(p - Op.Floor(p), shape);
     }
 
     private static void Rename(List<Node> nodes, string from, string to)

@@ -47,8 +47,17 @@ public sealed record FitOptions
     public int CheckpointEverySteps { get; init; }
     /// <summary>Checkpoint file for <see cref="CheckpointEverySteps"/>.</summary>
     public string? CheckpointPath { get; init; }
-    /// <summary>Chooses each batch's rows (e.g. Poisson sampling for DP-SGD) instead of slices of the shuffled order; the epoch keeps its number of steps.</summary>
+    /// <summary>
+    /// Chooses each batch's rows (e.g. Poisson sampling for DP-SGD) instead of slices of the shuffled order
+    /// (<see cref="ShuffledBatches"/> over <see cref="BatchSize"/>, <see cref="Seed"/> and <see cref="Shuffle"/>); the epoch keeps its number of steps.
+    /// </summary>
     public IBatchSampler? Sampler { get; init; }
+    /// <summary>
+    /// Per-sample augmentations applied to the training batches in this order (not to validation data), e.g.
+    /// <see cref="Transforms.RandomCrop"/>, <see cref="Transforms.HorizontalFlip"/>, <see cref="Transforms.GaussianNoise"/>; their
+    /// random draws depend on (seed, epoch, position) only, so a resumed run sees the same augmented batches.
+    /// </summary>
+    public IReadOnlyList<ISampleTransform> Augmentations { get; init; } = [];
 }
 
 /// <summary>
@@ -61,7 +70,8 @@ public sealed class Learner : IDisposable
     private readonly TrainingSessionOptions _sessionOptions;
     private TensorType? _inputType;
     private int _epochDone;            // epochs completed (restored from checkpoints)
-    private int _positionInEpoch;      // samples of the current epoch already consumed (restored from checkpoints)
+    private int _batchesDone;          // batches of the current epoch already trained on (restored from checkpoints)
+    private int? _samplesDoneBeforeBatches;
     private int _seed;
     // What the run depends on besides the session state, kept for SaveCheckpoint during Fit (see SaveCheckpoint).
     private readonly List<EpochRecord> _history = [];
@@ -141,6 +151,7 @@ public sealed class Learner : IDisposable
         _history.Clear();
         _epochLossSum = 0; _epochSeen = 0;
         if (options.ResumeFrom is not null) RestoreCheckpoint(options.ResumeFrom);
+        if (_samplesDoneBeforeBatches is { } samplesDone) { _batchesDone = (samplesDone + options.BatchSize - 1) / options.BatchSize; _samplesDoneBeforeBatches = null; }
         var restored = _restoredMetadata;
         _restoredMetadata = null;
 
@@ -161,56 +172,48 @@ public sealed class Learner : IDisposable
                 if (restored.TryGetValue(CallbackKey(i, options.Callbacks[i]), out var cbState)) options.Callbacks[i].RestoreState(cbState);
 
         int n = train.Count, bs = options.BatchSize;
-        int steps = options.DropLast ? n / bs : (n + bs - 1) / bs;
+        // Batches come from the loader, written straight into the arrays the session's step reads. Its position is
+        // (epochs done, batches done), which checkpoints keep.
+        var loader = new DataLoader(train, bs, options.Shuffle, _seed, options.DropLast, prefetch: false, options.Augmentations, sampler: options.Sampler);
+        int steps = loader.BatchesPerEpoch;
         if (steps == 0) throw new ArgumentException($"the training data has {n} samples, fewer than one batch of {bs} with drop-last");
         CheckBatchNormBatches(n, bs, options.DropLast);
-        float[] features; Array targets;
         int outSize = session.OutputSize;
 
         for (int epoch = _epochDone + 1; epoch <= options.Epochs && !ctx.StopTraining; epoch++)
         {
             ctx.Epoch = epoch;
-            var order = EpochOrder(n, epoch, options.Shuffle);
-            var plan = options.Sampler?.Batches(n, epoch, steps);
             foreach (var m in Metrics) m.Reset();
             progress.EpochStart(epoch, options.Epochs, steps);
             // A run resumed mid-epoch starts from the loss the saved run had summed so far in this epoch.
-            double lossSum = _positionInEpoch > 0 ? _epochLossSum : 0; long seen = _positionInEpoch > 0 ? _epochSeen : 0;
+            double lossSum = _batchesDone > 0 ? _epochLossSum : 0; long seen = _batchesDone > 0 ? _epochSeen : 0;
             var sw = Stopwatch.StartNew();
-            int firstStep = _positionInEpoch / bs;
-            for (int s = firstStep; s < steps && !ctx.StopTraining; s++)
+            int firstStep = Math.Min(_batchesDone, steps);
+            loader.Restore(new LoaderState(epoch - 1, firstStep));
+            var batches = firstStep < steps ? loader.NextEpochInto(session.InputBuffers) : Enumerable.Empty<FilledBatch>();
+            foreach (var batch in batches)
             {
-                int start = s * bs, count = Math.Min(bs, n - start);
-                var rows = order;
-                if (plan is not null)
-                {
-                    // A sampled batch of any size; the position advances by whole steps so that a resume lands on the next one.
-                    (rows, start, count) = (plan[s], 0, plan[s].Length);
-                    _positionInEpoch = Math.Min(n, (s + 1) * bs);
-                    if (count == 0) continue;
-                }
-                // Straight into the arrays the step reads (no second copy of the batch).
-                (features, targets) = session.InputBuffers(count);
-                Gather(train, rows, start, count, features, targets);
+                int s = batch.Index, count = batch.Count;
+                _batchesDone = s + 1;
+                if (count == 0) continue;   // a sampler's empty batch: nothing to train on, the position still advances
                 // Schedules take the 1-based number of the step about to run (StepCount counts the steps already done).
                 double lr = (schedule?.LearningRate(session.StepCount + 1, epoch - 1) ?? Optimizer.LearningRate) * ctx.LearningRateOverride;
                 ctx.LearningRate = lr;
                 float loss = session.Step(count, lr);
-                if (plan is null) _positionInEpoch = start + count;
                 lossSum += loss * count; seen += count;
                 _epochLossSum = lossSum; _epochSeen = seen;
                 var outputs = session.LastOutput;
-                foreach (var m in Metrics) m.Update(outputs, targets, count, outSize);
+                foreach (var m in Metrics) m.Update(outputs, batch.Targets, count, outSize);
                 foreach (var cb in options.Callbacks) cb.OnBatchEnd(ctx, session.StepCount, loss);
                 double elapsed = sw.Elapsed.TotalSeconds;
                 progress.Batch(s + 1, steps, (s + 1 - firstStep) * (double)bs / Math.Max(elapsed, 1e-9), lossSum / seen,
                     Metrics.ToDictionary(m => m.Name, m => m.Result()), TimeSpan.FromSeconds(elapsed / (s + 1 - firstStep) * (steps - s - 1)));
                 if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null && float.IsFinite(loss))
                     SaveCheckpoint(options.CheckpointPath);
+                if (ctx.StopTraining) break;   // stopped mid-epoch: still record what was done
             }
             double seconds = sw.Elapsed.TotalSeconds;
-            if (ctx.StopTraining && _positionInEpoch < n && steps * bs > _positionInEpoch) { /* stopped mid-epoch: still record what was done */ }
-            if (_positionInEpoch >= Math.Min(n, steps * bs)) { _epochDone = epoch; _positionInEpoch = 0; }
+            if (_batchesDone >= steps) { _epochDone = epoch; _batchesDone = 0; }
             var trainMetrics = Metrics.ToDictionary(m => m.Name, m => m.Result());
             double? valLoss = null; Dictionary<string, double> valMetrics = [];
             if (validation is not null)
@@ -314,7 +317,7 @@ public sealed class Learner : IDisposable
         var meta = new Dictionary<string, string>
         {
             ["epoch_done"] = _epochDone.ToString(CultureInfo.InvariantCulture),
-            ["position_in_epoch"] = _positionInEpoch.ToString(CultureInfo.InvariantCulture),
+            ["batches_done"] = _batchesDone.ToString(CultureInfo.InvariantCulture),
             ["seed"] = _seed.ToString(CultureInfo.InvariantCulture),
             ["optimizer"] = Optimizer.Name,
             ["epoch_loss_sum"] = _epochLossSum.ToString("R", CultureInfo.InvariantCulture),
@@ -339,7 +342,10 @@ public sealed class Learner : IDisposable
         Session.LoadState(tensors.ToDictionary(t => t.Name));
         Session.SetStepCount(long.Parse(meta.GetValueOrDefault("step", "0"), CultureInfo.InvariantCulture));
         _epochDone = int.Parse(meta.GetValueOrDefault("epoch_done", "0"), CultureInfo.InvariantCulture);
-        _positionInEpoch = int.Parse(meta.GetValueOrDefault("position_in_epoch", "0"), CultureInfo.InvariantCulture);
+        _batchesDone = meta.TryGetValue("batches_done", out var done) ? int.Parse(done, CultureInfo.InvariantCulture)
+            : 0;
+        // Checkpoints written before the loader counted batches hold the samples done; Fit converts them with its batch size.
+        _samplesDoneBeforeBatches = done is null && meta.TryGetValue("position_in_epoch", out var samples) ? int.Parse(samples, CultureInfo.InvariantCulture) : null;
         _seed = int.Parse(meta.GetValueOrDefault("seed", _seed.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         _epochLossSum = double.Parse(meta.GetValueOrDefault("epoch_loss_sum", "0"), CultureInfo.InvariantCulture);
         _epochSeen = long.Parse(meta.GetValueOrDefault("epoch_seen", "0"), CultureInfo.InvariantCulture);
@@ -349,23 +355,10 @@ public sealed class Learner : IDisposable
         _restoredMetadata = meta;
     }
 
-    // The order of epoch e depends only on (seed, e): a resumed run replays it exactly.
-    internal int[] EpochOrder(int n, int epoch, bool shuffle)
-    {
-        var order = Enumerable.Range(0, n).ToArray();
-        if (!shuffle) return order;
-        // A fixed mix of (seed, epoch): HashCode.Combine is randomised per process and would break reproducibility.
-        var rng = new Random((int)((uint)(_seed * 1_000_003 + epoch * 7919 + 17) & int.MaxValue));
-        for (int i = n - 1; i > 0; i--) { int j = rng.Next(i + 1); (order[i], order[j]) = (order[j], order[i]); }
-        return order;
-    }
-
     private static void Gather(TensorDataset data, int[] order, int start, int count, float[] features, Array targets)
     {
         int size = data.SampleSize;
-        if (data.Labels is not null ? targets is not long[] : targets is not float[])
-            throw new ArgumentException($"{data.Source} has {(data.Labels is not null ? "class labels (int64)" : "float targets")}, " +
-                $"but the loss takes {(targets is long[] ? "int64 class labels" : "float targets")}");
+        if (DataLoader.TargetKindMismatch(data, targets) is { } mismatch) throw new ArgumentException(mismatch);
         for (int i = 0; i < count; i++)
         {
             int idx = order[start + i];

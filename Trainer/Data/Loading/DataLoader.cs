@@ -4,17 +4,20 @@ namespace OnnxKit.Training.Data;
 
 /// <summary>
 /// Serves a <see cref="TensorDataset"/> in batches: seeded shuffling (a fresh permutation each epoch, derived from
-/// the seed and the epoch number), optional drop of the last partial batch, per-sample transforms, one-hot targets,
-/// and background prefetch one batch ahead into reusable pinned buffers.
+/// the seed and the epoch number; <see cref="ShuffledBatches"/>) or the rows another <see cref="IBatchSampler"/> chooses,
+/// optional drop of the last partial batch, per-sample transforms, one-hot targets, and either background prefetch
+/// one batch ahead into reusable pinned buffers (<see cref="NextEpoch"/>) or writing each batch straight into the
+/// caller's arrays (<see cref="NextEpochInto"/>, what <c>Learner.Fit</c> does with the session's bound input buffers).
 /// </summary>
 public sealed class DataLoader
 {
     private readonly ISampleTransform[] _transforms;
     private readonly OneHot? _oneHot;
     private readonly ulong _seed;
+    private readonly IBatchSampler _sampler;
     private Batch[]? _buffers;
-    private int[]? _order;
-    private int _orderEpoch = -1;
+    private IReadOnlyList<int[]>? _batches;
+    private int _batchesEpoch = -1;
     private int _running;
 
     /// <summary>Creates a loader.</summary>
@@ -26,9 +29,11 @@ public sealed class DataLoader
     /// <param name="prefetch">Prepare the next batch on a background task while the current one is used.</param>
     /// <param name="transforms">Per-sample transforms, applied in order.</param>
     /// <param name="oneHot">Emit labels also as one-hot float targets.</param>
+    /// <param name="sampler">Chooses the rows of each batch instead of slices of the shuffled order (<paramref name="shuffle"/>
+    /// is then ignored); it is asked for <see cref="BatchesPerEpoch"/> batches per epoch, with 1-based epoch numbers.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is zero or negative.</exception>
     public DataLoader(TensorDataset dataset, int batchSize, bool shuffle = true, int seed = 0, bool dropLast = false, bool prefetch = true,
-                      IReadOnlyList<ISampleTransform>? transforms = null, OneHot? oneHot = null)
+                      IReadOnlyList<ISampleTransform>? transforms = null, OneHot? oneHot = null, IBatchSampler? sampler = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive");
@@ -38,6 +43,7 @@ public sealed class DataLoader
         DropLast = dropLast;
         Prefetch = prefetch;
         _seed = (ulong)(uint)seed;
+        _sampler = sampler ?? new ShuffledBatches(batchSize, seed, shuffle);
         _transforms = transforms?.ToArray() ?? [];
         foreach (var t in _transforms) t.Check(dataset.SampleShape);
         if (oneHot is not null)
@@ -79,18 +85,32 @@ public sealed class DataLoader
     /// The rest of the current epoch (all of it unless restored mid-epoch); afterwards <see cref="State"/> points at
     /// the start of the next epoch. Each batch is valid until the next one is requested.
     /// </summary>
-    public IEnumerable<Batch> NextEpoch()
+    public IEnumerable<Batch> NextEpoch() =>
+        Epoch((epoch, batches, from) => Prefetch ? Prefetched(epoch, batches, from) : Direct(epoch, batches, from), b => b.Index);
+
+    /// <summary>
+    /// The rest of the current epoch like <see cref="NextEpoch"/>, each batch written straight into the arrays that
+    /// <paramref name="buffers"/>(batch count) returns: features [count × sample size] and targets — <c>long[count]</c>
+    /// labels, or <c>float[count × width]</c> for one-hot or regression targets. No prefetch (the caller reads its arrays
+    /// until it asks for the next batch); an empty batch (a sampler may choose one) is handed out without asking for arrays.
+    /// </summary>
+    /// <exception cref="ArgumentException">The targets array is of the other kind than this data's.</exception>
+    public IEnumerable<FilledBatch> NextEpochInto(Func<int, (float[] Features, Array Targets)> buffers)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        return Epoch((epoch, batches, from) => Into(epoch, batches, from, buffers), b => b.Index);
+    }
+
+    private IEnumerable<T> Epoch<T>(Func<int, IReadOnlyList<int[]>, int, IEnumerable<T>> serve, Func<T, int> indexOf)
     {
         if (Interlocked.Exchange(ref _running, 1) != 0) throw new InvalidOperationException("this DataLoader is already enumerating an epoch");
         try
         {
             if (State.Position >= BatchesPerEpoch && BatchesPerEpoch > 0) State = new LoaderState(State.Epoch + 1, 0);
             int epoch = State.Epoch;
-            var order = OrderOf(epoch);
-            var batches = Prefetch ? Prefetched(epoch, order, State.Position) : Direct(epoch, order, State.Position);
-            foreach (var batch in batches)
+            foreach (var batch in serve(epoch, BatchesOf(epoch), State.Position))
             {
-                State = new LoaderState(epoch, batch.Index + 1);
+                State = new LoaderState(epoch, indexOf(batch) + 1);
                 yield return batch;
             }
             State = new LoaderState(epoch + 1, 0);
@@ -98,14 +118,17 @@ public sealed class DataLoader
         finally { Volatile.Write(ref _running, 0); }
     }
 
-    /// <summary>The sample order of <paramref name="epoch"/> (identity without shuffling).</summary>
-    public int[] OrderOf(int epoch)
+    /// <summary>The sample order of <paramref name="epoch"/> (0-based): its batches' rows one after the other.</summary>
+    public int[] OrderOf(int epoch) => [.. BatchesOf(epoch).SelectMany(rows => rows)];
+
+    private IReadOnlyList<int[]> BatchesOf(int epoch)
     {
-        if (_order is not null && _orderEpoch == epoch) return _order;
-        var order = Enumerable.Range(0, Dataset.Count).ToArray();
-        if (Shuffle) new SeededRandom(SeededRandom.Derive(_seed, (ulong)epoch, 0x5E1FUL)).Shuffle(order);
-        _orderEpoch = epoch;
-        return _order = order;
+        if (_batches is not null && _batchesEpoch == epoch) return _batches;
+        var batches = _sampler.Batches(Dataset.Count, epoch + 1, BatchesPerEpoch);
+        if (batches.Count != BatchesPerEpoch)
+            throw new InvalidOperationException($"{_sampler.GetType().Name} gave {batches.Count} batches for epoch {epoch + 1}, expected {BatchesPerEpoch}");
+        _batchesEpoch = epoch;
+        return _batches = batches;
     }
 
     private Batch[] Buffers(int count)
@@ -118,18 +141,41 @@ public sealed class DataLoader
         return _buffers;
     }
 
-    private IEnumerable<Batch> Direct(int epoch, int[] order, int from)
+    private IEnumerable<Batch> Direct(int epoch, IReadOnlyList<int[]> batches, int from)
     {
         var buffer = Buffers(1)[0];
         for (int k = from; k < BatchesPerEpoch; k++)
         {
-            Fill(buffer, epoch, k, order);
+            Fill(buffer, epoch, k, batches[k]);
             yield return buffer;
         }
     }
 
+    private IEnumerable<FilledBatch> Into(int epoch, IReadOnlyList<int[]> batches, int from, Func<int, (float[] Features, Array Targets)> buffers)
+    {
+        for (int k = from; k < BatchesPerEpoch; k++)
+        {
+            var rows = batches[k];
+            if (rows.Length == 0) { yield return new FilledBatch(epoch, k, 0, [], Array.Empty<float>()); continue; }
+            var (features, targets) = buffers(rows.Length);
+            string? mismatch = TargetKindMismatch(Dataset, targets, _oneHot is not null);
+            if (mismatch is not null) throw new ArgumentException(mismatch);
+            FillRows(epoch, k, rows, features, targets as long[], targets as float[]);
+            yield return new FilledBatch(epoch, k, rows.Length, features, targets);
+        }
+    }
+
+    /// <summary>Why <paramref name="targets"/> cannot hold the targets of <paramref name="data"/> (null when it can).</summary>
+    internal static string? TargetKindMismatch(TensorDataset data, Array targets, bool oneHot = false)
+    {
+        bool labels = data.Labels is not null && !oneHot;
+        if (labels ? targets is long[] : targets is float[]) return null;
+        return $"{data.Source} has {(labels ? "class labels (int64)" : "float targets")}, " +
+               $"but the loss takes {(targets is long[] ? "int64 class labels" : "float targets")}";
+    }
+
     // Three buffers circulate: one held by the consumer, one waiting in the channel, one being filled.
-    private IEnumerable<Batch> Prefetched(int epoch, int[] order, int from)
+    private IEnumerable<Batch> Prefetched(int epoch, IReadOnlyList<int[]> batches, int from)
     {
         var buffers = Buffers(3);
         var ready = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
@@ -143,7 +189,7 @@ public sealed class DataLoader
                 for (int k = from; k < BatchesPerEpoch; k++)
                 {
                     var b = await free.Reader.ReadAsync(cancel.Token).ConfigureAwait(false);
-                    Fill(b, epoch, k, order);
+                    Fill(b, epoch, k, batches[k]);
                     await ready.Writer.WriteAsync(b, cancel.Token).ConfigureAwait(false);
                 }
             }
@@ -168,17 +214,22 @@ public sealed class DataLoader
         }
     }
 
-    private void Fill(Batch batch, int epoch, int index, int[] order)
+    private void Fill(Batch batch, int epoch, int index, int[] rows)
     {
-        int start = index * BatchSize;
-        int count = Math.Min(BatchSize, Dataset.Count - start);
+        FillRows(epoch, index, rows, batch.Features, batch.Labels, batch.Targets);
+        batch.SetPosition(epoch, index, rows.Length);
+    }
+
+    private void FillRows(int epoch, int index, int[] rows, Span<float> features, long[]? labelsOut, float[]? targetsOut)
+    {
+        int start = index * BatchSize;   // position of the batch's first sample in the epoch, for the transforms' seeds
         int size = Dataset.SampleSize;
         var shape = Dataset.SampleShape;
-        if (_oneHot is not null) Array.Clear(batch.Targets!, 0, count * _oneHot.NumClasses);
-        for (int j = 0; j < count; j++)
+        if (_oneHot is not null) Array.Clear(targetsOut!, 0, rows.Length * _oneHot.NumClasses);
+        for (int j = 0; j < rows.Length; j++)
         {
-            int i = order[start + j];
-            var dst = batch.Features.AsSpan(j * size, size);
+            int i = rows[j];
+            var dst = features.Slice(j * size, size);
             Dataset.Sample(i).CopyTo(dst);
             if (_transforms.Length > 0)
             {
@@ -187,12 +238,19 @@ public sealed class DataLoader
             }
             if (Dataset.Labels is { } labels)
             {
-                batch.Labels![j] = labels[i];
-                if (_oneHot is not null) batch.Targets![j * _oneHot.NumClasses + (int)labels[i]] = 1f;
+                if (_oneHot is not null) targetsOut![j * _oneHot.NumClasses + (int)labels[i]] = 1f;
+                if (labelsOut is not null) labelsOut[j] = labels[i];
             }
             else
-                Dataset.Targets.AsSpan(i * Dataset.TargetWidth, Dataset.TargetWidth).CopyTo(batch.Targets.AsSpan(j * Dataset.TargetWidth, Dataset.TargetWidth));
+                Dataset.Targets.AsSpan(i * Dataset.TargetWidth, Dataset.TargetWidth).CopyTo(targetsOut.AsSpan(j * Dataset.TargetWidth, Dataset.TargetWidth));
         }
-        batch.SetPosition(epoch, index, count);
     }
 }
+
+/// <summary>A batch that <see cref="DataLoader.NextEpochInto"/> wrote into the caller's arrays.</summary>
+/// <param name="Epoch">The epoch (0-based).</param>
+/// <param name="Index">The batch's position within its epoch (0-based).</param>
+/// <param name="Count">Samples written (the first <paramref name="Count"/> of the arrays; 0 for an empty batch).</param>
+/// <param name="Features">The caller's feature array.</param>
+/// <param name="Targets">The caller's target array (<c>long[]</c> labels or <c>float[]</c> targets).</param>
+public readonly record struct FilledBatch(int Epoch, int Index, int Count, float[] Features, Array Targets);
