@@ -22,6 +22,11 @@ public sealed class TrainabilityReport
     public IReadOnlyList<string> TrainableInitializers { get; init; } = [];
     /// <summary>Initializers of other types (integer, bool, string): constants, never trained.</summary>
     public IReadOnlyList<string> ConstantInitializers { get; init; } = [];
+    /// <summary>
+    /// Trainable initializers no output is computed from through differentiable operators (a threshold feeding only a
+    /// comparison, as tf2onnx stores constants): they have no gradient, so the trainer keeps them fixed.
+    /// </summary>
+    public IReadOnlyList<string> Unreached { get; init; } = [];
     /// <summary>Number of nodes on a path from a trainable value to an output.</summary>
     public int NodesOnTrainingPath { get; init; }
     /// <summary>Nodes on that path with no gradient rule.</summary>
@@ -92,6 +97,7 @@ public sealed class TrainabilityReport
             TrainableInitializers = floatInits.Where(targets.Contains).ToList(),
             ConstantInitializers = g.Initializers.Where(i => !i.ElementType.IsFloat()).Select(i => i.Name).ToList(),
             NodesOnTrainingPath = onPath.Count,
+            Unreached = floatInits.Where(t => targets.Contains(t) && !reaches.Contains(t)).ToList(),
             Blockers = blockers,
         };
     }

@@ -114,6 +114,12 @@ public sealed class TrainableModel : Module
         foreach (var name in _tensors.Keys.Where(k => k.StartsWith("onnx::", StringComparison.Ordinal)))
             Report.Add($"weight '{name}' has an exporter-generated name, not a state_dict name; it is saved under that name");
         if (FoldedBatchNorm.Detect(graph) is { } folded) Report.Add(folded);
+        // A float initializer no output depends on differentiably (a threshold of a data-dependent If) has no gradient.
+        var fixedWeights = TrainabilityReport.Analyze(model).Unreached
+            .Select(name => WeightFor(name, out _)).OfType<Parameter>().Where(p => !p.IsBuffer).ToList();
+        foreach (var p in fixedWeights) p.Trainable = false;
+        if (fixedWeights.Count > 0)
+            Report.Add($"{fixedWeights.Count} float initializers reach no output through differentiable operators and stay fixed: {string.Join(", ", fixedWeights.Take(5).Select(p => p.FullName))}");
     }
 
     private void AddTensor(string name, Initializer init, bool buffer)

@@ -11,8 +11,8 @@ namespace OnnxKit.Tests.Interop.ControlFlow;
 /// </summary>
 internal static class ControlFlowModels
 {
-    public static readonly string[] Names = ["mlp", "if", "loop", "scan", "loop-dynamic", "if-no-rule"];
-    public static readonly string[] Trainable = ["mlp", "if", "loop", "scan"];
+    public static readonly string[] Names = ["mlp", "if", "if-threshold", "loop", "scan", "loop-dynamic", "if-no-rule"];
+    public static readonly string[] Trainable = ["mlp", "if", "if-threshold", "loop", "scan"];
 
     // No dimensions given: the shape is left undeclared (subgraph values).
     private static ValueInfoProto Info(string name, ElementType t, params Dim[] dims) =>
@@ -48,8 +48,10 @@ internal static class ControlFlowModels
         g.Initializers.Add(W("r", 3, 3));
         g.Initializers.Add(W("a", 1));
         g.Initializers.Add(new Initializer(TensorData.FromInt64s("three", [3])));
-        // A scalar the exporter writes as a Constant node (a float initializer would be a weight the loss does not reach).
-        g.Nodes.Add(new Node("Constant", [], ["zero"], attributes: [Attr.Tensor("value", TensorData.Scalar("", t, 0))]));
+        // The If's threshold: a Constant node as PyTorch writes it, or (if-threshold) a float initializer as tf2onnx does,
+        // which only a comparison reads (no gradient reaches it).
+        if (name == "if-threshold") g.Initializers.Add(new Initializer(TensorData.Scalar("zero", t, 0)));
+        else g.Nodes.Add(new Node("Constant", [], ["zero"], attributes: [Attr.Tensor("value", TensorData.Scalar("", t, 0))]));
         g.Initializers.Add(new Initializer(TensorData.FromInt64s("axis1", [1], 1)));
         var y = Info("y", t, b, Dim.Of(3));
         switch (name)
@@ -58,10 +60,10 @@ internal static class ControlFlowModels
                 g.Nodes.Add(new Node("MatMul", ["x", "w1"], ["h"]));
                 g.Nodes.Add(new Node("Tanh", ["h"], ["y"]));
                 break;
-            case "if" or "if-no-rule":
+            case "if" or "if-threshold" or "if-no-rule":
                 g.Nodes.Add(new Node("ReduceSum", ["x"], ["total"], attributes: [Attr.Int("keepdims", 0)]));
                 g.Nodes.Add(new Node("Greater", ["total", "zero"], ["positive"]));
-                var thenOp = name == "if" ? new Node("Tanh", ["t0"], ["ty"]) : new Node("Foo", ["t0"], ["ty"], domain: "custom");
+                var thenOp = name == "if-no-rule" ? new Node("Foo", ["t0"], ["ty"], domain: "custom") : new Node("Tanh", ["t0"], ["ty"]);
                 g.Nodes.Add(new Node("If", ["positive"], ["y"], "/block/If", attributes:
                 [
                     Attr.Graph("then_branch", Body("then", [], [new Node("MatMul", ["x", "w1"], ["t0"]), thenOp], [Info("ty", t)])),

@@ -43,6 +43,9 @@ public sealed class ControlFlowTrainingTests
             Assert.AreEqual(expected, report.IsTrainable, $"{name}: report says\n{report.Render()}");
             if (!expected) Console.WriteLine($"{name}: {report.Blockers.Single().Reason} | trainer: {why}");
         }
+        var threshold = ControlFlowModels.Build("if-threshold").MakeTrainable();
+        Assert.IsFalse(threshold.ImportedTensors["zero"].Trainable, "the threshold only a comparison reads stays fixed");
+        Assert.IsTrue(threshold.Report.Any(l => l.Contains("stay fixed") && l.Contains("zero")), string.Join("\n", threshold.Report));
         StringAssert.Contains(TrainabilityReport.Analyze(ControlFlowModels.Build("loop-dynamic")).Blockers.Single().Reason, "trip count is not a constant");
         StringAssert.Contains(TrainabilityReport.Analyze(ControlFlowModels.Build("if-no-rule")).Blockers.Single().Reason, "'Foo'");
     }
