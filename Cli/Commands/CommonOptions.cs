@@ -17,5 +17,15 @@ internal static class CommonOptions
             throw new CliException($"--device {device}: {problem}");
     }
     public static Option<string?> Out(string description) => new("--out") { Description = description };
+    public static Option<string> InputLayout() => new("--input-layout") { Description = "how the model wants image samples: auto (decide from the shapes), nchw (channels first) or nhwc (channels last)", DefaultValueFactory = _ => "auto" };
+
+    /// <summary>The <c>--input-layout</c> value, or a one-line error naming the choices.</summary>
+    public static OnnxKit.Interop.Transfer.InputLayout ParseInputLayout(string value) => value.ToLowerInvariant() switch
+    {
+        "auto" => OnnxKit.Interop.Transfer.InputLayout.Auto,
+        "nchw" => OnnxKit.Interop.Transfer.InputLayout.Nchw,
+        "nhwc" => OnnxKit.Interop.Transfer.InputLayout.Nhwc,
+        _ => throw new CliException($"--input-layout must be auto, nchw or nhwc, got '{value}'"),
+    };
     public static Option<int> Threads() => new("--threads") { Description = "ONNX Runtime intra-op threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
 }

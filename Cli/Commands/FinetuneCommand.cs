@@ -4,6 +4,7 @@ using OnnxKit.Interop.Transfer;
 using OnnxKit.Interop.Weights;
 using OnnxKit.IR;
 using OnnxKit.Training.Callbacks;
+using OnnxKit.Training.Data;
 using OnnxKit.Training.Fit;
 using OnnxKit.Training.Metrics;
 using OnnxKit.Training.Reports;
@@ -34,16 +35,21 @@ internal static class FinetuneCommand
         var threads = CommonOptions.Threads();
         var outDir = CommonOptions.Out("output folder (default runs/finetune-<timestamp>/)");
         var plain = new Option<bool>("--plain") { Description = "plain progress lines even on a terminal" };
+        var layout = CommonOptions.InputLayout();
+        var outputLogits = new Option<bool>("--output-logits") { Description = "export the logits: drop the imported model's final Softmax/LogSoftmax (kept by default)" };
+        var defaultNames = new Option<bool>("--default-io-names") { Description = "export with input 'input' and output 'output' instead of the imported model's names" };
         var cmd = new Command("finetune", "Fine-tune an imported ONNX model (transfer learning); writes model.onnx, checkpoint.safetensors (PyTorch names) and metrics.json.")
-        { modelPath, dataset, head, freezeUpTo, freezePrefix, epochs, batch, optimizer, lr, seed, device, threads, outDir, plain };
+        { modelPath, dataset, head, freezeUpTo, freezePrefix, epochs, batch, optimizer, lr, seed, device, threads, outDir, plain, layout, outputLogits, defaultNames };
         cmd.SetAction(pr => Run(new Request(pr.GetValue(modelPath)!, pr.GetValue(dataset)!, pr.GetValue(head), pr.GetValue(freezeUpTo), pr.GetValue(freezePrefix),
             pr.GetValue(epochs), pr.GetValue(batch), pr.GetValue(optimizer)!, pr.GetValue(lr), pr.GetValue(seed), pr.GetValue(device)!, pr.GetValue(threads),
-            pr.GetValue(outDir) ?? Path.Combine("runs", "finetune-" + DateTime.Now.ToString("yyyyMMdd-HHmmss")), pr.GetValue(plain))));
+            pr.GetValue(outDir) ?? Path.Combine("runs", "finetune-" + DateTime.Now.ToString("yyyyMMdd-HHmmss")), pr.GetValue(plain), pr.GetValue(layout)!,
+            pr.GetValue(outputLogits), pr.GetValue(defaultNames))));
         return cmd;
     }
 
     internal sealed record Request(string Model, string Dataset, int? Head, string? FreezeUpTo, string? FreezePrefix, int Epochs, int BatchSize,
-        string Optimizer, double Lr, int Seed, string Device, int Threads, string OutDir, bool Plain);
+        string Optimizer, double Lr, int Seed, string Device, int Threads, string OutDir, bool Plain, string InputLayout = "auto",
+        bool OutputLogits = false, bool DefaultIoNames = false);
 
     internal static int Run(Request r)
     {
@@ -52,22 +58,29 @@ internal static class FinetuneCommand
         if (r.Head is < 1) throw new CliException($"--replace-head must be at least 1, got {r.Head}");
         if (!File.Exists(r.Model)) throw new CliException($"model file '{r.Model}' does not exist");
         CommonOptions.RequireDevice(r.Device);
+        var layout = CommonOptions.ParseInputLayout(r.InputLayout);
         var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
         var splits = DatasetCatalog.Load(r.Dataset);
-        var train = splits.Train;
 
         TrainableModel model;
         try
         {
-            model = OnnxModel.Load(r.Model).MakeTrainable();
+            // Losses take logits: a final Softmax is set apart for training and appended again on export.
+            model = OnnxModel.Load(r.Model).MakeTrainable().SeparateOutputActivation();
             model.Seed = r.Seed;
             if (r.Head is int units) model = model.ReplaceHead(units);
             if (r.FreezeUpTo is not null || r.FreezePrefix is not null) model.Freeze(prefix: r.FreezePrefix, upTo: r.FreezeUpTo);
         }
         catch (ArgumentException e) { throw new CliException($"{r.Model}: {e.Message}"); }
-        var expected = model.SampleShape;
-        if (!expected.SequenceEqual(train.SampleShape))
-            throw new CliException($"{r.Model}: input '{model.InputName}' takes samples of shape [{string.Join(", ", expected)}], dataset '{r.Dataset}' has [{string.Join(", ", train.SampleShape)}]");
+        long?[] expected = model.InputType.Shape is { } shape ? shape.Skip(1).Select(d => d.Value).ToArray()
+            : throw new CliException($"{r.Model}: input '{model.InputName}' declares no shape");
+        TensorDataset train, test;
+        try
+        {
+            train = SampleLayout.Fit(splits.Train, expected, layout, model.InputName);
+            test = SampleLayout.Fit(splits.Test, expected, layout, model.InputName);
+        }
+        catch (ArgumentException e) { throw new CliException($"{r.Model} on '{r.Dataset}': {e.Message}"); }
 
         Directory.CreateDirectory(r.OutDir);
         bool live = !r.Plain && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("CI") is null;
@@ -85,24 +98,30 @@ internal static class FinetuneCommand
         var sw = Stopwatch.StartNew();
         var history = learner.Fit(train, new FitOptions
         {
-            Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = splits.Test, Progress = progress,
+            Epochs = r.Epochs, BatchSize = r.BatchSize, Seed = r.Seed, Validation = test, Progress = progress,
             Callbacks = [new TerminateOnNaN()],
         });
         double seconds = sw.Elapsed.TotalSeconds;
-        var test = learner.Evaluate(splits.Test);
-        learner.Export(Path.Combine(r.OutDir, "model.onnx"));
+        var result = learner.Evaluate(test);
+        string exported = Path.Combine(r.OutDir, "model.onnx");
+        learner.Export(exported);
+        var fineTuned = OnnxModel.Load(exported);
+        ExportedInterface.Restore(fineTuned, model, names: !r.DefaultIoNames, activation: !r.OutputLogits);
+        fineTuned.Save(exported);
+        progress.Message($"model.onnx: input '{fineTuned.Graph.Inputs[0].Name}', output '{fineTuned.Graph.Outputs[0].Name}'"
+            + (model.OutputActivation is { } act && !r.OutputLogits ? $" after the imported {act.OpType}" : " (logits)"));
         StateDict.Save(model, Path.Combine(r.OutDir, "checkpoint.safetensors"));
         learner.Artifacts!.Save(Path.Combine(r.OutDir, "artifacts"));
         var summary = new Dictionary<string, object>
         {
             ["model"] = r.Model, ["dataset"] = r.Dataset, ["optimizer"] = optimizer.Name, ["lr"] = r.Lr, ["batch_size"] = r.BatchSize,
-            ["test_loss"] = test.Loss, ["train_seconds"] = seconds, ["trainable_parameters"] = model.TrainableParameterCount, ["frozen_parameters"] = frozen,
+            ["test_loss"] = result.Loss, ["train_seconds"] = seconds, ["trainable_parameters"] = model.TrainableParameterCount, ["frozen_parameters"] = frozen,
         };
         if (r.Head is int h) summary["replaced_head"] = h;
-        foreach (var kv in test.Metrics) summary["test_" + kv.Key] = kv.Value;
+        foreach (var kv in result.Metrics) summary["test_" + kv.Key] = kv.Value;
         if (history.StopReason is not null) summary["stopped"] = history.StopReason;
         MetricsFiles.WriteJson(Path.Combine(r.OutDir, "metrics.json"), history.Epochs, summary);
-        progress.Message($"test loss {test.Loss:F4}" + string.Concat(test.Metrics.Select(kv => $"  test {kv.Key} {kv.Value:F4}")));
+        progress.Message($"test loss {result.Loss:F4}" + string.Concat(result.Metrics.Select(kv => $"  test {kv.Key} {kv.Value:F4}")));
         progress.Message($"wrote {Path.Combine(r.OutDir, "model.onnx")}, checkpoint.safetensors, artifacts/, metrics.json");
         return 0;
     }

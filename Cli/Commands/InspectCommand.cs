@@ -37,7 +37,7 @@ internal static class InspectCommand
         output.WriteLine($"ir        {r.IrVersion}   opsets {string.Join(", ", r.Opsets.Select(kv => $"{kv.Key}:{kv.Value}"))}");
         foreach (var i in r.Inputs) output.WriteLine($"input     {i}");
         foreach (var o in r.Outputs) output.WriteLine($"output    {o}");
-        output.WriteLine($"params    {r.ParameterCount:N0} in {r.Layers.Count} tensors groups, {r.ParameterBytes / 1024.0 / 1024.0:F2} MiB");
+        output.WriteLine(r.ParameterLine);
         var table = new Table().AddColumns("layer", "tensors", "parameters", "bytes");
         foreach (var l in r.Layers) table.AddRow(Markup.Escape(l.Name), l.Tensors.ToString(), l.Parameters.ToString("N0"), l.Bytes.ToString("N0"));
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
@@ -45,6 +45,7 @@ internal static class InspectCommand
         output.WriteLine("ops       " + string.Join(", ", r.OpHistogram.Select(kv => $"{kv.Key}×{kv.Value}")));
         output.WriteLine("no grad   " + (r.OpsWithoutGradient.Count == 0 ? "(every operator has a gradient rule)" : string.Join(", ", r.OpsWithoutGradient)));
         output.Write(r.Trainability.Render());
+        foreach (var w in r.ExportWarnings) output.WriteLine("warning   " + w);
         foreach (var kv in r.Metadata) output.WriteLine($"metadata  {kv.Key} = {kv.Value}");
         if (imported is not null)
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using OnnxKit.Interop.Transfer;
 using OnnxKit.IR;
 using OnnxKit.Training.Autodiff;
 
@@ -21,6 +22,11 @@ public sealed class TrainabilityReport
     public IReadOnlyList<string> TrainableInitializers { get; init; } = [];
     /// <summary>Initializers of other types (integer, bool, string): constants, never trained.</summary>
     public IReadOnlyList<string> ConstantInitializers { get; init; } = [];
+    /// <summary>
+    /// Trainable initializers no output is computed from through differentiable operators (a threshold feeding only a
+    /// comparison, as tf2onnx stores constants): they have no gradient, so the trainer keeps them fixed.
+    /// </summary>
+    public IReadOnlyList<string> Unreached { get; init; } = [];
     /// <summary>Number of nodes on a path from a trainable value to an output.</summary>
     public int NodesOnTrainingPath { get; init; }
     /// <summary>Nodes on that path with no gradient rule.</summary>
@@ -42,11 +48,14 @@ public sealed class TrainabilityReport
             if (g.FindInitializer(t) is null && !g.Inputs.Any(i => i.Name == t))
                 throw new OnnxModelException($"graph '{g.Name}' has no initializer or input named '{t}' to train");
 
+        // A control-flow node's subgraphs read values of the graph by name: those count as its inputs.
+        var implicitInputs = g.Nodes.Where(ControlFlow.HasSubgraph).ToDictionary(n => n, ControlFlowChecks.OuterReferences);
+        IEnumerable<string> InputsOf(Node n) => implicitInputs.TryGetValue(n, out var refs) ? n.Inputs.Concat(refs) : n.Inputs;
         // Forward: values computed differentiably from a target (the rule Gradients.Build applies).
         var dependent = new HashSet<string>(targets);
         foreach (var n in g.Nodes)
         {
-            if (GradientRegistry.NonDifferentiable.Contains(n.OpType) || !n.Inputs.Any(dependent.Contains)) continue;
+            if (GradientRegistry.NonDifferentiable.Contains(n.OpType) || !InputsOf(n).Any(dependent.Contains)) continue;
             for (int k = 0; k < n.Outputs.Count; k++)
                 if (n.Outputs[k].Length > 0 && !GradientRegistry.IsIndexOutput(n.OpType, k)) dependent.Add(n.Outputs[k]);
         }
@@ -58,14 +67,25 @@ public sealed class TrainabilityReport
             var n = g.Nodes[k];
             if (!n.Outputs.Any(reaches.Contains)) continue;
             onPath.Add(n);
-            foreach (var i in n.Inputs) if (dependent.Contains(i)) reaches.Add(i);
+            foreach (var i in InputsOf(n)) if (dependent.Contains(i)) reaches.Add(i);
         }
         onPath.Reverse();
         var blockers = new List<TrainingBlocker>();
+        var unexpandable = onPath.Any(ControlFlow.HasSubgraph) ? ControlFlowChecks.Unexpandable(model).ToDictionary(t => t.Node, t => t.Reason) : [];
         foreach (var n in onPath)
         {
             bool standard = n.Domain is "" or "ai.onnx";
             string op = standard ? n.OpType : $"{n.Domain}.{n.OpType}";
+            string Name() => n.Name.Length > 0 ? n.Name : n.Outputs.FirstOrDefault() ?? n.OpType;
+            if (ControlFlow.HasSubgraph(n))
+            {
+                // Replayed as plain operators (If: both branches and Where; Loop and Scan: unrolled), which need rules of their own.
+                var missing = ControlFlowChecks.OpsWithoutRule(n, o => GradientRegistry.Find(o) is not null || GradientRegistry.NonDifferentiable.Contains(o)).Distinct().ToList();
+                if (unexpandable.TryGetValue(n, out var why)) blockers.Add(new TrainingBlocker(Name(), op, why));
+                else if (missing.Count > 0)
+                    blockers.Add(new TrainingBlocker(Name(), op, $"its subgraph uses operators without a gradient rule: {string.Join(", ", missing.Select(m => $"'{m}'"))}"));
+                continue;
+            }
             if (GradientRegistry.Find(op) is not null) continue;
             string reason = standard
                 ? $"no gradient rule for '{n.OpType}' in the gradient registry; it lies between trained values ({Upstream(n, dependent, targets)}) and the outputs"
@@ -77,6 +97,7 @@ public sealed class TrainabilityReport
             TrainableInitializers = floatInits.Where(targets.Contains).ToList(),
             ConstantInitializers = g.Initializers.Where(i => !i.ElementType.IsFloat()).Select(i => i.Name).ToList(),
             NodesOnTrainingPath = onPath.Count,
+            Unreached = floatInits.Where(t => targets.Contains(t) && !reaches.Contains(t)).ToList(),
             Blockers = blockers,
         };
     }

@@ -27,8 +27,22 @@ public sealed class ModelInspection
     public required IReadOnlyList<ValueDescription> Inputs { get; init; }
     /// <summary>The graph outputs, in order.</summary>
     public required IReadOnlyList<ValueDescription> Outputs { get; init; }
-    /// <summary>Elements of the float initializers (the trainable parameters).</summary>
+    /// <summary>
+    /// Trainable values, counted as PyTorch's <c>sum(p.numel() for p in model.parameters())</c> counts them where the
+    /// export kept the modules: float initializers and the exporter's Identity copies of them (PyTorch stores equal
+    /// tensors once, e.g. fresh BatchNorm weights, and recreates the others with Identity), each copy counted; a tensor
+    /// read by several nodes (a tied weight) counted once; BatchNorm running statistics left out (they are buffers).
+    /// </summary>
     public required long ParameterCount { get; init; }
+    /// <summary>Elements of the buffers (BatchNorm running mean and variance), not in <see cref="ParameterCount"/>.</summary>
+    public long BufferCount { get; init; }
+    /// <summary>Identity copies of stored tensors counted as parameters of their own in <see cref="ParameterCount"/>.</summary>
+    public int SharedCopies { get; init; }
+
+    /// <summary>The parameter line of the report, saying how shared tensors and buffers are counted.</summary>
+    public string ParameterLine => $"params    {ParameterCount:N0} trainable values (as PyTorch's sum of parameters' numel; {BufferCount:N0} BatchNorm running-statistic values are buffers, "
+        + $"not counted; {SharedCopies} tensor(s) the exporter stored once behind Identity nodes counted once per copy; a tensor read by several nodes counted once) "
+        + $"in {Layers.Count} tensor groups, {ParameterBytes / 1024.0 / 1024.0:F2} MiB";
     /// <summary>Bytes of all initializers.</summary>
     public required long ParameterBytes { get; init; }
     /// <summary>Parameters per layer, in file order.</summary>
@@ -39,6 +53,8 @@ public sealed class ModelInspection
     public required IReadOnlyList<string> OpsWithoutGradient { get; init; }
     /// <summary>What stops training, node by node.</summary>
     public required TrainabilityReport Trainability { get; init; }
+    /// <summary>What the export did that matters for fine-tuning (e.g. BatchNorm folded into convolutions), one line each with the fix.</summary>
+    public IReadOnlyList<string> ExportWarnings { get; init; } = [];
     /// <summary>Model metadata.</summary>
     public required IReadOnlyDictionary<string, string> Metadata { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using OnnxKit.Inference;
+using OnnxKit.Interop.Graphs;
 using OnnxKit.IR;
 using OnnxKit.Schema;
 
@@ -195,28 +196,7 @@ internal static class ScoringGraph
         }
     }
 
-    private static HashSet<string> AllNames(Graph g)
-    {
-        var names = new HashSet<string>(g.Inputs.Select(i => i.Name).Concat(g.Outputs.Select(o => o.Name)).Concat(g.ValueInfo.Select(v => v.Name))
-            .Concat(g.Initializers.Select(i => i.Name)));
-        foreach (var n in g.Nodes) { names.UnionWith(n.Inputs); names.UnionWith(n.Outputs); if (n.Name.Length > 0) names.Add(n.Name); }
-        return names;
-    }
-
-    private static void RenameInNodes(Graph g, string from, string to)
-    {
-        foreach (var n in g.Nodes)
-        {
-            for (int i = 0; i < n.Inputs.Count; i++) if (n.Inputs[i] == from) n.Inputs[i] = to;
-            for (int i = 0; i < n.Outputs.Count; i++) if (n.Outputs[i] == from) n.Outputs[i] = to;
-        }
-    }
-
-    // Renames a value everywhere at this graph level (the models scored here have no subgraphs reading outer names).
-    private static void Rename(Graph g, string from, string to)
-    {
-        RenameInNodes(g, from, to);
-        foreach (var v in g.Inputs.Concat(g.Outputs).Concat(g.ValueInfo)) if (v.Name == from) v.Name = to;
-        foreach (var i in g.Initializers.Where(i => i.Name == from)) i.Name = to;
-    }
+    private static HashSet<string> AllNames(Graph g) => GraphNames.All(g);
+    private static void RenameInNodes(Graph g, string from, string to) => GraphNames.RenameInNodes(g, from, to);
+    private static void Rename(Graph g, string from, string to) => GraphNames.Rename(g, from, to);
 }

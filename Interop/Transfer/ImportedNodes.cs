@@ -10,7 +10,7 @@ namespace OnnxKit.Interop.Transfer;
 /// </summary>
 internal static class ImportedNodes
 {
-    public static Value[] Replay(GraphBuilder g, Node n, IReadOnlyList<Value?> inputs, TrainableModel owner)
+    public static Value[] Replay(GraphBuilder g, Node n, IReadOnlyList<Value?> inputs, TrainableModel? owner)
     {
         string? name = n.Name.Length > 0 ? n.Name.TrimStart('/') : null;
         if (n.Domain is "" or "ai.onnx")
@@ -61,12 +61,13 @@ internal static class ImportedNodes
         return (long)(h & 0x7FFFFFFF);
     }
 
-    private static Value BatchNorm(GraphBuilder g, Node n, IReadOnlyList<Value?> inputs, TrainableModel owner)
+    private static Value BatchNorm(GraphBuilder g, Node n, IReadOnlyList<Value?> inputs, TrainableModel? owner)
     {
         var x = Need(inputs, 0, n);
         Value scale = Need(inputs, 1, n), shift = Need(inputs, 2, n), runMean = Need(inputs, 3, n), runVar = Need(inputs, 4, n);
         float eps = n.GetFloat("epsilon", 1e-5f);
         if (!g.Training) return Op.BatchNormalization(x, scale, shift, runMean, runVar, eps);
+        if (owner is null) throw new GraphBuildException($"{n.Describe()}: training-mode BatchNormalization needs the module owning its statistics");
 
         // Training: PyTorch's BatchNorm — normalise with the batch mean and biased variance; move the running
         // statistics towards the batch's with momentum, the variance entering unbiased (n/(n−1)).

@@ -51,7 +51,8 @@ public static class Surgery
             // The exporter's Identity copies of shared weights stand at the top of the graph; they are not computation.
             var read = nodes.Take(last + 1).Where(n => !model.IsReplaced(n)).SelectMany(n => n.Inputs).ToHashSet();
             // A weight untied from a shared initializer is read under its own name.
-            foreach (var p in tensors.Values.Where(p => read.Contains(p.FullName))) p.Trainable = false;
+            foreach (var value in read)
+                if (model.WeightFor(value, out _) is { } p) p.Trainable = false;
         }
         return model;
     }
@@ -112,8 +113,12 @@ public static class Surgery
     {
         var graph = model.Source.Graph;
         var node = graph.Producer(model.OutputName) ?? throw new ArgumentException($"model '{graph.Name}': the output '{model.OutputName}' is not computed by a node");
-        while (node.OpType is "Softmax" or "LogSoftmax" or "Identity" or "Add" && !(node.OpType == "Add" && graph.Producer(node.Inputs[0])?.OpType == "MatMul"))
+        Node? activation = model.OutputActivation;
+        while (node.OpType is "Softmax" or "LogSoftmax" or "Identity" or "Add" && !(node.OpType == "Add" && IsLinear(graph, node)))
+        {
+            if (node.OpType is "Softmax" or "LogSoftmax") activation ??= node;
             node = graph.Producer(node.Inputs[0]) ?? throw new ArgumentException($"{node.Describe()}: no fully connected layer before the output");
+        }
         string weightName; bool transposed; string featureValue;
         if (node.OpType == "Gemm")
         {
@@ -122,21 +127,47 @@ public static class Surgery
             if (node.GetInt("transA", 0) != 0) throw new ArgumentException($"{node.Describe()}: a head with transA=1 is not supported");
             featureValue = node.Inputs[0];
         }
-        else if (node.OpType == "Add" && graph.Producer(node.Inputs[0]) is { OpType: "MatMul" } mm)
+        else if (node.OpType == "Add" && IsLinear(graph, node))
         {
+            // torch writes the bias first (Add(bias, MatMul(x, W))) where it folded the Linear over a 3-D input.
+            var mm = graph.Producer(node.Inputs[0]) is { OpType: "MatMul" } first ? first : graph.Producer(node.Inputs[1])!;
             weightName = mm.Inputs[1]; transposed = false; featureValue = mm.Inputs[0];
             var producer = graph.Producer(weightName);
             // torch writes Linear over a 3-D input as MatMul(x, Transpose(W)) — the state_dict weight is the Transpose's input.
             if (producer is { OpType: "Transpose" }) { weightName = producer.Inputs[0]; transposed = true; }
         }
         else throw new ArgumentException($"model '{graph.Name}': the output comes from {node.Describe()}, not a fully connected layer (Gemm or MatMul+Add); cut the graph with CutAt and Append a layer instead");
-        if (!model.ImportedTensors.TryGetValue(weightName, out var w) || w.Shape.Length != 2)
+        if (model.WeightFor(weightName, out bool storedTransposed) is not { } w || w.Shape.Length != 2)
             throw new ArgumentException($"{node.Describe()}: the head weight '{weightName}' is not a 2-D imported weight");
+        // A MatMul weight given back its state_dict name is [out, in] like a Gemm one with transB.
+        if (storedTransposed) { transposed = true; weightName = w.FullName; }
         long inFeatures = transposed ? w.Shape[1] : w.Shape[0];
         name ??= weightName.EndsWith(".weight", StringComparison.Ordinal) ? weightName[..^".weight".Length] : "head";
         if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), units, "the new head needs at least one unit");
         var cut = model.CutAt(featureValue);
+        cut.ExportedOutputName = model.ExportedOutputName;
+        cut.OutputActivation = activation;
         return cut.Append(name, new Dense(units, inFeatures: inFeatures));
+    }
+
+    private static bool IsLinear(Graph graph, Node add) =>
+        add.Inputs.Count == 2 && add.Inputs.Any(i => graph.Producer(i)?.OpType == "MatMul");
+
+    /// <summary>
+    /// Sets apart a Softmax or LogSoftmax that computes the model's output: the returned model outputs the logits it
+    /// reads (what a loss on logits needs) and keeps the activation in <see cref="TrainableModel.OutputActivation"/>
+    /// for the exported model. A model without one is returned as it is.
+    /// </summary>
+    public static TrainableModel SeparateOutputActivation(this TrainableModel model)
+    {
+        if (model.Appended.Count > 0 || model.OutputActivation is not null) return model;
+        if (model.Source.Graph.Producer(model.OutputName) is not { OpType: "Softmax" or "LogSoftmax" } activation || activation.Domain is not ("" or "ai.onnx")) return model;
+        var result = new TrainableModel(model.Source, outputName: activation.Inputs[0]) { Seed = model.Seed };
+        foreach (var (name, p) in result.ImportedTensors)
+            if (model.ImportedTensors.TryGetValue(name, out var old)) { p.Data = old.Data; p.Trainable = old.Trainable; }
+        result.ExportedOutputName = model.ExportedOutputName;
+        result.OutputActivation = activation;
+        return result;
     }
 
     /// <summary>Appends a layer (e.g. a new head) after the imported graph's output, named <paramref name="name"/>.</summary>

@@ -1,4 +1,5 @@
 using OnnxKit.Init;
+using OnnxKit.Interop.Import;
 using OnnxKit.IR;
 
 namespace OnnxKit.Interop.Transfer;
@@ -19,6 +20,8 @@ public sealed class TrainableModel : Module
     private readonly Dictionary<string, Initializer> _constants = new(StringComparer.Ordinal);
     private readonly HashSet<Node> _untied = [];   // nodes replaced by parameters (tied copies, constants)
     private readonly List<(string Name, Module Layer)> _appended = [];
+    private readonly Dictionary<string, RecoveredName> _recoverable;
+    private readonly Dictionary<string, (Parameter Tensor, RecoveredName Name)> _recovered = new(StringComparer.Ordinal);   // by stored name
 
     /// <summary>The imported graph (after surgery), read-only by convention: replayed, never run as is.</summary>
     public OnnxModel Source { get; }
@@ -31,6 +34,14 @@ public sealed class TrainableModel : Module
     private readonly Dictionary<string, float> _momentum = [];
     /// <summary>Layers run after <see cref="OutputName"/>, in order, with their names (their parameters are <c>name.weight</c> …).</summary>
     public IReadOnlyList<(string Name, Module Layer)> Appended => _appended;
+    /// <summary>The name the imported graph gave its output (what an exported fine-tuned model is called again).</summary>
+    public string ExportedOutputName { get; internal set; }
+    /// <summary>
+    /// The Softmax or LogSoftmax the imported graph applied to its output, set apart by
+    /// <see cref="Surgery.SeparateOutputActivation"/> or <see cref="Surgery.ReplaceHead(TrainableModel, long, string?)"/>:
+    /// training sees the logits, the exported model applies it again (<see cref="ExportedInterface"/>).
+    /// </summary>
+    public Node? OutputActivation { get; internal set; }
     /// <summary>Notes about the import a user should know (renamed or tied weights), one line each.</summary>
     public List<string> Report { get; } = [];
 
@@ -49,12 +60,14 @@ public sealed class TrainableModel : Module
             throw new ArgumentException($"model '{graph.Name}' has {realInputs.Count} inputs ({string.Join(", ", realInputs.Select(i => i.Name))}); a trainable model needs exactly one (the batch)");
         InputName = realInputs[0].Name;
         OutputName = outputName ?? (graph.Outputs.Count > 0 ? graph.Outputs[0].Name : throw new ArgumentException($"model '{graph.Name}' has no output"));
+        ExportedOutputName = graph.Outputs.Count > 0 ? graph.Outputs[0].Name : OutputName;
         if (graph.Producer(OutputName) is null && OutputName != InputName)
             throw new ArgumentException($"model '{graph.Name}' has no value '{OutputName}' computed by a node");
 
-        // Replayed nodes get new value names, which a subgraph's references to the outer graph would not follow.
-        if (graph.Nodes.FirstOrDefault(n => n.Attributes.Any(a => a.Type is Schema.AttributeProto.Types.AttributeType.Graph or Schema.AttributeProto.Types.AttributeType.Graphs)) is { } control)
-            throw new ArgumentException($"{control.Describe()} holds a subgraph; models with control flow (If, Loop, Scan) cannot be made trainable");
+        // Control flow is replayed as plain operators (ControlFlow); a loop of unknown length cannot be.
+        if (ControlFlowChecks.Unexpandable(model).FirstOrDefault() is ({ } control, { } why))
+            throw new ArgumentException($"{control.Describe()} cannot be made trainable: {why}");
+        _recoverable = ExporterNames.Recover(graph);
         var buffers = new HashSet<string>();
         foreach (var n in graph.Nodes.Where(n => n.OpType == "BatchNormalization"))
         {
@@ -95,15 +108,41 @@ public sealed class TrainableModel : Module
         var otherFloats = _constants.Values.Where(c => c.ElementType is ElementType.Float64 or ElementType.Float16 or ElementType.BFloat16).Select(c => c.Name).ToList();
         if (otherFloats.Count > 0)
             Report.Add($"{otherFloats.Count} initializers that are not float32 stay constant (not trained): {string.Join(", ", otherFloats.Take(5))}{(otherFloats.Count > 5 ? ", …" : "")}");
+        if (_recovered.Count > 0)
+            Report.Add($"{_recovered.Count} weights named onnx::… by the exporter got their state_dict names back from the module path of the node reading them: "
+                + string.Join(", ", _recovered.Values.Select(r => $"{r.Name.StoredName} → {r.Name.StateDictName}{(r.Name.Kind == StoredAs.Transposed ? " (transposed back)" : " (as [C])")}")));
         foreach (var name in _tensors.Keys.Where(k => k.StartsWith("onnx::", StringComparison.Ordinal)))
             Report.Add($"weight '{name}' has an exporter-generated name, not a state_dict name; it is saved under that name");
+        if (FoldedBatchNorm.Detect(graph) is { } folded) Report.Add(folded);
+        // A float initializer no output depends on differentiably (a threshold of a data-dependent If) has no gradient.
+        var fixedWeights = TrainabilityReport.Analyze(model).Unreached
+            .Select(name => WeightFor(name, out _)).OfType<Parameter>().Where(p => !p.IsBuffer).ToList();
+        foreach (var p in fixedWeights) p.Trainable = false;
+        if (fixedWeights.Count > 0)
+            Report.Add($"{fixedWeights.Count} float initializers reach no output through differentiable operators and stay fixed: {string.Join(", ", fixedWeights.Take(5).Select(p => p.FullName))}");
     }
 
     private void AddTensor(string name, Initializer init, bool buffer)
     {
+        if (!buffer && name == init.Name && _recoverable.TryGetValue(name, out var r))
+        {
+            var recovered = AddParameter(r.StateDictName, r.ParameterDims, new Fixed(r.ToParameter(init.ToFloatArray())));
+            _tensors[r.StateDictName] = recovered;
+            _recovered[name] = (recovered, r);
+            return;
+        }
         var data = init.ToFloatArray();
         var p = buffer ? AddBuffer(name, init.Dims, new Fixed(data)) : AddParameter(name, init.Dims, new Fixed(data));
         _tensors[name] = p;
+    }
+
+    /// <summary>The weight a value of the imported graph reads (null for computed values); <paramref name="transposed"/> when it is stored transposed.</summary>
+    internal Parameter? WeightFor(string valueName, out bool transposed)
+    {
+        transposed = false;
+        if (!_recovered.TryGetValue(valueName, out var r)) return _tensors.GetValueOrDefault(valueName);
+        transposed = r.Name.Kind == StoredAs.Transposed;
+        return r.Tensor;
     }
 
     /// <summary>True for nodes the module replaced by parameters (exporter Identity copies of shared weights, constants made trainable).</summary>
@@ -147,19 +186,14 @@ public sealed class TrainableModel : Module
         {
             if (name.Length == 0) return null;
             if (values.TryGetValue(name, out var v)) return v;
+            if (_recovered.TryGetValue(name, out var r))
+                return values[name] = r.Name.Kind == StoredAs.Transposed ? Op.Transpose(r.Tensor.In(g), 1, 0) : Op.Reshape(r.Tensor.In(g), r.Name.StoredDims);
             if (_tensors.TryGetValue(name, out var p)) return values[name] = p.In(g);
             if (_constants.TryGetValue(name, out var c))
                 return values[name] = g.Has(name) ? g[name] : g.Initializer(c.ToInlineProto());
             throw new GraphBuildException($"model '{Source.Graph.Name}': value '{name}' is read before it is computed");
         }
-        foreach (var n in Source.Graph.Nodes)
-        {
-            if (_untied.Contains(n)) continue;
-            var inputs = n.Inputs.Select(Resolve).ToList();
-            var outputs = ImportedNodes.Replay(g, n, inputs, this);
-            for (int k = 0; k < outputs.Length && k < n.Outputs.Count; k++)
-                if (n.Outputs[k].Length > 0) values[n.Outputs[k]] = outputs[k];
-        }
+        GraphReplay.Nodes(g, Source.Graph.Nodes.Where(n => !_untied.Contains(n)), values, Resolve, this);
         var y = Resolve(OutputName)!;
         foreach (var (_, layer) in _appended) y = layer.Call(y);
         return y;

@@ -24,7 +24,8 @@ public sealed class ModelInspectorTests
         Assert.AreEqual(0, r.OpsWithoutGradient.Count);
         Assert.IsTrue(r.Trainability.IsTrainable);
         var text = ModelInspector.Render(r);
-        StringAssert.Contains(text, "params    76 in 2 tensors groups");
+        StringAssert.Contains(text, "params    76 trainable values");
+        StringAssert.Contains(text, "in 2 tensor groups");
         StringAssert.Contains(text, "Conv×1");
         StringAssert.Contains(text, "trainable: yes (2 float initializers, 1 nodes on the training path)");
     }

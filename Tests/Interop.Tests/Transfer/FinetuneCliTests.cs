@@ -39,10 +39,10 @@ public sealed class FinetuneCliTests
             var rng = new Random(3);
             for (int i = 0; i < probe.Length; i++) probe[i] = (float)rng.NextDouble();
             var outputs = OrtRun.RunFile(Path.Combine(outDir, "model.onnx"), HostTensor.F32("input", probe, 4, 1, 28, 28));
-            Assert.AreEqual(40, outputs["output"].Floats.Length);
+            Assert.AreEqual(40, outputs["logits"].Floats.Length);
             File.Copy(Path.Combine(outDir, "checkpoint.safetensors"), Path.Combine(dir, "finetuned.safetensors"));
             File.WriteAllBytes(Path.Combine(dir, "probe.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(probe.AsSpan()).ToArray());
-            File.WriteAllBytes(Path.Combine(dir, "probe_out.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(outputs["output"].Floats.AsSpan()).ToArray());
+            File.WriteAllBytes(Path.Combine(dir, "probe_out.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(outputs["logits"].Floats.AsSpan()).ToArray());
             using var check = JsonDocument.Parse(Python.RunScript(Path.Combine(Python.RepoRoot, "Tests", "scripts", "transfer_models.py"), "check", "fashion", dir, "10").Trim().Split('\n')[^1]);
             double diff = check.RootElement.GetProperty("max_abs_diff").GetDouble();
             Assert.IsTrue(diff <= 1e-4, $"PyTorch with the fine-tuned checkpoint differs from the exported model by {diff}");
@@ -59,8 +59,8 @@ public sealed class FinetuneCliTests
                 var (nc, nout, nerr) = Python.Run("node", [Path.Combine(nodeDir, "run_model.mjs"), Path.Combine(outDir, "model.onnx"), inputs], 300);
                 Assert.AreEqual(0, nc, nerr);
                 using var node = JsonDocument.Parse(nout);
-                var fromNode = node.RootElement.GetProperty("output").GetProperty("data").EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
-                Compare.Close(outputs["output"].Floats, fromNode, 1e-5);
+                var fromNode = node.RootElement.GetProperty("logits").GetProperty("data").EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
+                Compare.Close(outputs["logits"].Floats, fromNode, 1e-5);
             }
         }
         finally { Directory.Delete(dir, recursive: true); }

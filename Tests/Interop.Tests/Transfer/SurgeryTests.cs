@@ -143,22 +143,24 @@ public sealed class SurgeryTests
     }
 
     [TestMethod]
-    public void ControlFlowIsRefusedWithTheNodeNamed()
+    public void LoopOfRunTimeLengthIsRefusedWithTheNodeNamed()
     {
-        var g = new GraphBuilder("branchy");
+        var g = new GraphBuilder("loopy");
         var x = g.Input("input", ElementType.Float32, "batch", 2);
-        var cond = g.Input("cond", ElementType.Bool);
-        var branch = new OnnxKit.Schema.GraphProto { Name = "then" };
-        branch.Node.Add(new OnnxKit.Schema.NodeProto { OpType = "Identity", Input = { "input" }, Output = { "t" } });
-        branch.Output.Add(new OnnxKit.Schema.ValueInfoProto { Name = "t" });
-        var y = g.Node("If", [cond], attributes: [Attr.Graph("then_branch", branch), Attr.Graph("else_branch", branch.Clone())], outputTypes: [x.Type], name: "choose")[0];
+        var steps = Op.ReduceMax(Op.Shape(x), keepDims: false);   // the batch size: known only at run time
+        var body = new OnnxKit.Schema.GraphProto { Name = "step" };
+        body.Input.Add(new OnnxKit.Schema.ValueInfoProto { Name = "i" });
+        body.Input.Add(new OnnxKit.Schema.ValueInfoProto { Name = "c" });
+        body.Input.Add(new OnnxKit.Schema.ValueInfoProto { Name = "h" });
+        body.Node.Add(new OnnxKit.Schema.NodeProto { OpType = "Identity", Input = { "c" }, Output = { "cn" } });
+        body.Node.Add(new OnnxKit.Schema.NodeProto { OpType = "Neg", Input = { "h" }, Output = { "hn" } });
+        body.Output.Add(new OnnxKit.Schema.ValueInfoProto { Name = "cn" });
+        body.Output.Add(new OnnxKit.Schema.ValueInfoProto { Name = "hn" });
+        var y = g.Node("Loop", [steps, null, x], attributes: [Attr.Graph("body", body)], outputTypes: [x.Type], name: "repeat")[0];
         g.Output(y, "y");
-        var model = g.Build();
-        model.Graph.Inputs.RemoveAll(i => i.Name == "cond");   // one batch input, so the subgraph check is what fails
-        model.Graph.Initializers.Add(new Initializer(TensorData.FromInt64s("cond", [1], 1)));
-        var e = Assert.ThrowsExactly<ArgumentException>(() => model.MakeTrainable());
-        StringAssert.Contains(e.Message, "If node 'choose'");
-        StringAssert.Contains(e.Message, "subgraph");
+        var e = Assert.ThrowsExactly<ArgumentException>(() => g.Build().MakeTrainable());
+        StringAssert.Contains(e.Message, "Loop node 'repeat'");
+        StringAssert.Contains(e.Message, "trip count is not a constant");
     }
 
     [TestMethod]
