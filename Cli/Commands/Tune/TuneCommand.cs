@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using OnnxKit.IO;
 using OnnxKit.Cli.ConsoleOutput;
 using OnnxKit.Training.Reports;
 using OnnxKit.Training.Tuning;
@@ -185,7 +186,7 @@ internal static class TuneCommand
         string bestDir = Path.Combine(r.OutDir, "best");
         CopyBest(Path.Combine(r.OutDir, "trials", best.Number.ToString("D4", CultureInfo.InvariantCulture)), bestDir);
         string command = TrainCommandLine(r, best, threads, Path.Combine("runs", "tune-best"));
-        File.WriteAllText(Path.Combine(bestDir, "command.txt"), command + Environment.NewLine);
+        AtomicFile.WriteAllText(Path.Combine(bestDir, "command.txt"), command + Environment.NewLine);
         Console.WriteLine($"best: trial {best.Number}, validation {Metric} {best.Value:F4} after {best.Epochs} epochs: " +
             string.Join(" ", best.Parameters!.Select(kv => $"{kv.Key}={SearchParameter.Format(kv.Value)}")));
         Console.WriteLine($"reproduce it (and get its test {Metric}) with:");
