@@ -324,7 +324,7 @@ public sealed class Learner : IDisposable
 
     /// <summary>
     /// Saves, atomically, everything the run depends on: parameters, optimizer state and step counter (which is also the
-    /// position of the Dropout masks, drawn from it in the graph), the data position (epoch, sample, seed: the order
+    /// position of the Dropout masks, drawn from it in the graph), the data position (epochs and batches done, seed: the order
     /// of an epoch depends only on them), the loss summed so far in the current epoch, the schedule's state
     /// (ReduceLROnPlateau's), the callbacks' state (best values, patience) and the metrics history.
     /// </summary>

@@ -28,7 +28,7 @@ public sealed class ExactResumeTests
             OptimizerCatalog.Adam(1e-2), LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), [MetricCatalog.Accuracy],
             new TrainingSessionOptions { IntraOpThreads = 1 });
 
-    private sealed class StopAtStep(long step) : Callback
+    internal sealed class StopAtStep(long step) : Callback
     {
         public override void OnBatchEnd(TrainingContext ctx, long s, float loss) { if (s >= step) ctx.StopTraining = true; }
     }

@@ -7,7 +7,7 @@ namespace OnnxKit.Tests.TrainingLoop;
 
 /// <summary>
 /// A training process killed with SIGKILL while it rewrites its checkpoint every step leaves the previous
-/// checkpoint intact (write-then-rename), and a run resumed from it finishes.
+/// checkpoint intact (write-then-rename), and a run resumed from it (mid-epoch) ends bit-identical to an uninterrupted one.
 /// </summary>
 [TestClass]
 public sealed class CheckpointKillTests
@@ -45,6 +45,13 @@ public sealed class CheckpointKillTests
             var (code, stdout, stderr) = Python.Run("dotnet", [cli, "train", "--epochs", "1", "--plain", "--threads", "1", "--resume", ckpt, "--out", Path.Combine(dir, "resumed")], 600);
             Assert.AreEqual(0, code, stderr + stdout);
             StringAssert.Contains(stdout, "test accuracy");
+            // The kill landed in the middle of epoch 1: the resumed run ends with the weights of one uninterrupted epoch.
+            Assert.IsTrue(step < 422, $"checkpoint step {step} lies in epoch 1");
+            (code, stdout, stderr) = Python.Run("dotnet", [cli, "train", "--epochs", "1", "--plain", "--threads", "1", "--out", Path.Combine(dir, "straight")], 600);
+            Assert.AreEqual(0, code, stderr + stdout);
+            var straight = SafeTensors.Read(Path.Combine(dir, "straight", "last.safetensors")).Tensors;
+            var resumed = SafeTensors.Read(Path.Combine(dir, "resumed", "last.safetensors")).Tensors.ToDictionary(t => t.Name);
+            foreach (var t in straight) CollectionAssert.AreEqual(t.Bytes, resumed[t.Name].Bytes, $"'{t.Name}' after a resume from step {step}");
         }
         finally { Directory.Delete(dir, true); }
     }

@@ -10,14 +10,6 @@ public sealed class CliAugmentTests
 {
     private static readonly string Wdbc = Path.Combine(Python.RepoRoot, "data", "breast-cancer", "wdbc.csv");
 
-    private static void AssertUsageError((int Code, string Out, string Err) r, params string[] expected)
-    {
-        Assert.AreEqual(2, r.Code, r.Out + r.Err);
-        foreach (var e in expected) StringAssert.Contains(r.Err, e);
-        Assert.AreEqual(1, r.Err.Trim().Split('\n').Length, $"one line: {r.Err}");
-        Assert.IsFalse(r.Err.Contains("   at "), "no stack trace");
-    }
-
     [TestMethod]
     public void MistakesExitWith2NamingTheValidAugmentations()
     {
@@ -25,14 +17,14 @@ public sealed class CliAugmentTests
         try
         {
             string fresh = Path.Combine(root, "fresh");
-            AssertUsageError(OnnxkitCli.Run(["train", "--augment", "random-crop,mirror", "--out", fresh], 120),
+            CliExitCodeTests.AssertUsageError(OnnxkitCli.Run(["train", "--augment", "random-crop,mirror", "--out", fresh], 120),
                 "unknown augmentation 'mirror'", "random-crop[=PAD] (default 2), hflip[=P] (default 0.5), noise[=STD] (default 0.05)");
-            AssertUsageError(OnnxkitCli.Run(["train", "--augment", "hflip=often", "--out", fresh], 120), "hflip takes a number (P), got 'often'");
-            AssertUsageError(OnnxkitCli.Run(["train", "--augment", "hflip=1.5", "--out", fresh], 120), "hflip=1.5", "[0, 1]");
-            AssertUsageError(OnnxkitCli.Run(["train", "--augment", "random-crop=2.5", "--out", fresh], 120), "random-crop=2.5", "whole number");
-            AssertUsageError(OnnxkitCli.Run(["train", "--augment", "noise=-1", "--out", fresh], 120), "noise=-1", "non-negative");
+            CliExitCodeTests.AssertUsageError(OnnxkitCli.Run(["train", "--augment", "hflip=often", "--out", fresh], 120), "hflip takes a number (P), got 'often'");
+            CliExitCodeTests.AssertUsageError(OnnxkitCli.Run(["train", "--augment", "hflip=1.5", "--out", fresh], 120), "hflip=1.5", "[0, 1]");
+            CliExitCodeTests.AssertUsageError(OnnxkitCli.Run(["train", "--augment", "random-crop=2.5", "--out", fresh], 120), "random-crop=2.5", "whole number");
+            CliExitCodeTests.AssertUsageError(OnnxkitCli.Run(["train", "--augment", "noise=-1", "--out", fresh], 120), "noise=-1", "non-negative");
             // Image transforms on a table of features: refused once the data is read, before the output folder is made.
-            AssertUsageError(OnnxkitCli.Run(["train", "--dataset", Wdbc, "--augment", "noise,hflip", "--out", fresh], 120),
+            CliExitCodeTests.AssertUsageError(OnnxkitCli.Run(["train", "--dataset", Wdbc, "--augment", "noise,hflip", "--out", fresh], 120),
                 "--augment on", "HorizontalFlip: expected image samples [C, H, W] or [H, W], found shape [30]");
             Assert.IsFalse(Directory.Exists(fresh), "no output folder is left behind");
         }

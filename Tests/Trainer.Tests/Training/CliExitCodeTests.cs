@@ -15,10 +15,11 @@ public sealed class CliExitCodeTests
 {
     private static readonly string Wdbc = Path.Combine(Python.RepoRoot, "data", "breast-cancer", "wdbc.csv");
 
-    private static void AssertUsageError((int Code, string Out, string Err) r, string expected)
+    /// <summary>Exit code 2, one line on stderr holding each of <paramref name="expected"/>, no stack trace.</summary>
+    internal static void AssertUsageError((int Code, string Out, string Err) r, params string[] expected)
     {
         Assert.AreEqual(2, r.Code, r.Out + r.Err);
-        StringAssert.Contains(r.Err, expected);
+        foreach (var e in expected) StringAssert.Contains(r.Err, e);
         Assert.AreEqual(1, r.Err.Trim().Split('\n').Length, $"one line: {r.Err}");
         Assert.IsFalse(r.Err.Contains("   at "), "no stack trace");
     }

@@ -44,7 +44,10 @@ public sealed class CliTests
             var e0 = json.RootElement.GetProperty("epochs")[0];
             foreach (var k in new[] { "epoch", "seconds", "train_loss", "train_accuracy", "val_loss", "val_accuracy" }) Assert.IsTrue(e0.TryGetProperty(k, out _), k);
             double acc = json.RootElement.GetProperty("test_accuracy").GetDouble();
-            Assert.IsTrue(acc >= 0.87, $"5 epochs of the seed MLP reach {acc}; the bar is 0.87");
+            // Over seeds 0–4 the main job ends between 0.866 and 0.877 (mean 0.870 before the current Dropout masks, 0.871
+            // with them; bench/RESULTS.md): 0.87 was the mean, so a bar there failed one seed in two. 0.86 is about three
+            // standard deviations of that spread below the mean; a broken trainer lands far lower.
+            Assert.IsTrue(acc >= 0.86, $"5 epochs of the seed MLP reach {acc}; the bar is 0.86");
             // The standardisation fitted on the training split travels inside the model (pixels in [0,1] go in).
             var exported = OnnxKit.IR.OnnxModel.Load(Path.Combine(dir, "model.onnx"));
             StringAssert.Contains(exported.Metadata["input_standardization"], "\"mean\":[0.286");

@@ -131,17 +131,12 @@ public sealed class FitOnDataLoaderTests
         {
             string ckpt = Path.Combine(dir, "step.safetensors");
             using (var first = NewLearner())
-                first.Fit(data, Options(ckpt: ckpt, every: 6) with { Callbacks = [new StopAtStep(6)] });   // step 6: batch 2 of epoch 2
+                first.Fit(data, Options(ckpt: ckpt, every: 6) with { Callbacks = [new Resume.ExactResumeTests.StopAtStep(6)] });   // step 6: batch 2 of epoch 2
             using var resumed = NewLearner();
             resumed.Fit(data, Options(resume: ckpt));
             Assert.AreEqual(12, resumed.Session!.StepCount);
             AssertSameState(expected, resumed);
         }
         finally { Directory.Delete(dir, true); }
-    }
-
-    private sealed class StopAtStep(long step) : OnnxKit.Training.Callbacks.Callback
-    {
-        public override void OnBatchEnd(OnnxKit.Training.Callbacks.TrainingContext ctx, long s, float loss) { if (s >= step) ctx.StopTraining = true; }
     }
 }

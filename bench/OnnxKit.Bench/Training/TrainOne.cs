@@ -66,6 +66,7 @@ public sealed class TrainOne : IBenchmark
         {
             ["framework"] = "onnxkit", ["model"] = model, ["steps_per_window"] = steps, ["build_seconds"] = buildSeconds,
             ["seconds_per_step"] = new JsonArray([.. perStep.Select(s => (JsonNode)s)]),
+            ["cpu_seconds_per_step"] = new JsonArray([.. timer.CpuWindows.Select(s => (JsonNode)(s / steps))]),
             ["seconds_per_epoch"] = new JsonArray([.. perStep.Select(s => (JsonNode)(s * stepsPerEpoch))]),
             ["gc0_per_step"] = timer.Gc0 / (double)(runs * steps), ["gc2_per_step"] = timer.Gc2 / (double)(runs * steps),
             ["alloc_bytes_per_step"] = timer.AllocatedBytes / (double)(runs * steps),
@@ -117,6 +118,9 @@ public sealed class TrainOne : IBenchmark
         private int _gc0, _gc2;
         private long _alloc;
         public List<double> Windows { get; } = [];
+        /// <summary>Process CPU seconds (all threads) per window: on a shared machine less disturbed than wall time by other processes.</summary>
+        public List<double> CpuWindows { get; } = [];
+        private TimeSpan _cpu;
         public int Gc0 { get; private set; }
         public int Gc2 { get; private set; }
         public long AllocatedBytes { get; private set; }
@@ -129,6 +133,7 @@ public sealed class TrainOne : IBenchmark
             else if (_seen > warmup && (_seen - warmup) % steps == 0)
             {
                 Windows.Add(_sw.Elapsed.TotalSeconds);
+                CpuWindows.Add((Process.GetCurrentProcess().TotalProcessorTime - _cpu).TotalSeconds);
                 Gc0 += GC.CollectionCount(0) - _gc0; Gc2 += GC.CollectionCount(2) - _gc2;
                 AllocatedBytes += GC.GetTotalAllocatedBytes(precise: false) - _alloc;
                 Start();
@@ -141,6 +146,7 @@ public sealed class TrainOne : IBenchmark
         private void Start()
         {
             _gc0 = GC.CollectionCount(0); _gc2 = GC.CollectionCount(2); _alloc = GC.GetTotalAllocatedBytes(precise: false);
+            _cpu = Process.GetCurrentProcess().TotalProcessorTime;
             _sw.Restart();
         }
     }
