@@ -77,8 +77,9 @@ internal static class StepSeededDropout
         var shape = Op.Shape(x);
         var rows1 = Op.Slice(shape, [0], [1]);
         var rows = Op.Gather(shape, I(0));
-        // Columns = the product of the other dimensions (1 for a vector: the appended 1 keeps the product non-empty).
-        var columns = Op.ReduceProd(Op.Concat(0, Op.Slice(shape, [1], [long.MaxValue]), g.Int64s(1)), keepDims: false);
+        // Columns = the product of the other dimensions, as Size / rows (an empty batch divides by 1): CUDA has no int64
+        // ReduceProd, and the mask must stay on the device's kernels.
+        var columns = Op.Div(Op.Size(x), Op.Max(rows, I(1)));
         var j = Op.Range(I(0), rows + columns, I(1));   // B + F < 2³¹: j·16807 needs no reduction
         // A slice of a larger batch hashes its rows at their places in that batch, and the columns after all of its rows.
         if (slice is var (offset, total)) j = Op.Concat(0, Op.Range(offset, offset + rows, I(1)), Op.Range(total, total + columns, I(1)));
