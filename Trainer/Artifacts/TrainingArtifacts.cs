@@ -71,7 +71,7 @@ public sealed class TrainingArtifacts
                 : $"model '{options.Name}' has no parameters to train");
         var targetType = loss.TargetType(y.Type);
         var lossValue = loss.Compute(y, g.Input(TargetName, targetType));
-        var grads = Gradients.Build(g, lossValue, trainable.Select(p => p.FullName));
+        var grads = Gradients.Differentiate(g, lossValue, trainable.Select(p => p.FullName), stopGradient: null, rewriteForward: !optimizer.ReadsForwardLayers);
         var buffers = model.Parameters().Where(p => p.IsBuffer && g.Has(p.FullName)).ToList();
         g.Output(lossValue, "loss");
         g.Output(y, "output");

@@ -25,7 +25,12 @@ public static class Gradients
     /// over the weight gradient's im2col matrix): the forward node is then replaced in place, every value keeping its
     /// name and meaning.
     /// </remarks>
-    public static IReadOnlyDictionary<string, Value> Build(GraphBuilder g, Value loss, IEnumerable<string> wrt, IEnumerable<string>? stopGradient = null)
+    public static IReadOnlyDictionary<string, Value> Build(GraphBuilder g, Value loss, IEnumerable<string> wrt, IEnumerable<string>? stopGradient = null) =>
+        Differentiate(g, loss, wrt, stopGradient, rewriteForward: true);
+
+    // rewriteForward: false keeps the forward nodes as the model wrote them, for a caller that reads the model's layers
+    // from the graph after the gradients are built (DP-SGD's per-example rules recognise Conv, not its GEMM form).
+    internal static IReadOnlyDictionary<string, Value> Differentiate(GraphBuilder g, Value loss, IEnumerable<string> wrt, IEnumerable<string>? stopGradient, bool rewriteForward)
     {
         ArgumentNullException.ThrowIfNull(g);
         ArgumentNullException.ThrowIfNull(loss);
@@ -44,7 +49,7 @@ public static class Gradients
             : targets.Select(t => g[t].ElementType).FirstOrDefault(t => t.IsFloat(), ElementType.Undefined);
         var seed = Seed(g, loss, lossType);
         if (loss.ElementType == ElementType.Undefined) loss.Type = new TensorType(lossType, loss.Shape);
-        var result = Propagate(g, [(loss, seed)], targets, stops, lossType, unreached: name =>
+        var result = Propagate(g, [(loss, seed)], targets, stops, lossType, rewriteForward, unreached: name =>
             throw new GradientException($"the loss '{loss.Name}' does not depend on '{name}': no path of differentiable nodes leads from it to the loss" +
                 (stops.Count > 0 ? " (paths through stopGradient values are cut)" : "")));
         return result;
@@ -57,10 +62,10 @@ public static class Gradients
     /// them with this.
     /// </summary>
     internal static Dictionary<string, Value> Backward(GraphBuilder g, IReadOnlyList<(Value Of, Value Grad)> seeds, IEnumerable<string> wrt) =>
-        Propagate(g, seeds, wrt.Distinct().ToList(), [], seeds[0].Grad.ElementType, unreached: null);
+        Propagate(g, seeds, wrt.Distinct().ToList(), [], seeds[0].Grad.ElementType, rewriteForward: true, unreached: null);
 
     private static Dictionary<string, Value> Propagate(GraphBuilder g, IReadOnlyList<(Value Of, Value Grad)> seeds, List<string> targets,
-        HashSet<string> stops, ElementType lossType, Action<string>? unreached)
+        HashSet<string> stops, ElementType lossType, bool rewriteForward, Action<string>? unreached)
     {
         var nodes = g.Graph.Nodes.ToList(); // the forward graph, before any gradient node is added
         var dependsOnTarget = DependentValues(g, nodes, targets, stops);
@@ -97,7 +102,8 @@ public static class Gradients
             if (Total(contributions, name) is { } total) result[name] = total;
             else if (unreached is not null) result[name] = Op.ConstantOfShape(Op.Shape(g[name]), 0, g[name].ElementType);
         }
-        ForwardRewrite.Apply(g.Graph, forwardReplacements);
+        // Without the rewrite the replacements' nodes are left unread, and pruned with the rest of the unused graph.
+        if (rewriteForward) ForwardRewrite.Apply(g.Graph, forwardReplacements);
         return result;
     }
 

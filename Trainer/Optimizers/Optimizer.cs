@@ -129,6 +129,10 @@ public abstract class Optimizer
         return result;
     }
 
+    // True for an optimizer whose TrainingGradients reads the model's layers from the forward graph (DP-SGD's per-example
+    // rules): the batch gradients are then built without rewriting forward nodes into the forms their gradients prefer.
+    internal virtual bool ReadsForwardLayers => false;
+
     /// <summary>
     /// The gradients <see cref="Update"/> consumes in the fused train step: by default <paramref name="batchGradients"/>
     /// (the autodiff gradients of <paramref name="loss"/> with respect to <paramref name="parameters"/>) after

@@ -72,6 +72,8 @@ public sealed class DpSgd : Optimizer
     public override ParamUpdate Update(GraphBuilder g, Value param, Value grad, IReadOnlyList<Value> state, IReadOnlyDictionary<string, Value> scalars) =>
         Inner.Update(g, param, grad, state, scalars);
 
+    internal override bool ReadsForwardLayers => true;
+
     /// <summary>(Σᵢ clip(gᵢ) + σ·C·ξ) / expected batch size, ξ ~ N(0, I) read from <see cref="NoiseInputName"/>.</summary>
     public override IReadOnlyDictionary<string, Value> TrainingGradients(GraphBuilder g, Value loss, IReadOnlyList<string> parameters,
         IReadOnlyDictionary<string, Value> batchGradients)

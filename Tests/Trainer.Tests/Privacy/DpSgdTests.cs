@@ -65,6 +65,34 @@ public sealed class DpSgdTests
     }
 
     [TestMethod]
+    public void OnTheZooConvNetWithoutNoiseOrClippingTheStepIsPlainSgd()
+    {
+        // The DP recipe's network: its small second convolution is one the batch gradients would rewrite into a GEMM over
+        // im2col; the per-example rules must still see the model's Conv layers. With σ = 0, a clip no gradient reaches
+        // and the expected batch equal to the real one, DP-SGD's update is SGD's.
+        const int batch = 3; const double lr = 0.05;
+        var type = new TensorType(ElementType.Float32, new Shape(Dim.Sym("batch"), 1, 28, 28));
+        var rnd = new Random(3);
+        float[] x = Enumerable.Range(0, batch * 784).Select(_ => (float)rnd.NextDouble()).ToArray();
+        long[] y = [3, 7, 1];
+        Dictionary<string, float[]> After(Optimizer optimizer)
+        {
+            var model = OnnxKit.Zoo.ModelZoo.Create("cnn-tanh", [1, 28, 28], 10, seed: 4);
+            var art = TrainingArtifacts.Create(model, type, LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), optimizer);
+            using var session = new TrainingSession(art, optimizer);
+            session.Step(x, y, batch, lr);
+            var state = session.State();
+            return art.Manifest.State.Where(s => s.Kind == "parameter").ToDictionary(s => s.Name, s => state[s.Name].ToFloats());
+        }
+        var plain = After(new Sgd(lr));
+        var dp = After(new DpSgd(new Sgd(lr), noiseMultiplier: 0, maxGradNorm: 1e6, expectedBatchSize: batch, seed: 1));
+        Assert.AreEqual(32 * 16 * 4 * 4, plain["4.weight"].Length, "the second convolution is trained");
+        foreach (var (name, expected) in plain)
+            for (int i = 0; i < expected.Length; i++)
+                Assert.AreEqual(expected[i], dp[name][i], 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"{name}[{i}]");
+    }
+
+    [TestMethod]
     public void BatchNormIsRefusedNamingTheLayerAndTheAlternatives()
     {
         var model = new Sequential(new Dense(8), new BatchNorm1d(8), new Dense(3));
