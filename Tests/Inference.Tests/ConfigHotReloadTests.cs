@@ -11,14 +11,6 @@ namespace OnnxKit.Tests.Inference;
 [TestClass]
 public sealed class ConfigHotReloadTests
 {
-    private static readonly float[] X = [1, 2, 3, -1, 0.5f, 4];
-
-    private static float AnsweredScale(ModelRepository repo)
-    {
-        using var lease = repo.Acquire("gemm");
-        return lease.Predictor.Predict(TensorValue.FromFloats(X, 2, 3)).Floats("y")[0] / TestModels.Expected(X)[0];
-    }
-
     [TestMethod]
     [DataRow("{\"labels\": [\"c\", ", "")]
     [DataRow("{\"max_batch_size\": -3}", "'max_batch_size' must be a non-negative integer")]
@@ -34,7 +26,7 @@ public sealed class ConfigHotReloadTests
             Watch = false, RescanInterval = TimeSpan.Zero, OnConfigError = (m, reason) => logged.Add($"{m}: {reason}"),
         });
         repo.Start();
-        Assert.AreEqual(2f, AnsweredScale(repo), 1e-5f);
+        Assert.AreEqual(2f, HotReloadFaultTests.AnsweredScale(repo), 1e-5f);
 
         t.WriteConfig("gemm", broken);
         repo.Rescan();
@@ -45,7 +37,7 @@ public sealed class ConfigHotReloadTests
         StringAssert.Contains(row.Reason, expectedProblem);
         StringAssert.Contains(row.Reason, "serving with the last good");
         CollectionAssert.AreEqual(new[] { "a", "b" }, repo.Find("gemm")!.Labels());
-        Assert.AreEqual(2f, AnsweredScale(repo), 1e-5f);
+        Assert.AreEqual(2f, HotReloadFaultTests.AnsweredScale(repo), 1e-5f);
         Assert.AreEqual(1, logged.Count);
         StringAssert.StartsWith(logged[0], "gemm: ");
         StringAssert.Contains(logged[0], expectedProblem);
@@ -53,7 +45,7 @@ public sealed class ConfigHotReloadTests
         // Rescans of the unchanged broken file change nothing and log nothing more.
         repo.Rescan();
         Assert.AreEqual(1, logged.Count);
-        Assert.AreEqual(2f, AnsweredScale(repo), 1e-5f);
+        Assert.AreEqual(2f, HotReloadFaultTests.AnsweredScale(repo), 1e-5f);
 
         t.WriteConfig("gemm", "{\"labels\": [\"c\", \"d\"]}");
         repo.Rescan();
@@ -61,7 +53,7 @@ public sealed class ConfigHotReloadTests
         Assert.AreEqual(ModelState.Ready, row.State);
         Assert.AreEqual("", row.Reason);
         CollectionAssert.AreEqual(new[] { "c", "d" }, repo.Find("gemm")!.Labels());
-        Assert.AreEqual(2f, AnsweredScale(repo), 1e-5f);
+        Assert.AreEqual(2f, HotReloadFaultTests.AnsweredScale(repo), 1e-5f);
     }
 
     [TestMethod]
@@ -75,13 +67,13 @@ public sealed class ConfigHotReloadTests
         t.WriteConfig("gemm", "{ not json");
         Assert.IsTrue(WaitFor(() => repo.Index().Single().Reason.Contains(ModelConfig.FileName)), $"no config error reported: {repo.Index().Single()}");
         Assert.AreEqual(ModelState.Ready, repo.Index().Single().State);
-        Assert.AreEqual(3f, AnsweredScale(repo), 1e-5f);
+        Assert.AreEqual(3f, HotReloadFaultTests.AnsweredScale(repo), 1e-5f);
 
         t.WriteConfig("gemm", "{\"labels\": [\"p\", \"q\"]}");
         Assert.IsTrue(WaitFor(() => repo.Find("gemm")!.Labels() is ["p", "q"] && repo.Index().Single().State == ModelState.Ready),
             $"fixed config not picked up: {repo.Index().Single()}");
         Assert.AreEqual("", repo.Index().Single().Reason);
-        Assert.AreEqual(3f, AnsweredScale(repo), 1e-5f);
+        Assert.AreEqual(3f, HotReloadFaultTests.AnsweredScale(repo), 1e-5f);
     }
 
     private static bool WaitFor(Func<bool> condition)
