@@ -76,6 +76,28 @@ public sealed class ConfigHotReloadTests
         Assert.AreEqual(3f, HotReloadFaultTests.AnsweredScale(repo), 1e-5f);
     }
 
+    [TestMethod]
+    public async Task ServerStaysReadyAndWarnsAboutABrokenConfigEdit()
+    {
+        using var t = new TempRepository();
+        t.AddVersion("gemm", 1, TestModels.Gemm());
+        await using var s = await ServerFixture.StartAsync(t);
+        t.WriteConfig("gemm", "{\"max_batch_size\": \"many\"}");
+        System.Text.Json.JsonElement body = default;
+        int status = 0;
+        long deadline = Environment.TickCount64 + 30_000;
+        while (Environment.TickCount64 < deadline)
+        {
+            (status, body) = await s.GetAsync("/v2/models/gemm/ready");
+            if (body.TryGetProperty("warning", out _)) break;
+            await Task.Delay(50);
+        }
+        Assert.AreEqual(200, status, body.ToString());
+        Assert.IsTrue(body.GetProperty("ready").GetBoolean());
+        StringAssert.Contains(body.GetProperty("warning").GetString(), "max_batch_size");
+        StringAssert.Contains(body.GetProperty("warning").GetString(), ModelConfig.FileName);
+    }
+
     private static bool WaitFor(Func<bool> condition)
     {
         long deadline = Environment.TickCount64 + 30_000;
