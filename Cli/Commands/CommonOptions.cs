@@ -10,11 +10,18 @@ internal static class CommonOptions
     public static Option<int> BatchSize(int dflt = 128) => new("--batch-size") { Description = "samples per batch", DefaultValueFactory = _ => dflt };
     public static Option<string> Device() => new("--device") { Description = "cpu, cuda or cuda:N (cuda needs the GPU build: -p:OnnxKitGpu=true)", DefaultValueFactory = _ => "cpu" };
 
-    /// <summary>Fails with one line naming what is missing when <paramref name="device"/> cannot run here — before any data is read or folder made.</summary>
-    public static void RequireDevice(string device)
+    /// <summary>
+    /// Fails with one line naming the option at fault (<c>--threads</c> or <c>--device</c>) and the problem when these
+    /// session settings cannot run here — before any data is read or folder made.
+    /// </summary>
+    public static void RequireRunnable(string device, int threads)
     {
-        if (new OnnxKit.Training.Session.TrainingSessionOptions { Device = device }.DeviceProblem("or use --device cpu") is { } problem)
-            throw new CliException($"--device {device}: {problem}");
+        if (new OnnxKit.Training.Session.TrainingSessionOptions { Device = device, IntraOpThreads = threads }.Problem("or use --device cpu") is { } problem)
+            throw new CliException(problem.Setting switch
+            {
+                nameof(OnnxKit.Training.Session.TrainingSessionOptions.IntraOpThreads) => $"--threads {problem.Message}",
+                _ => $"--device {device}: {problem.Message}",
+            });
     }
     public static Option<string?> Out(string description) => new("--out") { Description = description };
     public static Option<string> InputLayout() => new("--input-layout") { Description = "how the model wants image samples: auto (decide from the shapes), nchw (channels first) or nhwc (channels last)", DefaultValueFactory = _ => "auto" };

@@ -57,7 +57,7 @@ internal static class FinetuneCommand
         if (r.BatchSize < 1) throw new CliException($"--batch-size must be at least 1, got {r.BatchSize}");
         if (r.Head is < 1) throw new CliException($"--replace-head must be at least 1, got {r.Head}");
         if (!File.Exists(r.Model)) throw new CliException($"model file '{r.Model}' does not exist");
-        CommonOptions.RequireDevice(r.Device);
+        CommonOptions.RequireRunnable(r.Device, r.Threads);
         var layout = CommonOptions.ParseInputLayout(r.InputLayout);
         var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
         var splits = DatasetCatalog.Load(r.Dataset);

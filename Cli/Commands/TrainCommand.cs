@@ -124,14 +124,11 @@ internal static class TrainCommand
     {
         if (r.Epochs < 1) throw new CliException($"--epochs must be at least 1, got {r.Epochs}");
         if (r.BatchSize < 1) throw new CliException($"--batch-size must be at least 1, got {r.BatchSize}");
-        CommonOptions.RequireDevice(r.Device);
+        CommonOptions.RequireRunnable(r.Device, r.Threads);
         if (!(r.ValidationSplit >= 0 && r.ValidationSplit < 1)) throw new CliException($"--validation-split must lie in [0, 1), got {r.ValidationSplit.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         if (r.NumClasses is < 1) throw new CliException($"--num-classes must be at least 1, got {r.NumClasses}");
         if (File.Exists(r.OutDir)) throw new CliException($"--out '{r.OutDir}' is an existing file; expected a folder (new or existing)");
         if (r.Resume is not null && !File.Exists(r.Resume)) throw new CliException($"--resume: checkpoint '{r.Resume}' does not exist");
-        // Checked before any data is read: a session option ORT would refuse only when training starts.
-        try { using var probe = new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device }.ToSessionOptions(); }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException) { throw new CliException($"--device: {e.Message}"); }
         if (r.Normalize.ToLowerInvariant() is not ("standardize" or "none")) throw new CliException($"--normalize must be 'standardize' or 'none', got '{r.Normalize}'");
         if (!Zoo.Names.Contains(r.Model.ToLowerInvariant())) throw new CliException($"unknown architecture '{r.Model}': expected one of {string.Join(", ", Zoo.Names)}");
         var job = r.Distributed ?? new DistributedRequest("none", 1, null);

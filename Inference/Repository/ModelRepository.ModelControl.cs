@@ -37,6 +37,7 @@ public sealed partial class ModelRepository
         Replace(model, new Dictionary<long, ModelVersion>());
         model.Error = reason;
         model.ConfigFingerprint = "";
+        model.ConfigError = "";
         return true;
     }
 

@@ -115,12 +115,21 @@ public sealed partial class ModelRepository : IDisposable
         if (configChanged)
         {
             model.ConfigFingerprint = configFp;
-            try { model.Config = ModelConfig.Load(configPath); model.Error = ""; }
-            catch (InvalidDataException e) { model.Error = e.Message; }
+            try { model.Config = ModelConfig.Load(configPath); model.Error = ""; model.ConfigError = ""; }
+            catch (InvalidDataException e) when (model.DefaultVersion is not null)
+            {
+                // A broken config.json edited into a serving model keeps the last good config and versions serving (as
+                // a broken new version does), so a typo in an edit does not take a model down; the index says why.
+                model.ConfigError = $"{e.Message} (serving with the last good {ModelConfig.FileName} until it is fixed)";
+                _options.OnConfigError?.Invoke(model.Name, model.ConfigError);
+                return true;
+            }
+            catch (InvalidDataException e) { model.Error = e.Message; model.ConfigError = ""; }
         }
+        if (model.ConfigError.Length > 0) return false; // still broken: what serves stays as it is
         if (model.Error.Length > 0 && !model.Error.StartsWith("no version", StringComparison.Ordinal))
         {
-            // A broken config.json: nothing of this model serves until it is fixed.
+            // A broken config.json before anything served: nothing of this model serves until it is fixed.
             bool had = model.Versions.Count > 0;
             Replace(model, new Dictionary<long, ModelVersion>());
             return had || configChanged;

@@ -17,4 +17,9 @@ public sealed class ModelRepositoryOptions
     public IReadOnlyCollection<string> StartupModels { get; set; } = [];
     /// <summary>Called after every merged batch with the model name, version and number of rows.</summary>
     public Action<string, long, int>? OnBatch { get; set; }
+    /// <summary>
+    /// Called with the model name and the reason when a config.json edited into a serving model cannot be used (the
+    /// model keeps serving with its last good config), so the server can log it.
+    /// </summary>
+    public Action<string, string>? OnConfigError { get; set; }
 }

@@ -15,6 +15,11 @@ public sealed class ServedModel
     public ModelConfig Config { get; internal set; } = new();
     /// <summary>Why the model as a whole cannot serve (bad config.json, no versions); empty otherwise.</summary>
     public string Error { get; internal set; } = "";
+    /// <summary>
+    /// Why the config.json edited in while the model was serving could not be used (the last good config and versions
+    /// keep serving until it is fixed); empty otherwise.
+    /// </summary>
+    public string ConfigError { get; internal set; } = "";
     /// <summary>The served versions by number.</summary>
     public IReadOnlyDictionary<long, ModelVersion> Versions { get => _versions; internal set => _versions = value; }
 
@@ -70,7 +75,9 @@ public sealed class ServedModel
     {
         if (Error.Length > 0 || Versions.Count == 0)
             return [new ModelStatus(Name, null, ModelState.Unavailable, UnavailableReason)];
-        return Versions.Values.OrderBy(v => v.Version).Select(v => v.Status);
+        var rows = Versions.Values.OrderBy(v => v.Version).Select(v => v.Status);
+        return ConfigError.Length == 0 ? rows
+            : rows.Select(r => r with { Reason = r.Reason.Length == 0 ? ConfigError : $"{r.Reason}; {ConfigError}" });
     }
 }
 

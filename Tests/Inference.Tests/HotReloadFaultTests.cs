@@ -21,7 +21,7 @@ public sealed class HotReloadFaultTests
     }
 
     /// <summary>The scale of the version that answered (the test models scale W and b by their version's factor).</summary>
-    private static float AnsweredScale(ModelRepository repo)
+    internal static float AnsweredScale(ModelRepository repo)
     {
         using var lease = repo.Acquire("gemm");
         return lease.Predictor.Predict(TensorValue.FromFloats(X, 2, 3)).Floats("y")[0] / TestModels.Expected(X)[0];

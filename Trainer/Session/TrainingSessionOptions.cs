@@ -52,9 +52,41 @@ public sealed record TrainingSessionOptions
         return CudaRuntimeCheck.Problem(id, cpuAlternative);
     }
 
-    /// <summary>ORT session options for these settings; throws <see cref="InvalidOperationException"/> naming what is missing when the device cannot run.</summary>
+    /// <summary>
+    /// Null when these settings can run here; otherwise the first setting that cannot (<see cref="IntraOpThreads"/>,
+    /// <see cref="SpinMicroseconds"/> or <see cref="Device"/>, by property name) and why, so a caller can name its own
+    /// option for it. The device part is <see cref="DeviceProblem"/>, ending with <paramref name="cpuAlternative"/>.
+    /// </summary>
+    public SettingProblem? Problem(string cpuAlternative = "or use device 'cpu'")
+    {
+        if (ProblemBeforeProvider(cpuAlternative) is { } problem) return problem;
+        if (OnCpu) return null;
+        // The libraries are present; enabling the provider is what can still fail (a mismatched ONNX Runtime build).
+        using var probe = new SessionOptions();
+        try { AppendCuda(probe); return null; }
+        catch (InvalidOperationException e) { return new(nameof(Device), e.Message); }
+    }
+
+    private SettingProblem? ProblemBeforeProvider(string cpuAlternative)
+    {
+        if (IntraOpThreads < 1) return new(nameof(IntraOpThreads), $"must be at least 1, got {IntraOpThreads}");
+        if (SpinMicroseconds is < 0)
+            return new(nameof(SpinMicroseconds), $"the spin duration is in microseconds and must be 0 or more (null: ONNX Runtime's default), got {SpinMicroseconds}");
+        return DeviceProblem(cpuAlternative) is { } device ? new(nameof(Device), device) : null;
+    }
+
+    /// <summary>
+    /// ORT session options for these settings. Throws <see cref="ArgumentOutOfRangeException"/> (named after the setting)
+    /// for a bad thread count or spin duration, and <see cref="InvalidOperationException"/> naming what is missing when
+    /// the device cannot run (see <see cref="Problem"/>).
+    /// </summary>
     public SessionOptions ToSessionOptions()
     {
+        // The provider itself is enabled (and its failure reported) below, on the options handed out.
+        if (ProblemBeforeProvider("or use device 'cpu'") is { } problem)
+            throw problem.Setting == nameof(Device)
+                ? new InvalidOperationException($"device '{Device}': {problem.Message}")
+                : new ArgumentOutOfRangeException(problem.Setting, problem.Message);
         var o = new SessionOptions
         {
             GraphOptimizationLevel = OptimizationLevel,
@@ -63,26 +95,32 @@ public sealed record TrainingSessionOptions
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
         o.AddSessionConfigEntry("session.intra_op.allow_spinning", AllowSpinning ? "1" : "0");
-        if (SpinMicroseconds is < 0)
-        {
-            o.Dispose();
-            throw new ArgumentOutOfRangeException(nameof(SpinMicroseconds), SpinMicroseconds, "the spin duration is in microseconds and must be 0 or more (null: ONNX Runtime's default)");
-        }
         if (SpinMicroseconds is { } us) o.AddSessionConfigEntry("session.intra_op.spin_duration_us", us.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (OptimizedModelPath is not null) o.OptimizedModelFilePath = OptimizedModelPath;
         // The prefix must be set first: the EnableProfiling setter passes the prefix current at that moment to ORT.
         if (ProfilePrefix is not null) { o.ProfileOutputPathPrefix = ProfilePrefix; o.EnableProfiling = true; }
         if (!OnCpu)
         {
-            if (DeviceProblem() is { } problem) { o.Dispose(); throw new InvalidOperationException($"device '{Device}': {problem}"); }
-            try { o.AppendExecutionProvider_CUDA(CudaRuntimeCheck.ParseDevice(Device)!.Value); }
-            catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+            try { AppendCuda(o); }
+            catch (InvalidOperationException e)
             {
                 o.Dispose();
-                throw new InvalidOperationException($"device '{Device}': ONNX Runtime's CUDA provider could not be enabled ({e.Message.Trim()}); " +
-                    $"it needs {CudaRuntimeCheck.Requirement} ({CudaRuntimeCheck.HowToCheck}), or use device 'cpu'", e);
+                throw new InvalidOperationException($"device '{Device}': {e.Message}", e.InnerException);
             }
         }
         return o;
     }
+
+    private void AppendCuda(SessionOptions o)
+    {
+        try { o.AppendExecutionProvider_CUDA(CudaRuntimeCheck.ParseDevice(Device)!.Value); }
+        catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            throw new InvalidOperationException($"ONNX Runtime's CUDA provider could not be enabled ({e.Message.Trim()}); " +
+                $"it needs {CudaRuntimeCheck.Requirement} ({CudaRuntimeCheck.HowToCheck}), or use device 'cpu'", e);
+        }
+    }
 }
+
+/// <summary>A setting of <see cref="TrainingSessionOptions"/> that cannot run (its property name) and why.</summary>
+public sealed record SettingProblem(string Setting, string Message);

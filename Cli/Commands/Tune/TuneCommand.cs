@@ -67,13 +67,12 @@ internal static class TuneCommand
         if (!ModelZoo.Names.Contains(r.Model.ToLowerInvariant())) throw new CliException($"unknown architecture '{r.Model}': expected one of {string.Join(", ", ModelZoo.Names)}");
         var (time, trials) = ParseBudget(r.Budget);
         if (r.Workers < 1) throw new CliException($"--workers must be at least 1, got {r.Workers}");
-        if (r.Threads < 1) throw new CliException($"--threads must be at least 1, got {r.Threads}");
         if (r.MaxEpochs < 1) throw new CliException($"--max-epochs must be at least 1, got {r.MaxEpochs}");
         if (r.MinEpochs < 1) throw new CliException($"--min-epochs must be at least 1, got {r.MinEpochs}");
         if (r.Eta < 2) throw new CliException($"--eta must be at least 2, got {r.Eta}");
         if (!(r.ValidationSplit > 0 && r.ValidationSplit < 1))
             throw new CliException($"--validation-split must lie in (0, 1) — trials are judged on held-out training data, never the test split; got {r.ValidationSplit.ToString(CultureInfo.InvariantCulture)}");
-        CommonOptions.RequireDevice(r.Device);
+        CommonOptions.RequireRunnable(r.Device, r.Threads);
         if (File.Exists(r.OutDir)) throw new CliException($"--out '{r.OutDir}' is an existing file; expected a folder (new or existing)");
         ISampler sampler = r.Sampler.ToLowerInvariant() switch
         {

@@ -102,6 +102,7 @@ internal static class ModelEndpoints
                 if (v is not null) w.WriteString("version", v.Version.ToString(CultureInfo.InvariantCulture));
                 w.WriteBoolean("ready", ready);
                 if (!ready) w.WriteString("error", $"model '{model.Name}' is unavailable: {reason}");
+                else if (model.ConfigError.Length > 0) w.WriteString("warning", model.ConfigError);
                 w.WriteEndObject();
             });
         }

@@ -41,6 +41,7 @@ public sealed class ServerHost : IAsyncDisposable
             OnBatch = (model, _, rows) => metrics.Batch(model, rows),
             ModelControl = options.ModelControl,
             StartupModels = options.StartupModels,
+            OnConfigError = options.Logging ? (model, reason) => Console.Error.WriteLine($"model '{model}': {reason}") : null,
         });
         Grpc.GrpcHost? grpc = null;
         try

@@ -63,6 +63,30 @@ public sealed class CliExitCodeTests
     }
 
     [TestMethod]
+    public void SessionSettingsAreCheckedOnceNamingTheOptionAtFault()
+    {
+        string root = Directory.CreateTempSubdirectory("cli_settings").FullName;
+        try
+        {
+            string fresh = Path.Combine(root, "fresh");
+            foreach (var threads in new[] { "0", "-3" })
+            {
+                var r = OnnxkitCli.Run(["train", "--threads", threads, "--out", fresh], 120);
+                AssertUsageError(r, $"--threads must be at least 1, got {threads}");
+                Assert.IsFalse(r.Err.Contains("--device"), r.Err);
+            }
+            var d = OnnxkitCli.Run(["train", "--device", "cuda:x", "--threads", "1", "--out", fresh], 120);
+            AssertUsageError(d, "--device cuda:x", "unknown device 'cuda:x'");
+            Assert.IsFalse(d.Err.Contains("--threads"), d.Err);
+            // finetune and tune share the check.
+            AssertUsageError(OnnxkitCli.Run(["finetune", Wdbc, "--threads", "0", "--out", fresh], 120), "--threads must be at least 1, got 0");
+            AssertUsageError(OnnxkitCli.Run(["tune", "--dataset", Wdbc, "--threads", "0", "--out", fresh], 120), "--threads must be at least 1, got 0");
+            Assert.IsFalse(Directory.Exists(fresh), "no output folder is left behind");
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [TestMethod]
     public void TabularSampleScoreWithoutAPathIsAUsageError()
     {
         string dll = Path.Combine(Python.RepoRoot, "samples", "TabularMLNet", "bin", "Debug", "net10.0", "TabularMLNet.dll");
