@@ -22,10 +22,11 @@ internal static class OptimizerCatalog
 {
     public static IReadOnlyList<string> Names => Optimizers.Names;
 
-    public static Optimizer Create(string name, double lr)
+    public static Optimizer Create(string name, double lr, double? weightDecay = null)
     {
         if (lr <= 0) throw new CliException($"--lr must be positive, got {lr}");
-        try { return Optimizers.ByName(name, lr); }
+        if (weightDecay is double wd && !(wd >= 0)) throw new CliException($"--weight-decay must be 0 or more, got {wd}");
+        try { return Optimizers.ByName(name, lr, weightDecay); }
         catch (ArgumentException e) { throw new CliException(e.Message); }
     }
 }

@@ -44,12 +44,13 @@ internal static class TrainCommand
 
         var numClasses = new Option<int?>("--num-classes") { Description = "number of classes of a CSV's whole-number labels (needed above 10,000; labels outside [0, N) are refused)" };
         var stopOnDivergence = new Option<bool>("--stop-on-divergence") { Description = "stop (exit code 3) when the loss stays above 100× the first epoch's for 50 steps, instead of only warning" };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "the optimizer's weight decay (AdamW and Lion: decoupled; the others: an L2 term in the gradient, as PyTorch); default: the optimizer's own (AdamW 0.01, others 0)" };
         var archParams = new Option<string?>("--arch-params") { Description = "architecture parameters as NAME=VALUE,… (mlp: depth, width, dropout; cnn: channels, kernel, dropout), as onnxkit tune prints them" };
 
         var augment = AugmentOption.Create();
 
         var cmd = new Command("train", "Train a model on a dataset; writes artifacts, model.onnx, metrics.json/csv and plots.")
-        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence, augment, archParams };
+        { model, dataset, epochs, batch, optimizer, lr, schedule, device, outDir, seed, valSplit, threads, resume, checkpointEvery, plain, normalize, numClasses, stopOnDivergence, augment, archParams, weightDecay };
         var privacy = new PrivacyOptions();
         privacy.AddTo(cmd);
         var distributed = new DistributedOptions();
@@ -63,7 +64,7 @@ internal static class TrainCommand
                 pr.GetValue(optimizer)!, pr.GetValue(lr) ?? recipe.Lr, pr.GetValue(schedule) ?? recipe.Schedule, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit), pr.GetValue(threads),
                 pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence), privacy.Read(pr), pr.GetValue(augment),
                 distributed.Read(pr, threads))
-                { ArchParams = ArchitectureParameters.Parse(pr.GetValue(archParams)) });
+                { ArchParams = ArchitectureParameters.Parse(pr.GetValue(archParams)), WeightDecay = pr.GetValue(weightDecay) });
         });
         return cmd;
     }
@@ -92,6 +93,8 @@ internal static class TrainCommand
     {
         /// <summary>Values for the architecture's parameters (<c>--arch-params</c>).</summary>
         public IReadOnlyDictionary<string, double>? ArchParams { get; init; }
+        /// <summary>The optimizer's weight decay (<c>--weight-decay</c>); null keeps the optimizer's default.</summary>
+        public double? WeightDecay { get; init; }
         /// <summary>Set when the run is a trial of <c>onnxkit tune</c>: its callbacks and progress; the test split is not evaluated.</summary>
         public TuneTrial? Trial { get; init; }
     }
@@ -138,7 +141,7 @@ internal static class TrainCommand
 
     private static int Run(TrainRequest r, OnnxKit.Training.Distributed.ICommunicator world)
     {
-        var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr);
+        var optimizer = OptimizerCatalog.Create(r.Optimizer, r.Lr, r.WeightDecay);
         var augmentations = AugmentOption.Parse(r.Augment);
         var splits = DatasetCatalog.Load(r.Dataset, r.NumClasses);
         var train = splits.Train;
@@ -250,6 +253,7 @@ internal static class TrainCommand
         foreach (var kv in test?.Metrics ?? []) summary["test_" + kv.Key] = kv.Value;
         if (history.StopReason is not null) summary["stopped"] = history.StopReason;
         if (r.Augment is not null) summary["augment"] = r.Augment;
+        if (r.WeightDecay is double decay) summary["weight_decay"] = decay;
         if (privacy is not null) summary["privacy"] = privacy.Summary(history.Epochs.Count == 0 ? 0 : history.Epochs[^1].Epoch);
         MetricsFiles.WriteJson(Path.Combine(r.OutDir, "metrics.json"), history.Epochs, summary);
         MetricsFiles.WriteCsv(Path.Combine(r.OutDir, "metrics.csv"), history.Epochs);

@@ -41,24 +41,28 @@ public static class Optimizers
     public static IReadOnlyList<string> Names { get; } = ["adam", "adamw", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adamax", "nadam", "lion"];
 
     /// <summary>
-    /// An optimizer by name with PyTorch's defaults for everything but the learning rate; <c>momentum</c> and
-    /// <c>nesterov</c> are SGD with momentum 0.9. Throws <see cref="ArgumentException"/> for an unknown name or lr ≤ 0.
+    /// An optimizer by name with PyTorch's defaults for everything but the learning rate and, when given, the weight
+    /// decay (decoupled for AdamW and Lion, an L2 term added to the gradient for the others, as in PyTorch; null keeps
+    /// each optimizer's default: 0.01 for AdamW, 0 elsewhere); <c>momentum</c> and <c>nesterov</c> are SGD with momentum
+    /// 0.9. Throws <see cref="ArgumentException"/> for an unknown name, lr ≤ 0 or a negative weight decay.
     /// </summary>
-    public static Optimizer ByName(string name, double lr)
+    public static Optimizer ByName(string name, double lr, double? weightDecay = null)
     {
         if (!(lr > 0)) throw new ArgumentException($"the learning rate must be positive, got {lr}");
+        if (weightDecay is double wd && !(wd >= 0)) throw new ArgumentException($"the weight decay must be 0 or more, got {wd}");
+        double Decay(double dflt) => weightDecay ?? dflt;
         return name.ToLowerInvariant() switch
         {
-            "adam" => Adam(lr),
-            "adamw" => AdamW(lr),
-            "sgd" => Sgd(lr),
-            "momentum" => Sgd(lr, momentum: 0.9),
-            "nesterov" => Sgd(lr, momentum: 0.9, nesterov: true),
-            "rmsprop" => RmsProp(lr),
-            "adagrad" => Adagrad(lr),
-            "adamax" => Adamax(lr),
-            "nadam" => NAdam(lr),
-            "lion" => Lion(lr),
+            "adam" => Adam(lr, weightDecay: Decay(0)),
+            "adamw" => AdamW(lr, weightDecay: Decay(1e-2)),
+            "sgd" => Sgd(lr, weightDecay: Decay(0)),
+            "momentum" => Sgd(lr, momentum: 0.9, weightDecay: Decay(0)),
+            "nesterov" => Sgd(lr, momentum: 0.9, nesterov: true, weightDecay: Decay(0)),
+            "rmsprop" => RmsProp(lr, weightDecay: Decay(0)),
+            "adagrad" => Adagrad(lr, weightDecay: Decay(0)),
+            "adamax" => Adamax(lr, weightDecay: Decay(0)),
+            "nadam" => NAdam(lr, weightDecay: Decay(0)),
+            "lion" => Lion(lr, weightDecay: Decay(0)),
             _ => throw new ArgumentException($"unknown optimizer '{name}': expected one of {string.Join(", ", Names)}"),
         };
     }

@@ -122,7 +122,7 @@ internal static class TuneCommand
         return space;
     }
 
-    private static readonly string[] TrainingParameters = ["optimizer", "lr", "batch_size", "schedule"];
+    private static readonly string[] TrainingParameters = ["optimizer", "lr", "weight_decay", "batch_size", "schedule"];
 
     // What must match for a study to be resumed: the space and everything that decides a trial's result.
     private static string Configuration(TuneRequest r, SearchSpace space, ISampler sampler, IPruner pruner) => JsonSerializer.Serialize(new
@@ -143,7 +143,7 @@ internal static class TuneCommand
             throw new CliException($"batch_size must be a whole number, got '{Text("batch_size", "")}'");
         return new TrainCommand.TrainRequest(r.Model, r.Dataset, r.MaxEpochs, batch, Text("optimizer", "adam"), p.TryGetValue("lr", out var lr) ? (double)lr : recipe.Lr,
             Text("schedule", recipe.Schedule), r.Device, outDir, seed, r.ValidationSplit, threads, null, 0, true, r.Normalize)
-        { ArchParams = arch.Count == 0 ? null : arch };
+        { ArchParams = arch.Count == 0 ? null : arch, WeightDecay = p.TryGetValue("weight_decay", out var wd) ? Convert.ToDouble(wd, CultureInfo.InvariantCulture) : null };
     }
 
     private static TrialOutcome RunTrial(TuneRequest r, TrialContext t, int threads)
@@ -166,6 +166,7 @@ internal static class TuneCommand
         var args = new List<string> { "onnxkit", "train", "--model", q.Model, "--dataset", q.Dataset, "--epochs", q.Epochs.ToString(CultureInfo.InvariantCulture),
             "--batch-size", q.BatchSize.ToString(CultureInfo.InvariantCulture), "--optimizer", q.Optimizer, "--lr", q.Lr.ToString("R", CultureInfo.InvariantCulture),
             "--schedule", q.Schedule };
+        if (q.WeightDecay is double decay) args.AddRange(["--weight-decay", decay.ToString("R", CultureInfo.InvariantCulture)]);
         if (q.ArchParams is { } a) args.AddRange(["--arch-params", ArchitectureParameters.Format(a)]);
         args.AddRange(["--seed", q.Seed.ToString(CultureInfo.InvariantCulture), "--validation-split", q.ValidationSplit.ToString("R", CultureInfo.InvariantCulture),
             "--normalize", q.Normalize, "--threads", q.Threads.ToString(CultureInfo.InvariantCulture), "--device", q.Device, "--out", outDir]);

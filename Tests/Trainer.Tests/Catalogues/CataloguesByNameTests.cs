@@ -20,6 +20,21 @@ public sealed class CataloguesByNameTests
     }
 
     [TestMethod]
+    public void AGivenWeightDecayReachesEveryOptimizerAndNoneKeepsTheirDefaults()
+    {
+        foreach (var name in OnnxKit.Optimizers.Names)
+        {
+            var o = OnnxKit.Optimizers.ByName(name, 0.05, weightDecay: 3e-4);
+            var decay = (double)o.GetType().GetProperty("WeightDecay")!.GetValue(o)!;
+            Assert.AreEqual(3e-4, decay, name);
+        }
+        Assert.AreEqual(1e-2, ((AdamW)OnnxKit.Optimizers.ByName("adamw", 1e-3)).WeightDecay, "AdamW keeps PyTorch's default");
+        Assert.AreEqual(0, ((Adam)OnnxKit.Optimizers.ByName("adam", 1e-3)).WeightDecay);
+        Assert.AreEqual(0, ((AdamW)OnnxKit.Optimizers.ByName("adamw", 1e-3, weightDecay: 0)).WeightDecay, "0 is a value, not 'unset'");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxKit.Optimizers.ByName("sgd", 0.1, weightDecay: -1)).Message, "0 or more, got -1");
+    }
+
+    [TestMethod]
     public void UnknownNamesAndBadRatesNameWhatIsExpected()
     {
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => OnnxKit.Optimizers.ByName("adamm", 1e-3)).Message, "expected one of adam, adamw");

@@ -17,6 +17,7 @@ public sealed class CliTests
     [DataRow(new[] { "train", "--dataset", "imagenet" }, "unknown dataset 'imagenet'")]
     [DataRow(new[] { "train", "--optimizer", "adamx" }, "unknown optimizer 'adamx'")]
     [DataRow(new[] { "train", "--lr", "-1" }, "--lr must be positive")]
+    [DataRow(new[] { "train", "--weight-decay", "-0.1" }, "--weight-decay must be 0 or more, got -0.1")]
     [DataRow(new[] { "train", "--normalize", "minmax" }, "--normalize must be 'standardize' or 'none', got 'minmax'")]
     [DataRow(new[] { "inspect", "no/such/model.onnx" }, "no/such/model.onnx")]
     public void BadInputIsAOneLineErrorNamingTheValue(string[] args, string expected)

@@ -2,18 +2,19 @@ namespace OnnxKit.Training.Tuning;
 
 /// <summary>
 /// The built-in spaces of <c>onnxkit tune --model …</c>: the architecture's own parameters followed by the training
-/// parameters every family shares (optimizer, learning rate on a log scale, batch size, schedule).
+/// parameters every family shares (optimizer, learning rate and weight decay on a log scale, batch size, schedule).
 /// </summary>
 public static class SearchSpaces
 {
     /// <summary>The families with a built-in space.</summary>
     public static IReadOnlyList<string> Families { get; } = ["mlp", "cnn"];
 
-    /// <summary>Optimizer, learning rate (log-uniform), batch size and learning-rate schedule.</summary>
+    /// <summary>Optimizer, learning rate (log-uniform), weight decay (log-uniform), batch size and learning-rate schedule.</summary>
     public static IReadOnlyList<SearchParameter> Training { get; } =
     [
         new CategoricalParameter("optimizer", ["adam", "adamw", "momentum"]),
         new FloatParameter("lr", 1e-4, 3e-2, Log: true),
+        new FloatParameter("weight_decay", 1e-6, 1e-2, Log: true),
         new CategoricalParameter("batch_size", ["32", "64", "128", "256"]),
         new CategoricalParameter("schedule", ["constant", "cosine", "onecycle"]),
     ];
