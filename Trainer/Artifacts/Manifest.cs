@@ -12,6 +12,8 @@ public sealed record TensorSpec
     [JsonPropertyName("type")] public required string Type { get; init; }
     /// <summary>Dimensions: numbers, or strings for symbolic dimensions such as <c>batch</c>.</summary>
     [JsonPropertyName("shape")] public required JsonElement[] Shape { get; init; }
+    /// <summary>For a target input: the model output it is compared with (null for a model input).</summary>
+    [JsonPropertyName("target_of")] public string? TargetOf { get; init; }
 }
 
 /// <summary>
@@ -56,7 +58,7 @@ public sealed record Manifest
     [JsonPropertyName("optimizer_graph")] public string? OptimizerGraph { get; init; }
     /// <summary>The checkpoint holding the initial (or latest) state.</summary>
     [JsonPropertyName("checkpoint")] public string Checkpoint { get; init; } = "checkpoint.safetensors";
-    /// <summary>Batch inputs (features, target).</summary>
+    /// <summary>Batch inputs: the model's inputs (features), then one target input per trained output.</summary>
     [JsonPropertyName("batch_inputs")] public required TensorSpec[] BatchInputs { get; init; }
     /// <summary>Float32 scalar inputs fed every step besides the batch: <c>["lr"]</c>, the learning rate (version 1 also listed host-computed bias corrections).</summary>
     [JsonPropertyName("step_scalars")] public required string[] StepScalars { get; init; }
@@ -66,6 +68,10 @@ public sealed record Manifest
     [JsonPropertyName("loss")] public string Loss { get; init; } = "loss";
     /// <summary>Name of the model-output output (logits/predictions of the batch).</summary>
     [JsonPropertyName("output")] public string Output { get; init; } = "output";
+    /// <summary>Every model output in graph order, for a model of several inputs or outputs (null: just <see cref="Output"/>).</summary>
+    [JsonPropertyName("outputs")] public string[]? Outputs { get; init; }
+    /// <summary>The weight of each trained output's loss in the total loss, for a model of several outputs (null: one loss, weight 1).</summary>
+    [JsonPropertyName("loss_weights")] public Dictionary<string, double>? LossWeights { get; init; }
     /// <summary>Optimizer name and hyper-parameters, for the record.</summary>
     [JsonPropertyName("optimizer")] public Dictionary<string, JsonElement> Optimizer { get; init; } = [];
     /// <summary>Loss name.</summary>

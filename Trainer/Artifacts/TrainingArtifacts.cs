@@ -20,6 +20,8 @@ public sealed class TrainingArtifacts
     public const string InputName = "input";
     /// <summary>Target input name.</summary>
     public const string TargetName = "target";
+    /// <summary>Model output name.</summary>
+    public const string OutputName = "output";
 
     /// <summary>The fused train step.</summary>
     public required OnnxModel TrainStep { get; init; }
@@ -36,7 +38,7 @@ public sealed class TrainingArtifacts
     /// <summary>Initial value of every state entry, by name.</summary>
     public required Dictionary<string, NamedTensor> InitialState { get; init; }
 
-    /// <summary>Options of <see cref="Create"/>.</summary>
+    /// <summary>Options of <see cref="Create(Module, TensorType, Loss, Optimizer, Options)"/>.</summary>
     public sealed record Options
     {
         /// <summary>Opset of the emitted graphs (default 17).</summary>
@@ -57,24 +59,31 @@ public sealed class TrainingArtifacts
     /// cut down to the model output, <c>inference.onnx</c>. In the train step, Dropout masks are drawn from the
     /// optimizer's step counter (<see cref="StepSeededDropout"/>), so a checkpoint fixes them for a resumed run.
     /// </remarks>
-    public static TrainingArtifacts Create(Module model, TensorType inputType, Loss loss, Optimizer optimizer, Options? options = null)
+    public static TrainingArtifacts Create(Module model, TensorType inputType, Loss loss, Optimizer optimizer, Options? options = null) =>
+        Create(model, TrainingSignature.Single(inputType, loss), optimizer, options);
+
+    /// <summary>
+    /// Builds the artifacts for a model of any <paramref name="signature"/>: several named inputs of any element type, several
+    /// outputs each trained with its own loss and weight (the total loss is their weighted sum). The batch inputs are the
+    /// model's inputs followed by one target input per trained output; the graphs output <c>loss</c> and every model output by name.
+    /// </summary>
+    public static TrainingArtifacts Create(Module model, TrainingSignature signature, Optimizer optimizer, Options? options = null)
     {
         options ??= new Options();
         // ---- training behaviour: forward, loss and gradients, built once ----
         var g = new GraphBuilder("train_step", options.Opset) { Training = true };
-        var y = model.Call(g.Input(InputName, inputType));
+        var ys = signature.Forward(model, g);
         // Layers size their weights from the first input they see, so the parameter list is complete only now.
         var trainable = model.Parameters().Where(p => p.Trainable && g.Has(p.FullName)).ToList();
         if (trainable.Count == 0)
             throw new InvalidOperationException(model.Parameters().Any(p => !p.IsBuffer)
                 ? $"model '{options.Name}' has no trainable parameters: every weight is frozen"
                 : $"model '{options.Name}' has no parameters to train");
-        var targetType = loss.TargetType(y.Type);
-        var lossValue = loss.Compute(y, g.Input(TargetName, targetType));
+        var (lossValue, targets) = signature.Loss(g, ys);
         var grads = Gradients.Differentiate(g, lossValue, trainable.Select(p => p.FullName), stopGradient: null, rewriteForward: !optimizer.ReadsForwardLayers);
         var buffers = model.Parameters().Where(p => p.IsBuffer && g.Has(p.FullName)).ToList();
         g.Output(lossValue, "loss");
-        g.Output(y, "output");
+        foreach (var o in signature.Outputs) g.Output(ys[o], o);
         // A buffer no training-mode layer updates is carried unchanged.
         foreach (var b in buffers) g.Output(g.BufferUpdates.TryGetValue(b.FullName, out var u) ? u : Op.Identity(g[b.FullName]), b.FullName + ".next");
         var gradOutputs = trainable.Select(p => g.Output(grads[p.FullName], p.FullName + ".grad").Name).ToHashSet();
@@ -130,19 +139,22 @@ public sealed class TrainingArtifacts
 
         // ---- inference behaviour: forward and loss, built once; inference.onnx is the forward part ----
         var ge = new GraphBuilder("eval", options.Opset);
-        var ye = model.Call(ge.Input(InputName, inputType));
-        ge.Output(loss.Compute(ye, ge.Input(TargetName, loss.TargetType(ye.Type))), "loss");
-        ge.Output(ye, "output");
+        var ye = signature.Forward(model, ge);
+        ge.Output(signature.Loss(ge, ye).Total, "loss");
+        foreach (var o in signature.Outputs) ge.Output(ye[o], o);
         var eval = ge.Build();
-        var inference = InferenceFromEval(eval, options);
+        var inference = InferenceFromEval(eval, signature, options);
         PromoteToInputs(eval.Graph, modelState.Where(ge.Has));
 
         var manifest = new Manifest
         {
-            BatchInputs = [Spec(InputName, inputType), Spec(TargetName, targetType)],
+            BatchInputs = [.. signature.Inputs.Select(i => Spec(i.Name, i.Type)), .. targets.Select(t => Spec(t.Name, t.Type) with { TargetOf = t.Output })],
+            Output = signature.Outputs[0],
+            Outputs = signature.IsSingle ? null : [.. signature.Outputs],
+            LossWeights = signature.IsSingle ? null : signature.Losses.ToDictionary(l => l.Output, l => l.Weight),
             StepScalars = [Optimizer.LearningRateName],
             State = state.ToArray(),
-            LossFunction = loss.Name,
+            LossFunction = string.Join(", ", signature.Losses.Select(l => l.Loss.Name).Distinct()),
             MinTrainingBatch = BatchNormOverSingleValues(model) is null ? 1 : 2,
             Gradients = "gradients.onnx",
             OptimizerGraph = "optimizer.onnx",
@@ -160,13 +172,14 @@ public sealed class TrainingArtifacts
     }
 
     // The eval graph with its weights still initializers, cut down to the model output (and a Softmax head when asked).
-    private static OnnxModel InferenceFromEval(OnnxModel eval, Options options)
+    private static OnnxModel InferenceFromEval(OnnxModel eval, TrainingSignature signature, Options options)
     {
         var m = DerivedGraphs.Copy(eval, options.Name);
-        m.Graph.Outputs.RemoveAll(o => o.Name != "output");
-        DerivedGraphs.Prune(m.Graph, InputName);
+        m.Graph.Outputs.RemoveAll(o => !signature.Outputs.Contains(o.Name));
+        DerivedGraphs.Prune(m.Graph, [.. signature.Inputs.Select(i => i.Name)]);
         if (options.SoftmaxHead)
         {
+            CheckSoftmaxHead(signature);
             var producer = m.Graph.Producer("output")!;
             producer.Outputs[producer.Outputs.IndexOf("output")] = "logits";
             m.Graph.Nodes.Add(new Node("Softmax", ["logits"], ["output"], "softmax_head", attributes: [Attr.Int("axis", -1)]));
@@ -176,16 +189,26 @@ public sealed class TrainingArtifacts
     }
 
     /// <summary>The inference graph of <paramref name="model"/> with its current weights as initializers.</summary>
-    public static OnnxModel BuildInference(Module model, TensorType inputType, Options? options = null)
+    public static OnnxModel BuildInference(Module model, TensorType inputType, Options? options = null) =>
+        BuildInference(model, TrainingSignature.Untrained(inputType), options);
+
+    /// <summary>The inference graph of a model of any <paramref name="signature"/> (all its inputs and outputs, by name) with its current weights.</summary>
+    public static OnnxModel BuildInference(Module model, TrainingSignature signature, Options? options = null)
     {
         options ??= new Options();
         var gi = new GraphBuilder(options.Name, options.Opset);
-        var yi = model.Call(gi.Input(InputName, inputType));
-        if (options.SoftmaxHead) yi = Op.Softmax(yi, -1);
-        gi.Output(yi, "output");
+        var ys = signature.Forward(model, gi);
+        if (options.SoftmaxHead) CheckSoftmaxHead(signature);
+        foreach (var o in signature.Outputs) gi.Output(options.SoftmaxHead ? Op.Softmax(ys[o], -1) : ys[o], o);
         var m = gi.Build();
         foreach (var kv in options.Metadata) m.Metadata[kv.Key] = kv.Value;
         return m;
+    }
+
+    private static void CheckSoftmaxHead(TrainingSignature signature)
+    {
+        if (signature.Outputs.Count != 1)
+            throw new NotSupportedException($"a Softmax head is appended to a model of one output; this one has [{string.Join(", ", signature.Outputs)}]: put the Softmax in the model");
     }
 
     /// <summary>Writes the artifacts directory (each file atomically).</summary>

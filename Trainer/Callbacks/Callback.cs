@@ -3,7 +3,7 @@ using OnnxKit.Training.Fit;
 namespace OnnxKit.Training.Callbacks;
 
 /// <summary>
-/// Hooks into <see cref="Learner.Fit"/> (Keras' callbacks). Override what you need; set
+/// Hooks into <see cref="OnnxKit.Training.Fit.Learner.Fit(OnnxKit.Training.Data.TensorDataset, OnnxKit.Training.Fit.FitOptions)"/> (Keras' callbacks). Override what you need; set
 /// <see cref="TrainingContext.StopTraining"/> to end the run.
 /// </summary>
 public abstract class Callback

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace OnnxKit.Training.Fit;
 
-/// <summary>What one epoch of <see cref="Learner.Fit"/> measured.</summary>
+/// <summary>What one epoch of <see cref="OnnxKit.Training.Fit.Learner.Fit(OnnxKit.Training.Data.TensorDataset, OnnxKit.Training.Fit.FitOptions)"/> measured.</summary>
 public sealed record EpochRecord
 {
     /// <summary>1-based epoch number.</summary>

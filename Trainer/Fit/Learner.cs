@@ -16,7 +16,7 @@ using OnnxKit.Training.Session;
 
 namespace OnnxKit.Training.Fit;
 
-/// <summary>Options of <see cref="Learner.Fit"/>.</summary>
+/// <summary>Options of <see cref="OnnxKit.Training.Fit.Learner.Fit(OnnxKit.Training.Data.TensorDataset, OnnxKit.Training.Fit.FitOptions)"/>.</summary>
 public sealed record FitOptions
 {
     /// <summary>Number of epochs.</summary>
@@ -68,10 +68,10 @@ public sealed record FitOptions
 
 /// <summary>
 /// A model compiled for training (Keras' compiled model): builds the training artifacts once, runs them with a
-/// <see cref="TrainingSession"/>, and offers <see cref="Fit"/>, <see cref="Evaluate"/>, <see cref="Predict"/> and
+/// <see cref="TrainingSession"/>, and offers <see cref="Fit(TensorDataset, FitOptions)"/>, <see cref="Evaluate(TensorDataset, int)"/>, <see cref="Predict(TensorDataset, int)"/> and
 /// <see cref="Export"/>. For a hand-written loop use <see cref="Session"/>'s <c>Step</c> directly.
 /// </summary>
-public sealed class Learner : IDisposable
+public sealed partial class Learner : IDisposable
 {
     private readonly TrainingSessionOptions _sessionOptions;
     private TensorType? _inputType;
@@ -91,7 +91,7 @@ public sealed class Learner : IDisposable
     public Module Model { get; }
     /// <summary>The optimizer.</summary>
     public Optimizer Optimizer { get; }
-    /// <summary>The loss.</summary>
+    /// <summary>The loss (for a model of several outputs, the first trained output's; all of them in <see cref="OutputLosses"/>).</summary>
     public Loss Loss { get; }
     /// <summary>Metrics computed during fit and evaluate.</summary>
     public IReadOnlyList<Metric> Metrics { get; }
@@ -102,15 +102,15 @@ public sealed class Learner : IDisposable
     /// <summary>Metadata stored in the exported model (labels, normalisation…).</summary>
     public Dictionary<string, string> Metadata { get; } = [];
     /// <summary>
-    /// The job this learner trains in (default: this process alone). With several ranks, <see cref="Fit"/> trains data-parallel
+    /// The job this learner trains in (default: this process alone). With several ranks, <see cref="Fit(TensorDataset, FitOptions)"/> trains data-parallel
     /// (<see cref="DataParallelStep"/>): every rank calls it with the same data and options, computes the gradients of its share
-    /// of each batch, and all ranks apply the same averaged step from rank 0's initial state; <see cref="Evaluate"/> shares the
+    /// of each batch, and all ranks apply the same averaged step from rank 0's initial state; <see cref="Evaluate(TensorDataset, int)"/> shares the
     /// rows out and reduces the results. Only the caller decides which rank writes files (checkpoints, exports): rank 0, usually.
     /// </summary>
     public ICommunicator Communicator { get; init; } = new SingleProcess();
     private DataParallelStep? _parallel;
 
-    /// <summary>Compiles a model.</summary>
+    /// <summary>Compiles a model of one input and one output.</summary>
     public Learner(Module model, Optimizer optimizer, Loss loss, IEnumerable<Metric>? metrics = null, TrainingSessionOptions? sessionOptions = null)
     {
         Model = model; Optimizer = optimizer; Loss = loss; Metrics = metrics?.ToList() ?? [];
@@ -120,6 +120,8 @@ public sealed class Learner : IDisposable
     /// <summary>Builds the artifacts and session for inputs of one sample of shape <paramref name="sampleShape"/> (the batch dimension is added).</summary>
     public void Build(IReadOnlyList<int> sampleShape)
     {
+        if (_signature is not null)
+            throw new InvalidOperationException($"this learner trains a model of named inputs [{string.Join(", ", _signature.Inputs.Select(i => i.Name))}]; give it a NamedDataset");
         var type = new TensorType(ElementType.Float32, new Shape([Dim.Sym("batch"), .. sampleShape.Select(d => Dim.Of(d))]));
         if (_inputType is not null)
         {
@@ -148,11 +150,7 @@ public sealed class Learner : IDisposable
     /// <summary>Trains (Keras' fit). Returns the per-epoch history.</summary>
     public History Fit(TensorDataset train, FitOptions? options = null)
     {
-        options ??= new FitOptions();
-        if (options.BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "batchSize must be at least 1");
-        if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "epochs must not be negative");
-        if (!(options.ValidationSplit >= 0 && options.ValidationSplit < 1))
-            throw new ArgumentOutOfRangeException(nameof(options), options.ValidationSplit, $"ValidationSplit must lie in [0, 1), got {options.ValidationSplit}");
+        options = Checked(options);
         var validation = options.Validation;
         if (validation is null && options.ValidationSplit > 0)
         {
@@ -160,6 +158,33 @@ public sealed class Learner : IDisposable
             train = split.Train; validation = split.Validation;
         }
         Build(train.SampleShape);
+        var feed = new MetricFeed(
+            () => { foreach (var m in Metrics) m.Reset(); },
+            (batch, parallel) => { foreach (var m in Metrics) m.Update(parallel is null ? Session!.LastOutput : parallel.Outputs, batch.Targets, batch.Count, Session!.OutputSize); },
+            () => Metrics.ToDictionary(m => m.Name, m => m.Result()));
+        return Run(options, train.Count, validation is null ? null : bs => Evaluate(validation, bs), feed,
+            (bs, seed) => new DataLoader(train, bs, options.Shuffle, seed, options.DropLast, prefetch: false, options.Augmentations, sampler: options.Sampler),
+            (loader, parallel) => loader.NextEpochInto(parallel is null ? Session!.InputBuffers : parallel.InputBuffers),
+            () => SplitStep(options));
+    }
+
+    private static FitOptions Checked(FitOptions? options)
+    {
+        options ??= new FitOptions();
+        if (options.BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "batchSize must be at least 1");
+        if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "epochs must not be negative");
+        if (!(options.ValidationSplit >= 0 && options.ValidationSplit < 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.ValidationSplit, $"ValidationSplit must lie in [0, 1), got {options.ValidationSplit}");
+        return options;
+    }
+
+    // What fits the data's batches from the session's outputs into the metrics (the one-output Metrics, or every output's).
+    private sealed record MetricFeed(Action Reset, Action<FilledBatch, DataParallelStep?> Update, Func<Dictionary<string, double>> Results);
+
+    // The training loop shared by every kind of data: the loader and its epochs, the validation and the metrics come from the caller.
+    private History Run(FitOptions options, int n, Func<int, EvaluationResult>? validate, MetricFeed feed, Func<int, int, DataLoader> makeLoader,
+                        Func<DataLoader, DataParallelStep?, IEnumerable<FilledBatch>> epochOf, Func<DataParallelStep?> splitStep)
+    {
         var session = Session!;
         _seed = options.Seed;
         _history.Clear();
@@ -169,7 +194,7 @@ public sealed class Learner : IDisposable
         if (_samplesDoneBeforeBatches is { } samplesDone) { _batchesDone = (samplesDone + bs - 1) / bs; _samplesDoneBeforeBatches = null; }
         var restored = _restoredMetadata;
         _restoredMetadata = null;
-        var parallel = SplitStep(options);
+        var parallel = splitStep();
 
         var ctx = new TrainingContext(this);
         var history = new History();
@@ -187,26 +212,24 @@ public sealed class Learner : IDisposable
             for (int i = 0; i < options.Callbacks.Count; i++)
                 if (restored.TryGetValue(CallbackKey(i, options.Callbacks[i]), out var cbState)) options.Callbacks[i].RestoreState(cbState);
 
-        int n = train.Count;
         // Batches come from the loader, written straight into the arrays the session's step reads. Its position is
         // (epochs done, batches done), which checkpoints keep.
-        var loader = new DataLoader(train, bs, options.Shuffle, _seed, options.DropLast, prefetch: false, options.Augmentations, sampler: options.Sampler);
+        var loader = makeLoader(bs, _seed);
         int steps = loader.BatchesPerEpoch;
         if (steps == 0) throw new ArgumentException($"the training data has {n} samples, fewer than one batch of {bs} with drop-last");
         CheckBatchNormBatches(n, bs, options.DropLast);
-        int outSize = session.OutputSize;
 
         for (int epoch = _epochDone + 1; epoch <= options.Epochs && !ctx.StopTraining; epoch++)
         {
             ctx.Epoch = epoch;
-            foreach (var m in Metrics) m.Reset();
+            feed.Reset();
             progress.EpochStart(epoch, options.Epochs, steps);
             // A run resumed mid-epoch starts from the loss the saved run had summed so far in this epoch.
             double lossSum = _batchesDone > 0 ? _epochLossSum : 0; long seen = _batchesDone > 0 ? _epochSeen : 0;
             var sw = Stopwatch.StartNew();
             int firstStep = Math.Min(_batchesDone, steps);
             loader.Restore(new LoaderState(epoch - 1, firstStep));
-            var batches = firstStep < steps ? loader.NextEpochInto(parallel is null ? session.InputBuffers : parallel.InputBuffers) : Enumerable.Empty<FilledBatch>();
+            var batches = firstStep < steps ? epochOf(loader, parallel) : Enumerable.Empty<FilledBatch>();
             foreach (var batch in batches)
             {
                 int s = batch.Index, count = batch.Count;
@@ -218,23 +241,22 @@ public sealed class Learner : IDisposable
                 float loss = parallel?.Step(count, lr) ?? session.Step(count, lr);
                 lossSum += loss * count; seen += count;
                 _epochLossSum = lossSum; _epochSeen = seen;
-                var outputs = parallel is null ? session.LastOutput : parallel.Outputs;
-                foreach (var m in Metrics) m.Update(outputs, batch.Targets, count, outSize);
+                feed.Update(batch, parallel);
                 foreach (var cb in options.Callbacks) cb.OnBatchEnd(ctx, session.StepCount, loss);
                 double elapsed = sw.Elapsed.TotalSeconds;
                 progress.Batch(s + 1, steps, (s + 1 - firstStep) * (double)bs / Math.Max(elapsed, 1e-9), lossSum / seen,
-                    Metrics.ToDictionary(m => m.Name, m => m.Result()), TimeSpan.FromSeconds(elapsed / (s + 1 - firstStep) * (steps - s - 1)));
+                    feed.Results(), TimeSpan.FromSeconds(elapsed / (s + 1 - firstStep) * (steps - s - 1)));
                 if (options.CheckpointEverySteps > 0 && session.StepCount % options.CheckpointEverySteps == 0 && options.CheckpointPath is not null && float.IsFinite(loss) && Communicator.Rank == 0)
                     SaveCheckpoint(options.CheckpointPath);
                 if (ctx.StopTraining) break;   // stopped mid-epoch: still record what was done
             }
             double seconds = sw.Elapsed.TotalSeconds;
             if (_batchesDone >= steps) { _epochDone = epoch; _batchesDone = 0; }
-            var trainMetrics = Metrics.ToDictionary(m => m.Name, m => m.Result());
+            var trainMetrics = feed.Results();
             double? valLoss = null; Dictionary<string, double> valMetrics = [];
-            if (validation is not null)
+            if (validate is not null)
             {
-                var ev = Evaluate(validation, bs);
+                var ev = validate(bs);
                 valLoss = ev.Loss; valMetrics = ev.Metrics;
             }
             var record = new EpochRecord
@@ -307,9 +329,10 @@ public sealed class Learner : IDisposable
     /// </summary>
     public void Export(string path, bool softmaxHead = false)
     {
-        if (Session is null || _inputType is null) throw new InvalidOperationException("nothing to export yet: call Fit (or Build) first");
+        if (Session is null || (_inputType is null && _signature is null)) throw new InvalidOperationException("nothing to export yet: call Fit (or Build) first");
         WriteBackParameters();
-        var model = TrainingArtifacts.BuildInference(Model, _inputType, new TrainingArtifacts.Options { SoftmaxHead = softmaxHead, Metadata = Metadata });
+        var options = new TrainingArtifacts.Options { SoftmaxHead = softmaxHead, Metadata = Metadata };
+        var model = _signature is not null ? TrainingArtifacts.BuildInference(Model, _signature, options) : TrainingArtifacts.BuildInference(Model, _inputType!, options);
         model.Save(path);
     }
 
@@ -389,6 +412,8 @@ public sealed class Learner : IDisposable
     private DataParallelStep? SplitStep(FitOptions options)
     {
         if (options.AccumulateSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), options.AccumulateSteps, "AccumulateSteps must be at least 1");
+        if (_signature is not null && (Communicator.Size > 1 || options.AccumulateSteps > 1))
+            throw new NotSupportedException("a model of named inputs trains with the fused step only: data-parallel training and AccumulateSteps > 1 are not supported for it");
         _parallel?.Dispose();
         _parallel = null;
         if (Communicator.Size == 1 && options.AccumulateSteps == 1) return null;
@@ -398,7 +423,7 @@ public sealed class Learner : IDisposable
         return _parallel;
     }
 
-    /// <summary>Time the last data-parallel or accumulating <see cref="Fit"/> spent in the allreduce and in computation (zero for the fused step).</summary>
+    /// <summary>Time the last data-parallel or accumulating <see cref="Fit(TensorDataset, FitOptions)"/> spent in the allreduce and in computation (zero for the fused step).</summary>
     public (TimeSpan Communication, TimeSpan Compute) SplitStepTimes => _parallel is null ? default : (_parallel.CommunicationTime, _parallel.ComputeTime);
 
     /// <inheritdoc/>
@@ -409,7 +434,7 @@ public sealed class Learner : IDisposable
     }
 }
 
-/// <summary>Result of <see cref="Learner.Evaluate"/>.</summary>
+/// <summary>Result of <see cref="Learner.Evaluate(TensorDataset, int)"/>.</summary>
 /// <param name="Loss">Mean loss.</param>
 /// <param name="Metrics">Metric values by name.</param>
 /// <param name="Confusion">Confusion matrix (classification with class-index targets).</param>

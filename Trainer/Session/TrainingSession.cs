@@ -37,10 +37,9 @@ public sealed class TrainingSession : IDisposable
     private readonly int _stepCounterIndex;  // the optimizer's step counter in the state, -1 when absent
     private readonly (HostStepInput Input, float[] Values, OrtValue Tensor)[] _hostInputs;
     private readonly RunOptions _run = new();
-    private readonly long[] _featureShape;   // per-sample
-    private readonly long[] _targetShape;    // per-sample
+    private readonly BatchTensor[] _batchInputs;   // the model's inputs, then the targets (a one-input model: features, target)
+    private readonly BatchTensor[] _outputs;       // the model's outputs (float)
     private readonly ElementType _targetType;
-    private readonly long[] _outputShape;    // per-sample
     private int _current;                    // which state set holds the latest values
 
     /// <summary>Number of steps taken (restored from checkpoints).</summary>
@@ -79,11 +78,9 @@ public sealed class TrainingSession : IDisposable
         (trainStep, eval) = ProviderLowering.Apply(trainStep, eval, options);
         using (var so = options.ToSessionOptions()) _train = new InferenceSession(trainStep, so);
         using (var so = (options with { OptimizedModelPath = null, ProfilePrefix = null }).ToSessionOptions()) _eval = new InferenceSession(eval, so);
-        _featureShape = PerSample(manifest.BatchInputs[0]);
-        _targetShape = PerSample(manifest.BatchInputs[1]);
-        _targetType = ParseType(manifest.BatchInputs[1].Type);
-        var outMeta = _train.OutputMetadata[manifest.Output];
-        _outputShape = outMeta.Dimensions.Skip(1).Select(d => (long)d).ToArray();
+        _batchInputs = manifest.BatchInputs.Select(b => new BatchTensor(b.Name, ParseType(b.Type), PerSample(b))).ToArray();
+        _targetType = _batchInputs.Length > 1 ? _batchInputs[1].Type : ElementType.Float32;
+        _outputs = (manifest.Outputs ?? [manifest.Output]).Select(OutputTensor).ToArray();
         _memory = StateMemory.For(options, _train);
         for (int k = 0; k < 2; k++)
             _state[k] = manifest.State.Select(Allocate).ToArray();
@@ -117,6 +114,16 @@ public sealed class TrainingSession : IDisposable
         _ => throw new InvalidDataException($"state '{s.Name}' has element type '{s.Type}'; the session keeps float and int64 state"),
     };
 
+    private BatchTensor OutputTensor(string name)
+    {
+        var meta = _train.OutputMetadata[name];
+        if (meta.ElementDataType != TensorElementType.Float)
+            throw new InvalidDataException($"model output '{name}' is {meta.ElementDataType}; the session reads float outputs");
+        if (meta.Dimensions.Skip(1).Any(d => d < 0))
+            throw new InvalidDataException($"model output '{name}' has shape [{string.Join(", ", meta.Dimensions)}]; only the first (batch) dimension may vary");
+        return new BatchTensor(name, ElementType.Float32, meta.Dimensions.Skip(1).Select(d => (long)d).ToArray());
+    }
+
     private static long[] PerSample(TensorSpec spec) =>
         spec.Shape.Skip(1).Select(e => e.ValueKind == System.Text.Json.JsonValueKind.Number ? e.GetInt64()
             : throw new InvalidDataException($"batch input '{spec.Name}' has a symbolic non-batch dimension '{e}'; only the first dimension may vary")).ToArray();
@@ -127,12 +134,16 @@ public sealed class TrainingSession : IDisposable
         _ => throw new NotSupportedException($"batch input type '{name}' is not supported"),
     };
 
-    /// <summary>Elements per sample of the features.</summary>
-    public int FeatureSize => (int)_featureShape.Aggregate(1L, (a, d) => a * d);
-    /// <summary>Elements per sample of the target.</summary>
-    public int TargetSize => (int)_targetShape.Aggregate(1L, (a, d) => a * d);
-    /// <summary>Elements per sample of the model output.</summary>
-    public int OutputSize => (int)_outputShape.Aggregate(1L, (a, d) => a * d);
+    /// <summary>Elements per sample of the features (the first batch input).</summary>
+    public int FeatureSize => _batchInputs[0].SampleSize;
+    /// <summary>Elements per sample of the target (the second batch input).</summary>
+    public int TargetSize => _batchInputs.Length > 1 ? _batchInputs[1].SampleSize : 0;
+    /// <summary>Elements per sample of the (first) model output.</summary>
+    public int OutputSize => _outputs[0].SampleSize;
+    /// <summary>The batch inputs in the order of <see cref="BatchBuffers"/>: the model's inputs, then the targets.</summary>
+    public IReadOnlyList<BatchTensor> BatchInputs => _batchInputs;
+    /// <summary>The model outputs in the order of <see cref="LastOutputOf"/>.</summary>
+    public IReadOnlyList<BatchTensor> Outputs => _outputs;
     /// <summary>Element type of the target (int64 class indices or float).</summary>
     public ElementType TargetType => _targetType;
 
@@ -153,11 +164,21 @@ public sealed class TrainingSession : IDisposable
     /// <see cref="Step(int, double)"/> saves the copy that <see cref="Step(ReadOnlySpan{float}, Array, int, double)"/>
     /// makes. They stay valid until a batch of another size evicts them (at most two sizes are kept).
     /// </summary>
+    /// <exception cref="InvalidOperationException">The model does not take one float input and one target (use <see cref="BatchBuffers"/>).</exception>
     public (float[] Features, Array Targets) InputBuffers(int count)
     {
+        if (_batchInputs.Length != 2 || _batchInputs[0].Type != ElementType.Float32)
+            throw new InvalidOperationException($"this model takes the batch inputs [{string.Join(", ", _batchInputs.Select(b => b.Describe()))}]; fill BatchBuffers instead");
         var b = Bindings(count);
-        return (b.Features, b.Targets);
+        return ((float[])b.Inputs[0], b.Inputs[1]);
     }
+
+    /// <summary>
+    /// The arrays that steps and evaluations of <paramref name="count"/> samples read, one per batch input in the order of
+    /// <see cref="BatchInputs"/> (<c>float[]</c>, <c>long[]</c>, <c>int[]</c> or <c>double[]</c> of count × sample size each):
+    /// fill them and call <see cref="Step(int, double)"/> or <see cref="Evaluate(int)"/>. They stay valid until a batch of another size evicts them.
+    /// </summary>
+    public IReadOnlyList<Array> BatchBuffers(int count) => Bindings(count).Inputs;
 
     /// <summary>One optimisation step on what <see cref="InputBuffers"/>(<paramref name="count"/>) holds; returns the loss.</summary>
     public float Step(int count, double lr)
@@ -179,16 +200,25 @@ public sealed class TrainingSession : IDisposable
     private BatchBindings? _lastOutput;
 
     /// <summary>
-    /// The model output of the last <see cref="Step(ReadOnlySpan{float}, Array, int, double)"/> or <see cref="Evaluate"/> ([count, …] flattened).
+    /// The model output of the last <see cref="Step(ReadOnlySpan{float}, Array, int, double)"/> or <see cref="Evaluate(ReadOnlySpan{float}, Array, int)"/> ([count, …] flattened).
     /// On a device it is copied to the host when first read after a step.
     /// </summary>
-    public ReadOnlySpan<float> LastOutput => _lastOutput is null ? [] : _lastOutput.HostOutput(_memory);
+    public ReadOnlySpan<float> LastOutput => LastOutputOf(0);
+
+    /// <summary>Output <paramref name="index"/> (in the order of <see cref="Outputs"/>) of the last step or evaluation ([count, …] flattened).</summary>
+    public ReadOnlySpan<float> LastOutputOf(int index) => _lastOutput is null ? [] : _lastOutput.HostOutput(_memory, index);
 
     /// <summary>Loss and outputs on a batch without updating anything (inference behaviour: Dropout off, running statistics).</summary>
     public float Evaluate(ReadOnlySpan<float> features, Array targets, int count)
     {
+        Bindings(count).Write(features, targets, count, FeatureSize, TargetSize, _targetType);
+        return Evaluate(count);
+    }
+
+    /// <summary>Loss and outputs on what <see cref="BatchBuffers"/>(<paramref name="count"/>) holds, without updating anything (inference behaviour).</summary>
+    public float Evaluate(int count)
+    {
         var b = Bindings(count);
-        b.Write(features, targets, count, FeatureSize, TargetSize, _targetType);
         b.Stage();
         _eval.RunWithBinding(_run, b.Eval[_current]);
         _lastOutput = b;
@@ -286,101 +316,114 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Buffers and bindings for one batch size: batch inputs, outputs, and a binding per state parity.</summary>
     private sealed class BatchBindings : IDisposable
     {
-        public readonly float[] Features;
-        public readonly Array Targets;
-        public readonly OrtValue FeatureValue, TargetValue, Loss, Output;
-        private readonly float[]? _hostOutput;   // the output's host copy when it lives on a device
-        private bool _hostOutputCurrent;
+        public readonly Array[] Inputs;
+        private readonly OrtValue[] _inputValues;
+        public readonly OrtValue Loss;
+        private readonly OrtValue[] _outputs;
+        private readonly float[][]? _hostOutputs;   // the outputs' host copies when they live on a device
+        private readonly bool[] _hostOutputCurrent;
         public readonly OrtIoBinding[] Train = new OrtIoBinding[2];
         public readonly OrtIoBinding[] Eval = new OrtIoBinding[2];
 
         public BatchBindings(TrainingSession s, int count)
         {
-            Features = new float[count * s.FeatureSize];
-            long[] fshape = [count, .. s._featureShape], tshape = [count, .. s._targetShape];
-            bool int64 = s._targetType == ElementType.Int64;
-            Targets = int64 ? new long[count * s.TargetSize] : new float[count * s.TargetSize];
-            if (s._memory.InPlace)
+            Inputs = s._batchInputs.Select(b => BatchArrays.Create(b.Type, count * b.SampleSize)).ToArray();
+            _inputValues = new OrtValue[Inputs.Length];
+            for (int i = 0; i < Inputs.Length; i++)
             {
-                // The bindings read the arrays the caller fills: no copy at all.
-                FeatureValue = OrtValue.CreateTensorValueFromMemory(Features, fshape);
-                TargetValue = int64 ? OrtValue.CreateTensorValueFromMemory((long[])Targets, tshape) : OrtValue.CreateTensorValueFromMemory((float[])Targets, tshape);
+                long[] shape = [count, .. s._batchInputs[i].SampleShape];
+                // In host memory the bindings read the arrays the caller fills: no copy at all. On a device the batch is
+                // staged through pinned host memory, from which ORT copies it over.
+                _inputValues[i] = s._memory.InPlace ? BatchArrays.Wrap(Inputs[i], shape)
+                    : s._memory.AllocateStaging(BatchArrays.OrtType(s._batchInputs[i].Type), shape);
             }
-            else
-            {
-                // Staged through pinned host memory, from which ORT copies the batch to the device.
-                FeatureValue = s._memory.AllocateStaging(TensorElementType.Float, fshape);
-                TargetValue = s._memory.AllocateStaging(int64 ? TensorElementType.Int64 : TensorElementType.Float, tshape);
-                _hostOutput = new float[count * s.OutputSize];
-            }
+            if (!s._memory.InPlace) _hostOutputs = s._outputs.Select(o => new float[count * o.SampleSize]).ToArray();
+            _hostOutputCurrent = new bool[s._outputs.Length];
             // The loss scalar is bound in host memory: ORT copies the one value back.
             Loss = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
-            Output = s._memory.Allocate([count, .. s._outputShape]);
+            _outputs = s._outputs.Select(o => s._memory.Allocate([count, .. o.SampleShape])).ToArray();
             var m = s._manifest;
+            var evalInputs = s._eval.InputNames.ToHashSet();
             for (int k = 0; k < 2; k++)
             {
                 var tb = s._train.CreateIoBinding();
-                tb.BindInput(TrainingArtifacts.InputName, FeatureValue);
-                tb.BindInput(TrainingArtifacts.TargetName, TargetValue);
+                var eb = s._eval.CreateIoBinding();
+                for (int i = 0; i < Inputs.Length; i++)
+                {
+                    tb.BindInput(s._batchInputs[i].Name, _inputValues[i]);
+                    eb.BindInput(s._batchInputs[i].Name, _inputValues[i]);
+                }
                 tb.BindInput(Optimizer.LearningRateName, s._learningRateTensor);
                 foreach (var h in s._hostInputs) tb.BindInput(h.Input.Name, h.Tensor);
                 for (int i = 0; i < m.State.Length; i++)
                 {
                     tb.BindInput(m.State[i].Name, s._state[k][i]);
                     tb.BindOutput(m.State[i].Next, s._state[1 - k][i]);
+                    if (evalInputs.Contains(m.State[i].Name)) eb.BindInput(m.State[i].Name, s._state[k][i]);
                 }
                 tb.BindOutput(m.Loss, Loss);
-                tb.BindOutput(m.Output, Output);
-                Train[k] = tb;
-
-                var eb = s._eval.CreateIoBinding();
-                eb.BindInput(TrainingArtifacts.InputName, FeatureValue);
-                eb.BindInput(TrainingArtifacts.TargetName, TargetValue);
-                var evalInputs = s._eval.InputNames.ToHashSet();
-                for (int i = 0; i < m.State.Length; i++)
-                    if (evalInputs.Contains(m.State[i].Name)) eb.BindInput(m.State[i].Name, s._state[k][i]);
                 eb.BindOutput(m.Loss, Loss);
-                eb.BindOutput(m.Output, Output);
+                for (int o = 0; o < _outputs.Length; o++)
+                {
+                    tb.BindOutput(s._outputs[o].Name, _outputs[o]);
+                    eb.BindOutput(s._outputs[o].Name, _outputs[o]);
+                }
+                Train[k] = tb;
                 Eval[k] = eb;
             }
         }
 
         public void Write(ReadOnlySpan<float> features, Array targets, int count, int featureSize, int targetSize, ElementType targetType)
         {
+            if (Inputs.Length != 2 || Inputs[0] is not float[] featureBuffer)
+                throw new InvalidOperationException($"this model takes {Inputs.Length} batch inputs; fill BatchBuffers instead of passing features and targets");
             if (features.Length < count * featureSize)
                 throw new ArgumentException($"features hold {features.Length} values; {count} samples of {featureSize} need {count * featureSize}");
-            features[..(count * featureSize)].CopyTo(Features);
+            features[..(count * featureSize)].CopyTo(featureBuffer);
             switch (targets)
             {
-                case long[] l when targetType == ElementType.Int64 && l.Length >= count * targetSize: Array.Copy(l, (long[])Targets, count * targetSize); break;
-                case float[] f when targetType == ElementType.Float32 && f.Length >= count * targetSize: Array.Copy(f, (float[])Targets, count * targetSize); break;
+                case long[] l when targetType == ElementType.Int64 && l.Length >= count * targetSize: Array.Copy(l, Inputs[1], count * targetSize); break;
+                case float[] f when targetType == ElementType.Float32 && f.Length >= count * targetSize: Array.Copy(f, Inputs[1], count * targetSize); break;
                 default: throw new ArgumentException($"targets must be {(targetType == ElementType.Int64 ? "long[]" : "float[]")} with at least {count * targetSize} values, got {targets.GetType().Name} of {targets.Length}");
             }
         }
 
-        /// <summary>Before a run: the batch arrays into the staging buffers (device memory only), and the output's host copy marked stale.</summary>
+        /// <summary>Before a run: the batch arrays into the staging buffers (device memory only), and the outputs' host copies marked stale.</summary>
         public void Stage()
         {
-            _hostOutputCurrent = false;
-            if (_hostOutput is null) return;
-            Features.CopyTo(FeatureValue.GetTensorMutableDataAsSpan<float>());
-            if (Targets is long[] l) l.CopyTo(TargetValue.GetTensorMutableDataAsSpan<long>());
-            else ((float[])Targets).CopyTo(TargetValue.GetTensorMutableDataAsSpan<float>());
+            Array.Clear(_hostOutputCurrent);
+            if (_hostOutputs is null) return;
+            for (int i = 0; i < Inputs.Length; i++) BatchArrays.CopyTo(Inputs[i], _inputValues[i]);
         }
 
-        /// <summary>The output on the host: the tensor itself in host memory, else a copy made once per run.</summary>
-        public ReadOnlySpan<float> HostOutput(StateMemory memory)
+        /// <summary>Output <paramref name="index"/> on the host: the tensor itself in host memory, else a copy made once per run.</summary>
+        public ReadOnlySpan<float> HostOutput(StateMemory memory, int index)
         {
-            if (_hostOutput is null) return Output.GetTensorDataAsSpan<float>();
-            if (!_hostOutputCurrent) { memory.Download(Output, _hostOutput); _hostOutputCurrent = true; }
-            return _hostOutput;
+            if (_hostOutputs is null) return _outputs[index].GetTensorDataAsSpan<float>();
+            if (!_hostOutputCurrent[index]) { memory.Download(_outputs[index], _hostOutputs[index]); _hostOutputCurrent[index] = true; }
+            return _hostOutputs[index];
         }
 
         public void Dispose()
         {
             foreach (var b in Train) b.Dispose();
             foreach (var b in Eval) b.Dispose();
-            FeatureValue.Dispose(); TargetValue.Dispose(); Loss.Dispose(); Output.Dispose();
+            foreach (var v in _inputValues) v.Dispose();
+            foreach (var v in _outputs) v.Dispose();
+            Loss.Dispose();
         }
     }
+}
+
+/// <summary>A batch input or model output of a <see cref="TrainingSession"/>: its name, element type and per-sample shape.</summary>
+/// <param name="Name">The graph value's name.</param>
+/// <param name="Type">Element type.</param>
+/// <param name="SampleShape">Shape of one sample (the batch dimension excluded).</param>
+public sealed record BatchTensor(string Name, ElementType Type, long[] SampleShape)
+{
+    /// <summary>Elements per sample.</summary>
+    public int SampleSize => (int)SampleShape.Aggregate(1L, (a, d) => a * d);
+
+    /// <summary>Name, type and sample shape as text, for messages.</summary>
+    public string Describe() => $"{Name}: {Type.OnnxName()} [{string.Join(", ", SampleShape)}]";
 }

@@ -7,7 +7,7 @@ namespace OnnxKit.Training.Data;
 /// the seed and the epoch number; <see cref="ShuffledBatches"/>) or the rows another <see cref="IBatchSampler"/> chooses,
 /// optional drop of the last partial batch, per-sample transforms, one-hot targets, and either background prefetch
 /// one batch ahead into reusable pinned buffers (<see cref="NextEpoch"/>) or writing each batch straight into the
-/// caller's arrays (<see cref="NextEpochInto"/>, what <c>Learner.Fit</c> does with the session's bound input buffers).
+/// caller's arrays (<see cref="NextEpochInto(Func{int, ValueTuple{float[], Array}})"/>, what <c>Learner.Fit</c> does with the session's bound input buffers).
 /// </summary>
 public sealed class DataLoader
 {
@@ -15,6 +15,8 @@ public sealed class DataLoader
     private readonly OneHot? _oneHot;
     private readonly ulong _seed;
     private readonly IBatchSampler _sampler;
+    private readonly TensorDataset? _dataset;
+    private readonly int _count;
     private Batch[]? _buffers;
     private IReadOnlyList<int[]>? _batches;
     private int _batchesEpoch = -1;
@@ -37,7 +39,8 @@ public sealed class DataLoader
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive");
-        Dataset = dataset;
+        _dataset = dataset;
+        _count = dataset.Count;
         BatchSize = batchSize;
         Shuffle = shuffle;
         DropLast = dropLast;
@@ -57,8 +60,29 @@ public sealed class DataLoader
         BatchesPerEpoch = dropLast ? dataset.Count / batchSize : (dataset.Count + batchSize - 1) / batchSize;
     }
 
+    /// <summary>
+    /// A loader of a <see cref="NamedDataset"/> (several named arrays per sample, any element type): the same epochs, order,
+    /// samplers and positions as for a <see cref="TensorDataset"/>, served by <see cref="NextEpochInto(IReadOnlyList{string}, Func{int, IReadOnlyList{Array}})"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is zero or negative.</exception>
+    public DataLoader(NamedDataset dataset, int batchSize, bool shuffle = true, int seed = 0, bool dropLast = false, IBatchSampler? sampler = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive");
+        Named = dataset;
+        _count = dataset.Count;
+        BatchSize = batchSize; Shuffle = shuffle; DropLast = dropLast;
+        _seed = (ulong)(uint)seed;
+        _sampler = sampler ?? new ShuffledBatches(batchSize, seed, shuffle);
+        _transforms = [];
+        BatchesPerEpoch = dropLast ? _count / batchSize : (_count + batchSize - 1) / batchSize;
+    }
+
     /// <summary>The data served.</summary>
-    public TensorDataset Dataset { get; }
+    /// <exception cref="InvalidOperationException">This loader serves a <see cref="NamedDataset"/> (<see cref="Named"/>).</exception>
+    public TensorDataset Dataset => _dataset ?? throw new InvalidOperationException("this loader serves a NamedDataset: see Named");
+    /// <summary>The named data served (null for a loader of a <see cref="TensorDataset"/>).</summary>
+    public NamedDataset? Named { get; }
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; }
     /// <summary>Whether each epoch is shuffled.</summary>
@@ -101,6 +125,33 @@ public sealed class DataLoader
         return Epoch((epoch, batches, from) => Into(epoch, batches, from, buffers), b => b.Index);
     }
 
+    /// <summary>
+    /// The rest of the current epoch of a <see cref="NamedDataset"/>, each batch's rows of the arrays <paramref name="names"/> written
+    /// straight into the arrays that <paramref name="buffers"/>(batch count) returns, in that order (of the arrays' element types).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This loader serves a <see cref="TensorDataset"/>.</exception>
+    /// <exception cref="KeyNotFoundException">The dataset has no array of one of the names.</exception>
+    public IEnumerable<FilledBatch> NextEpochInto(IReadOnlyList<string> names, Func<int, IReadOnlyList<Array>> buffers)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(buffers);
+        var data = Named ?? throw new InvalidOperationException("this loader serves a TensorDataset: use NextEpochInto(buffers)");
+        var arrays = names.Select(n => data[n]).ToArray();
+        return Epoch((epoch, batches, from) => NamedInto(epoch, batches, from, arrays, buffers), b => b.Index);
+    }
+
+    private IEnumerable<FilledBatch> NamedInto(int epoch, IReadOnlyList<int[]> batches, int from, NamedArray[] arrays, Func<int, IReadOnlyList<Array>> buffers)
+    {
+        for (int k = from; k < BatchesPerEpoch; k++)
+        {
+            var rows = batches[k];
+            if (rows.Length == 0) { yield return new FilledBatch(epoch, k, 0, [], Array.Empty<float>()); continue; }
+            var into = buffers(rows.Length);
+            for (int a = 0; a < arrays.Length; a++) arrays[a].CopyRows(rows, into[a]);
+            yield return new FilledBatch(epoch, k, rows.Length, [], Array.Empty<float>());
+        }
+    }
+
     private IEnumerable<T> Epoch<T>(Func<int, IReadOnlyList<int[]>, int, IEnumerable<T>> serve, Func<T, int> indexOf)
     {
         if (Interlocked.Exchange(ref _running, 1) != 0) throw new InvalidOperationException("this DataLoader is already enumerating an epoch");
@@ -124,7 +175,7 @@ public sealed class DataLoader
     private IReadOnlyList<int[]> BatchesOf(int epoch)
     {
         if (_batches is not null && _batchesEpoch == epoch) return _batches;
-        var batches = _sampler.Batches(Dataset.Count, epoch + 1, BatchesPerEpoch);
+        var batches = _sampler.Batches(_count, epoch + 1, BatchesPerEpoch);
         if (batches.Count != BatchesPerEpoch)
             throw new InvalidOperationException($"{_sampler.GetType().Name} gave {batches.Count} batches for epoch {epoch + 1}, expected {BatchesPerEpoch}");
         _batchesEpoch = epoch;
@@ -223,31 +274,32 @@ public sealed class DataLoader
     private void FillRows(int epoch, int index, int[] rows, Span<float> features, long[]? labelsOut, float[]? targetsOut)
     {
         int start = index * BatchSize;   // position of the batch's first sample in the epoch, for the transforms' seeds
-        int size = Dataset.SampleSize;
-        var shape = Dataset.SampleShape;
+        var data = Dataset;
+        int size = data.SampleSize;
+        var shape = data.SampleShape;
         if (_oneHot is not null) Array.Clear(targetsOut!, 0, rows.Length * _oneHot.NumClasses);
         for (int j = 0; j < rows.Length; j++)
         {
             int i = rows[j];
             var dst = features.Slice(j * size, size);
-            Dataset.Sample(i).CopyTo(dst);
+            data.Sample(i).CopyTo(dst);
             if (_transforms.Length > 0)
             {
                 var random = new SeededRandom(SeededRandom.Derive(_seed, (ulong)epoch, (ulong)(start + j)));
                 foreach (var t in _transforms) t.Apply(dst, shape, random);
             }
-            if (Dataset.Labels is { } labels)
+            if (data.Labels is { } labels)
             {
                 if (_oneHot is not null) targetsOut![j * _oneHot.NumClasses + (int)labels[i]] = 1f;
                 if (labelsOut is not null) labelsOut[j] = labels[i];
             }
             else
-                Dataset.Targets.AsSpan(i * Dataset.TargetWidth, Dataset.TargetWidth).CopyTo(targetsOut.AsSpan(j * Dataset.TargetWidth, Dataset.TargetWidth));
+                data.Targets.AsSpan(i * data.TargetWidth, data.TargetWidth).CopyTo(targetsOut.AsSpan(j * data.TargetWidth, data.TargetWidth));
         }
     }
 }
 
-/// <summary>A batch that <see cref="DataLoader.NextEpochInto"/> wrote into the caller's arrays.</summary>
+/// <summary>A batch that <see cref="DataLoader.NextEpochInto(Func{int, ValueTuple{float[], Array}})"/> wrote into the caller's arrays.</summary>
 /// <param name="Epoch">The epoch (0-based).</param>
 /// <param name="Index">The batch's position within its epoch (0-based).</param>
 /// <param name="Count">Samples written (the first <paramref name="Count"/> of the arrays; 0 for an empty batch).</param>

@@ -13,7 +13,7 @@ namespace OnnxKit.Bench.Training;
 
 /// <summary>
 /// One OnnxKit training workload in this process (the <c>train</c> suite starts one process per workload, so each has
-/// its own peak RSS): the real <see cref="Learner.Fit"/> path, Adam 1e-3, batch 128, timed in windows of N steps after
+/// its own peak RSS): the real <see cref="OnnxKit.Training.Fit.Learner.Fit(OnnxKit.Training.Data.TensorDataset, OnnxKit.Training.Fit.FitOptions)"/> path, Adam 1e-3, batch 128, timed in windows of N steps after
 /// a warm-up. Prints one JSON line.
 /// </summary>
 public sealed class TrainOne : IBenchmark
