@@ -132,13 +132,7 @@ public abstract class RecurrentLayer : Module
     private protected abstract int[] OnnxGateOrder { get; }
 
     // PyTorch's gate blocks (along axis 0) in ONNX's order.
-    private Value Reorder(Value v)
-    {
-        var order = OnnxGateOrder;
-        if (order.SequenceEqual(Enumerable.Range(0, order.Length))) return v;
-        var blocks = Op.SplitEqual(v, 0, Gates);
-        return Op.Concat(0, [.. order.Select(k => blocks[k])]);
-    }
+    private Value Reorder(Value v) => RecurrentGates.ToOnnx(v, OnnxGateOrder);
 }
 
 /// <summary>
@@ -156,7 +150,7 @@ public sealed class Rnn : RecurrentLayer
 
     private protected override int Gates => 1;
     private protected override string OpType => "RNN";
-    private protected override int[] OnnxGateOrder => [0];
+    private protected override int[] OnnxGateOrder => RecurrentGates.OnnxOrder("RNN");
     private protected override Value[] Node(Value x, Value w, Value r, RecurrentOptions options, Value? c0) => Op.Rnn(x, w, r, options, Relu ? "Relu" : "Tanh");
 }
 
@@ -172,7 +166,7 @@ public sealed class Gru : RecurrentLayer
 
     private protected override int Gates => 3;
     private protected override string OpType => "GRU";
-    private protected override int[] OnnxGateOrder => [1, 0, 2]; // PyTorch r, z, n → ONNX z, r, h
+    private protected override int[] OnnxGateOrder => RecurrentGates.OnnxOrder("GRU");
     private protected override Value[] Node(Value x, Value w, Value r, RecurrentOptions options, Value? c0) => Op.Gru(x, w, r, options, linearBeforeReset: true);
 }
 
@@ -187,6 +181,6 @@ public sealed class Lstm : RecurrentLayer
 
     private protected override int Gates => 4;
     private protected override string OpType => "LSTM";
-    private protected override int[] OnnxGateOrder => [0, 3, 1, 2]; // PyTorch i, f, g, o → ONNX i, o, f, c
+    private protected override int[] OnnxGateOrder => RecurrentGates.OnnxOrder("LSTM");
     private protected override Value[] Node(Value x, Value w, Value r, RecurrentOptions options, Value? c0) => Op.Lstm(x, w, r, options, initialC: c0);
 }

@@ -70,7 +70,7 @@ internal static class ExporterNames
     }
 
     // "/encoder/layers.0/linear1/MatMul" → "encoder.layers.0.linear1"; null without a module path.
-    private static string? ModulePath(string nodeName)
+    internal static string? ModulePath(string nodeName)
     {
         if (!nodeName.StartsWith('/')) return null;
         var parts = nodeName.Split('/', StringSplitOptions.RemoveEmptyEntries);

@@ -52,7 +52,7 @@ public static class Surgery
             var read = nodes.Take(last + 1).Where(n => !model.IsReplaced(n)).SelectMany(n => n.Inputs).ToHashSet();
             // A weight untied from a shared initializer is read under its own name.
             foreach (var value in read)
-                if (model.WeightFor(value, out _) is { } p) p.Trainable = false;
+                foreach (var p in model.WeightsFor(value)) p.Trainable = false;
         }
         return model;
     }

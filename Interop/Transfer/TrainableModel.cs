@@ -22,6 +22,8 @@ public sealed class TrainableModel : Module
     private readonly List<(string Name, Module Layer)> _appended = [];
     private readonly Dictionary<string, RecoveredName> _recoverable;
     private readonly Dictionary<string, (Parameter Tensor, RecoveredName Name)> _recovered = new(StringComparer.Ordinal);   // by stored name
+    private readonly Dictionary<string, RecoveredRecurrent> _recurrentRecoverable;
+    private readonly Dictionary<string, (Parameter[] Parts, RecoveredRecurrent Name)> _recoveredRecurrent = new(StringComparer.Ordinal);   // by stored name
 
     /// <summary>The imported graph (after surgery), read-only by convention: replayed, never run as is.</summary>
     public OnnxModel Source { get; }
@@ -68,6 +70,7 @@ public sealed class TrainableModel : Module
         if (ControlFlowChecks.Unexpandable(model).FirstOrDefault() is ({ } control, { } why))
             throw new ArgumentException($"{control.Describe()} cannot be made trainable: {why}");
         _recoverable = ExporterNames.Recover(graph);
+        _recurrentRecoverable = RecurrentWeightNames.Recover(graph);
         var buffers = new HashSet<string>();
         foreach (var n in graph.Nodes.Where(n => n.OpType == "BatchNormalization"))
         {
@@ -111,12 +114,15 @@ public sealed class TrainableModel : Module
         if (_recovered.Count > 0)
             Report.Add($"{_recovered.Count} weights named onnx::… by the exporter got their state_dict names back from the module path of the node reading them: "
                 + string.Join(", ", _recovered.Values.Select(r => $"{r.Name.StoredName} → {r.Name.StateDictName}{(r.Name.Kind == StoredAs.Transposed ? " (transposed back)" : " (as [C])")}")));
+        if (_recoveredRecurrent.Count > 0)
+            Report.Add($"{_recoveredRecurrent.Count} recurrent weights folded by the exporter (onnx::…) were split back into their state_dict parameters, gates in PyTorch's order: "
+                + string.Join(", ", _recoveredRecurrent.Values.Select(r => $"{r.Name.StoredName} → {string.Join(" + ", r.Name.Parameters)}")));
         foreach (var name in _tensors.Keys.Where(k => k.StartsWith("onnx::", StringComparison.Ordinal)))
             Report.Add($"weight '{name}' has an exporter-generated name, not a state_dict name; it is saved under that name");
         if (FoldedBatchNorm.Detect(graph) is { } folded) Report.Add(folded);
         // A float initializer no output depends on differentiably (a threshold of a data-dependent If) has no gradient.
         var fixedWeights = TrainabilityReport.Analyze(model).Unreached
-            .Select(name => WeightFor(name, out _)).OfType<Parameter>().Where(p => !p.IsBuffer).ToList();
+            .SelectMany(WeightsFor).Where(p => !p.IsBuffer).ToList();
         foreach (var p in fixedWeights) p.Trainable = false;
         if (fixedWeights.Count > 0)
             Report.Add($"{fixedWeights.Count} float initializers reach no output through differentiable operators and stay fixed: {string.Join(", ", fixedWeights.Take(5).Select(p => p.FullName))}");
@@ -124,6 +130,13 @@ public sealed class TrainableModel : Module
 
     private void AddTensor(string name, Initializer init, bool buffer)
     {
+        if (!buffer && name == init.Name && _recurrentRecoverable.TryGetValue(name, out var rr))
+        {
+            var values = rr.ToParameters(init.ToFloatArray());
+            var parts = rr.Parameters.Select((n, i) => _tensors[n] = AddParameter(n, rr.ParameterDims, new Fixed(values[i]))).ToArray();
+            _recoveredRecurrent[name] = (parts, rr);
+            return;
+        }
         if (!buffer && name == init.Name && _recoverable.TryGetValue(name, out var r))
         {
             var recovered = AddParameter(r.StateDictName, r.ParameterDims, new Fixed(r.ToParameter(init.ToFloatArray())));
@@ -144,6 +157,10 @@ public sealed class TrainableModel : Module
         transposed = r.Name.Kind == StoredAs.Transposed;
         return r.Tensor;
     }
+
+    /// <summary>Every weight a value of the imported graph is made of: one, or the state_dict parameters of a folded recurrent weight (none for computed values).</summary>
+    internal IEnumerable<Parameter> WeightsFor(string valueName) =>
+        _recoveredRecurrent.TryGetValue(valueName, out var r) ? r.Parts : WeightFor(valueName, out _) is { } p ? [p] : [];
 
     /// <summary>True for nodes the module replaced by parameters (exporter Identity copies of shared weights, constants made trainable).</summary>
     internal bool IsReplaced(Node node) => _untied.Contains(node);
@@ -188,6 +205,7 @@ public sealed class TrainableModel : Module
             if (values.TryGetValue(name, out var v)) return v;
             if (_recovered.TryGetValue(name, out var r))
                 return values[name] = r.Name.Kind == StoredAs.Transposed ? Op.Transpose(r.Tensor.In(g), 1, 0) : Op.Reshape(r.Tensor.In(g), r.Name.StoredDims);
+            if (_recoveredRecurrent.TryGetValue(name, out var rr)) return values[name] = rr.Name.Stored(g, rr.Parts);
             if (_tensors.TryGetValue(name, out var p)) return values[name] = p.In(g);
             if (_constants.TryGetValue(name, out var c))
                 return values[name] = g.Has(name) ? g[name] : g.Initializer(c.ToInlineProto());

@@ -3,6 +3,9 @@
 Usage: recurrent_roundtrip.py export DIR   -- writes DIR/model.onnx (an LSTM + bidirectional GRU sequence classifier,
                                               exported as the import advice says: training=PRESERVE, no constant
                                               folding, dynamic batch), DIR/x.bin (float32 [8, 6, 4]), DIR/y.bin (int64 [8])
+       recurrent_roundtrip.py export-folded DIR -- the same with the exporter's default constant folding: the recurrent
+                                              weights become onnx::LSTM_N / onnx::GRU_N tensors (directions joined, gates
+                                              in ONNX's order)
        recurrent_roundtrip.py check DIR    -- loads DIR/finetuned.safetensors with load_state_dict(strict=True), runs
                                               DIR/probe.bin and prints {"max_abs_diff"} against DIR/probe_out.bin
 """
@@ -34,9 +37,9 @@ class SequenceClassifier(nn.Module):
 cmd, out = sys.argv[1:3]
 torch.manual_seed(0)
 model = SequenceClassifier()
-if cmd == "export":
+if cmd in ("export", "export-folded"):
     model.eval()
-    torch.onnx.export(model, torch.zeros(2, STEPS, FEATURES), f"{out}/model.onnx", opset_version=17, do_constant_folding=False,
+    torch.onnx.export(model, torch.zeros(2, STEPS, FEATURES), f"{out}/model.onnx", opset_version=17, do_constant_folding=cmd == "export-folded",
                       training=torch.onnx.TrainingMode.PRESERVE, input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
     g = torch.Generator().manual_seed(7)
