@@ -220,6 +220,23 @@ public sealed class FunctionalTrainingTests
         StringAssert.Contains(ioe.Message, "named inputs [features, tokens]");
     }
 
+    [TestMethod]
+    public void AModelThatDoesNotKeepItsDeclarationIsRefusedNamingTheDifference()
+    {
+        var e = Assert.ThrowsExactly<ArgumentException>(() => new FunctionalModel(
+            [ModelInput.Float32("a", 2), ModelInput.Int64("a", 3)], ["y"], [], x => x));
+        StringAssert.Contains(e.Message, "input name 'a' is given twice");
+
+        var head = new Dense(3);
+        var oneOfTwo = new FunctionalModel([ModelInput.Float32("features", Features)], ["class", "score"], [("head", head)],
+            x => new Dictionary<string, Value> { ["class"] = head.Call(x["features"]) });
+        using var learner = new Learner(oneOfTwo, OptimizerCatalog.Adam(),
+            new Dictionary<string, Loss> { ["class"] = LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true) });
+        var data = new NamedDataset(new Dictionary<string, NamedArray> { ["features"] = NamedArray.Float32(new float[4 * Features], Features), ["class"] = NamedArray.Int64(new long[4]) });
+        var ioe = Assert.ThrowsExactly<InvalidOperationException>(() => learner.Fit(data));
+        StringAssert.Contains(ioe.Message, "returned no output 'score'; it returned [class], the model declares [class, score]");
+    }
+
     private static int ArgMax(ReadOnlySpan<double> row)
     {
         int best = 0;
