@@ -30,11 +30,11 @@ public sealed class CudaCoverageTests
             new TrainingArtifacts.Options { Opset = opset });
     }
 
+    /// <summary>Every architecture of the zoo, new ones included as they land.</summary>
+    public static IEnumerable<object[]> ZooModels => ModelZoo.Names.Select(n => new object[] { n });
+
     [TestMethod]
-    [DataRow("mlp")]
-    [DataRow("cnn")]
-    [DataRow("resnet-small")]
-    [DataRow("transformer-small")]
+    [DynamicData(nameof(ZooModels))]
     public void EveryNodeOfTheTrainStepEvalAndInferenceGraphsHasACudaKernel(string name)
     {
         var a = Artifacts(name);
