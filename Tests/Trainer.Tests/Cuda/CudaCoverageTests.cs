@@ -7,6 +7,7 @@ using OnnxKit.Training.Session.Cuda;
 using OnnxKit.Training.Session.Lowering;
 using OnnxKit.Zoo;
 using LossCatalog = OnnxKit.Losses;
+using MetricCatalog = OnnxKit.Metrics;
 using OptimizerCatalog = OnnxKit.Optimizers;
 
 namespace OnnxKit.Tests.Cuda;
@@ -38,7 +39,11 @@ public sealed class CudaCoverageTests
     public void EveryNodeOfTheTrainStepEvalAndInferenceGraphsHasACudaKernel(string name)
     {
         var a = Artifacts(name);
-        var (train, eval) = ProviderLowering.Apply(a.TrainStep.ToBytes(), a.Eval.ToBytes(), OnCuda);
+        // As a CUDA session builds them: with every catalogue metric's batch sums and Evaluate's confusion counts appended.
+        OnnxKit.Training.Metrics.Metric[] metrics = [MetricCatalog.Accuracy, MetricCatalog.TopK(5), MetricCatalog.Precision(10), MetricCatalog.Recall(10),
+            MetricCatalog.F1(10), new OnnxKit.Training.Metrics.ConfusionMatrixMetric()];
+        var (train, eval, trainSums, evalSums) = TrainingSession.Graphs(a.TrainStep.ToBytes(), a.Eval.ToBytes(), a.Manifest, OnCuda, metrics);
+        Assert.AreEqual((5, 6), (trainSums.Length, evalSums.Length), "every metric is computed in the graphs");
         foreach (var (graph, model) in new[] { ("train step", OnnxModel.FromBytes(train)), ("eval", OnnxModel.FromBytes(eval)), ("inference", a.Inference) })
         {
             var fallbacks = CudaCoverage.Fallbacks(model);
