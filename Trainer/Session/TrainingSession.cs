@@ -218,9 +218,12 @@ public sealed class TrainingSession : IDisposable
     {
         if (_lastOutput is null) throw new InvalidOperationException("no step or evaluation has run yet: there is no batch to add to the metrics");
         var (sums, slices) = _lastMetrics;
-        foreach (var m in metrics)
+        // Per step: indexed loops, no closures or enumerators (the CPU step allocates nothing else).
+        for (int k = 0; k < metrics.Count; k++)
         {
-            int i = Array.FindIndex(slices, s => ReferenceEquals(s.Metric, m));
+            var m = metrics[k];
+            int i = slices.Length - 1;
+            while (i >= 0 && !ReferenceEquals(slices[i].Metric, m)) i--;
             if (i >= 0) m.AddBatchSums(sums.AsSpan(slices[i].Offset, slices[i].Length), count, OutputSize);
             else m.Update(LastOutput, targets, count, OutputSize);
         }
@@ -378,44 +381,40 @@ public sealed class TrainingSession : IDisposable
             (TrainSums, _trainSumsValue) = SumsBuffer(s._trainMetrics);
             (EvalSums, _evalSumsValue) = SumsBuffer(s._evalMetrics);
             var m = s._manifest;
+            var evalInputs = s._eval.InputNames.ToHashSet();
             for (int k = 0; k < 2; k++)
             {
-                var tb = s._train.CreateIoBinding();
-                tb.BindInput(TrainingArtifacts.InputName, FeatureValue);
-                tb.BindInput(TrainingArtifacts.TargetName, TargetValue);
-                tb.BindInput(Optimizer.LearningRateName, s._learningRateTensor);
-                foreach (var h in s._hostInputs) tb.BindInput(h.Input.Name, h.Tensor);
-                for (int i = 0; i < m.State.Length; i++)
+                var trainIn = new List<(string, OrtValue)>
                 {
-                    tb.BindInput(m.State[i].Name, s._state[k][i]);
-                    tb.BindOutput(m.State[i].Next, s._state[1 - k][i]);
-                }
-                tb.BindOutput(m.Loss, Loss);
-                tb.BindOutput(m.Output, Output);
-                if (_trainSumsValue is not null) tb.BindOutput(MetricOutputs.Name, _trainSumsValue);
-                Train[k] = tb;
+                    (TrainingArtifacts.InputName, FeatureValue), (TrainingArtifacts.TargetName, TargetValue), (Optimizer.LearningRateName, s._learningRateTensor),
+                };
+                trainIn.AddRange(s._hostInputs.Select(h => (h.Input.Name, h.Tensor)));
+                trainIn.AddRange(m.State.Select((st, i) => (st.Name, s._state[k][i])));
+                var trainOut = new List<(string, OrtValue)> { (m.Loss, Loss), (m.Output, Output) };
+                trainOut.AddRange(m.State.Select((st, i) => (st.Next, s._state[1 - k][i])));
+                if (_trainSumsValue is not null) trainOut.Add((MetricOutputs.Name, _trainSumsValue));
+                Train[k] = Bind(s._train, trainIn, trainOut);
 
-                var eb = s._eval.CreateIoBinding();
-                eb.BindInput(TrainingArtifacts.InputName, FeatureValue);
-                eb.BindInput(TrainingArtifacts.TargetName, TargetValue);
-                var evalInputs = s._eval.InputNames.ToHashSet();
-                for (int i = 0; i < m.State.Length; i++)
-                    if (evalInputs.Contains(m.State[i].Name)) eb.BindInput(m.State[i].Name, s._state[k][i]);
-                eb.BindOutput(m.Loss, Loss);
-                eb.BindOutput(m.Output, Output);
-                if (_evalSumsValue is not null) eb.BindOutput(MetricOutputs.Name, _evalSumsValue);
-                Eval[k] = eb;
+                var evalIn = new List<(string, OrtValue)> { (TrainingArtifacts.InputName, FeatureValue), (TrainingArtifacts.TargetName, TargetValue) };
+                evalIn.AddRange(m.State.Select((st, i) => (st.Name, s._state[k][i])).Where(x => evalInputs.Contains(x.Name)));
+                var evalOut = new List<(string, OrtValue)> { (m.Loss, Loss), (m.Output, Output) };
+                if (_evalSumsValue is not null) evalOut.Add((MetricOutputs.Name, _evalSumsValue));
+                Eval[k] = Bind(s._eval, evalIn, evalOut);
+
+                // Counted from what is bound (both parities bind the same kinds of memory): whatever is not in device
+                // memory crosses the bus every run.
+                if (k > 0) continue;
+                TrainCrossing = HostTraffic.Of(s._memory, trainIn.Select(x => x.Item2), trainOut.Select(x => x.Item2));
+                EvalCrossing = HostTraffic.Of(s._memory, evalIn.Select(x => x.Item2), evalOut.Select(x => x.Item2));
             }
-            // Counted from what the bindings hold (parity 0; parity 1 binds the same kinds of memory): whatever is not in
-            // device memory crosses the bus every run.
-            var evalInputs0 = s._eval.InputNames.ToHashSet();
-            OrtValue[] common = [FeatureValue, TargetValue];
-            TrainCrossing = HostTraffic.Of(s._memory,
-                [.. common, s._learningRateTensor, .. s._hostInputs.Select(h => h.Tensor), .. s._state[0]],
-                [Loss, Output, .. s._state[1], .. (_trainSumsValue is null ? Array.Empty<OrtValue>() : [_trainSumsValue])]);
-            EvalCrossing = HostTraffic.Of(s._memory,
-                [.. common, .. s._state[0].Where((_, i) => evalInputs0.Contains(m.State[i].Name))],
-                [Loss, Output, .. (_evalSumsValue is null ? Array.Empty<OrtValue>() : [_evalSumsValue])]);
+        }
+
+        private static OrtIoBinding Bind(InferenceSession session, List<(string Name, OrtValue Value)> inputs, List<(string Name, OrtValue Value)> outputs)
+        {
+            var b = session.CreateIoBinding();
+            foreach (var (name, value) in inputs) b.BindInput(name, value);
+            foreach (var (name, value) in outputs) b.BindOutput(name, value);
+            return b;
         }
 
         private static (float[]?, OrtValue?) SumsBuffer(MetricOutputs.Slice[] slices)

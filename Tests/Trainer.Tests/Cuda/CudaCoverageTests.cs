@@ -105,7 +105,8 @@ public sealed class CudaCoverageTests
     {
         var a = Artifacts("cnn");
         static int Nchwc(byte[] m) => OnnxModel.FromBytes(m).Graph.Nodes.Count(n => n.Domain == NchwcConvolutions.Domain);
-        var (cudaTrain, cudaEval) = ProviderLowering.Apply(a.TrainStep.ToBytes(), a.Eval.ToBytes(), OnCuda with { BlockedConvolutions = true });
+        // Through the session's own path (metrics appended, then the provider's rewrites), blocked layout asked for.
+        var (cudaTrain, cudaEval, _, _) = TrainingSession.Graphs(a.TrainStep.ToBytes(), a.Eval.ToBytes(), a.Manifest, OnCuda with { BlockedConvolutions = true }, [MetricCatalog.Accuracy]);
         Assert.AreEqual(0, Nchwc(cudaTrain) + Nchwc(cudaEval), "no com.microsoft.nchwc node on CUDA");
         if (NchwcRuntime.BlockSize <= 0) Assert.Inconclusive("this CPU has no blocked-layout kernels, so the CPU half cannot be shown");
         var (cpuTrain, _) = ProviderLowering.Apply(a.TrainStep.ToBytes(), a.Eval.ToBytes(), new TrainingSessionOptions());

@@ -59,6 +59,17 @@ public sealed class DeviceMetricsTests
         }
         Assert.IsTrue(hostMetrics[0].Result() is > 0 and < 1);
 
+        // A checkpoint copies the float state down once, when it is written.
+        long floatState = a.InitialState.Values.Where(t => t.Type == IR.ElementType.Float32).Sum(t => (long)t.Bytes.Length);
+        string ck = Path.Combine(Path.GetTempPath(), $"device-metrics-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            long before = device.Traffic.ToHost;
+            device.SaveCheckpoint(ck);
+            Assert.AreEqual(floatState, device.Traffic.ToHost - before, "the checkpoint reads the float state once");
+        }
+        finally { File.Delete(ck); }
+
         // Evaluation: the batch in, the loss and the sums out (it reads no int64 state).
         var ex = Enumerable.Range(0, 32 * 784).Select(i => (i % 13) / 13f).ToArray();
         var ey = Enumerable.Range(0, 32).Select(i => (long)(i % 10)).ToArray();
