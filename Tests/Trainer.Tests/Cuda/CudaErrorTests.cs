@@ -33,15 +33,22 @@ public sealed class CudaErrorTests
     [TestMethod]
     public void TrainOnCudaFailsInOneLineBeforeReadingDataOrMakingTheOutputFolder()
     {
-        string outDir = Path.Combine(Path.GetTempPath(), $"onnxkit-cuda-{Guid.NewGuid():N}");
-        // A dataset that does not exist: the device error must come first, so the data is never read.
-        var (code, stdout, stderr) = OnnxkitCli.Run(["train", "--device", "cuda", "--dataset", "no/such/data.csv", "--out", outDir], 120);
-        Assert.AreEqual(2, code, stdout + stderr);
-        Assert.AreEqual(1, stderr.Trim().Split('\n').Length, "one line: " + stderr);
+        string stderr = TrainRefuses("cuda");
         StringAssert.StartsWith(stderr, "onnxkit: --device cuda: " + MissingPiece);
         StringAssert.Contains(stderr, "CUDA 13 and cuDNN 9");
         StringAssert.Contains(stderr, "or use --device cpu");
+    }
+
+    // `train --device DEVICE` on a dataset that does not exist: the device error must come first (exit 2, one line), so
+    // the data is never read and no output folder is made. Returns what it printed.
+    private static string TrainRefuses(string device)
+    {
+        string outDir = Path.Combine(Path.GetTempPath(), $"onnxkit-cuda-{Guid.NewGuid():N}");
+        var (code, stdout, stderr) = OnnxkitCli.Run(["train", "--device", device, "--dataset", "no/such/data.csv", "--out", outDir], 120);
+        Assert.AreEqual(2, code, stdout + stderr);
+        Assert.AreEqual(1, stderr.Trim().Split('\n').Length, "one line: " + stderr);
         Assert.IsFalse(Directory.Exists(outDir), "no output folder is created");
+        return stderr;
     }
 
     [TestMethod]
@@ -64,15 +71,8 @@ public sealed class CudaErrorTests
     }
 
     [TestMethod]
-    public void TrainWithAMalformedDeviceIsOneLineAndExit2()
-    {
-        string outDir = Path.Combine(Path.GetTempPath(), $"onnxkit-cuda-{Guid.NewGuid():N}");
-        var (code, stdout, stderr) = OnnxkitCli.Run(["train", "--device", "cuda:one", "--dataset", "no/such/data.csv", "--out", outDir], 120);
-        Assert.AreEqual(2, code, stdout + stderr);
-        Assert.AreEqual(1, stderr.Trim().Split('\n').Length, "one line: " + stderr);
-        StringAssert.StartsWith(stderr, "onnxkit: --device cuda:one: unknown device 'cuda:one': expected 'cpu', 'cuda' or 'cuda:N'");
-        Assert.IsFalse(Directory.Exists(outDir), "no output folder is created");
-    }
+    public void TrainWithAMalformedDeviceIsOneLineAndExit2() =>
+        StringAssert.StartsWith(TrainRefuses("cuda:one"), "onnxkit: --device cuda:one: unknown device 'cuda:one': expected 'cpu', 'cuda' or 'cuda:N'");
 
     [TestMethod]
     public void EveryMessageAndDocumentNamesTheSameCudaAndCudnnVersions()
