@@ -86,6 +86,7 @@ public sealed class Learner : IDisposable
     private ILearningRateSchedule? _schedule;
     private IReadOnlyList<Callback> _callbacks = [];
     private Dictionary<string, string>? _restoredMetadata;
+    private readonly ConfusionMatrixMetric _confusion = new();   // Evaluate's confusion matrix, counted like the metrics
 
     /// <summary>The network.</summary>
     public Module Model { get; }
@@ -128,7 +129,7 @@ public sealed class Learner : IDisposable
         }
         _inputType = type;
         Artifacts = TrainingArtifacts.Create(Model, type, Loss, Optimizer, new TrainingArtifacts.Options { Metadata = Metadata });
-        Session = new TrainingSession(Artifacts, Optimizer, _sessionOptions);
+        Session = new TrainingSession(Artifacts, Optimizer, _sessionOptions, [.. Metrics, _confusion]);
     }
 
     // PyTorch refuses a training batch that gives a BatchNorm one value per channel; the running variance would take
@@ -218,8 +219,8 @@ public sealed class Learner : IDisposable
                 float loss = parallel?.Step(count, lr) ?? session.Step(count, lr);
                 lossSum += loss * count; seen += count;
                 _epochLossSum = lossSum; _epochSeen = seen;
-                var outputs = parallel is null ? session.LastOutput : parallel.Outputs;
-                foreach (var m in Metrics) m.Update(outputs, batch.Targets, count, outSize);
+                if (parallel is null) session.UpdateMetrics(Metrics, batch.Targets, count);
+                else foreach (var m in Metrics) m.Update(parallel.Outputs, batch.Targets, count, outSize);
                 foreach (var cb in options.Callbacks) cb.OnBatchEnd(ctx, session.StepCount, loss);
                 double elapsed = sw.Elapsed.TotalSeconds;
                 progress.Batch(s + 1, steps, (s + 1 - firstStep) * (double)bs / Math.Max(elapsed, 1e-9), lossSum / seen,
@@ -263,9 +264,9 @@ public sealed class Learner : IDisposable
         var session = Session!;
         if (Communicator.Size > 1) return ShardedEvaluation.Run(session, Communicator, data, batchSize, Metrics);
         // Fit has read its training metrics before validating, so the same metric objects can be reused here.
-        var metrics = Metrics;
+        bool confusion = data.Labels is not null && session.OutputSize > 1;
+        IReadOnlyList<Metric> metrics = confusion ? [.. Metrics, _confusion] : Metrics;
         foreach (var m in metrics) m.Reset();
-        ConfusionMatrix? cm = data.Labels is not null && session.OutputSize > 1 ? new ConfusionMatrix(session.OutputSize) : null;
         var features = new float[batchSize * data.SampleSize];
         Array targets = data.Labels is not null ? new long[batchSize] : new float[batchSize * data.TargetWidth];
         var order = Enumerable.Range(0, data.Count).ToArray();
@@ -275,11 +276,10 @@ public sealed class Learner : IDisposable
             int count = Math.Min(batchSize, data.Count - start);
             Gather(data, order, start, count, features, targets);
             lossSum += session.Evaluate(features, targets, count) * count;
-            var outputs = session.LastOutput;
-            foreach (var m in metrics) m.Update(outputs, targets, count, session.OutputSize);
-            cm?.Add(outputs, targets, count, session.OutputSize);
+            session.UpdateMetrics(metrics, targets, count);
         }
-        return new EvaluationResult(lossSum / data.Count, metrics.ToDictionary(m => m.Name, m => m.Result()), cm);
+        var cm = confusion ? _confusion.Matrix ?? new ConfusionMatrix(session.OutputSize) : null;
+        return new EvaluationResult(lossSum / data.Count, Metrics.ToDictionary(m => m.Name, m => m.Result()), cm);
     }
 
     /// <summary>Model outputs for every sample ([count, outputSize] row-major), in inference behaviour.</summary>
