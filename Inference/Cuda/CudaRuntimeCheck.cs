@@ -51,18 +51,23 @@ internal static class CudaRuntimeCheck
         }
         int err = DeviceCount(out int count);
         if (err != 0) return $"the CUDA 13 runtime reports error {err} listing GPUs (driver too old for CUDA 13, or no GPU visible: {HowToCheck}), {cpuAlternative}";
-        if (deviceId < 0 || deviceId >= count) return $"CUDA device {deviceId} does not exist: {count} GPU(s) visible, {cpuAlternative}";
-        return null;
+        return DeviceOutOfRange(deviceId, count, cpuAlternative);
     }
+
+    /// <summary>Null when <paramref name="deviceId"/> is one of <paramref name="count"/> visible GPUs; otherwise which ordinals exist.</summary>
+    public static string? DeviceOutOfRange(int deviceId, int count, string cpuAlternative) =>
+        deviceId >= 0 && deviceId < count ? null
+        : $"CUDA device {deviceId} does not exist: {count} GPU(s) visible" + (count > 0 ? $" (cuda:0 to cuda:{count - 1})" : "") +
+          $" ({HowToCheck}), {cpuAlternative}";
 
     [DllImport("libcudart.so.13", EntryPoint = "cudaGetDeviceCount")]
     private static extern int DeviceCount(out int count);
 
-    /// <summary>Parses <c>cuda</c> / <c>cuda:N</c> into the device ordinal; null for anything else.</summary>
+    /// <summary>Parses <c>cuda</c> / <c>cuda:N</c> (N decimal digits only, as PyTorch spells it) into the device ordinal; null for anything else.</summary>
     public static int? ParseDevice(string device)
     {
         if (device.Equals("cuda", StringComparison.OrdinalIgnoreCase)) return 0;
-        if (device.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase) && int.TryParse(device.AsSpan(5), out int id) && id >= 0) return id;
+        if (device.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase) && int.TryParse(device.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id)) return id;
         return null;
     }
 }

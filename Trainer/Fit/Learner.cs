@@ -86,6 +86,7 @@ public sealed partial class Learner : IDisposable
     private ILearningRateSchedule? _schedule;
     private IReadOnlyList<Callback> _callbacks = [];
     private Dictionary<string, string>? _restoredMetadata;
+    private readonly ConfusionMatrixMetric _confusion = new();   // Evaluate's confusion matrix, counted like the metrics
 
     /// <summary>The network.</summary>
     public Module Model { get; }
@@ -130,7 +131,7 @@ public sealed partial class Learner : IDisposable
         }
         _inputType = type;
         Artifacts = TrainingArtifacts.Create(Model, type, Loss, Optimizer, new TrainingArtifacts.Options { Metadata = Metadata });
-        Session = new TrainingSession(Artifacts, Optimizer, _sessionOptions);
+        Session = new TrainingSession(Artifacts, Optimizer, _sessionOptions, [.. Metrics, _confusion]);
     }
 
     // PyTorch refuses a training batch that gives a BatchNorm one value per channel; the running variance would take
@@ -160,7 +161,11 @@ public sealed partial class Learner : IDisposable
         Build(train.SampleShape);
         var feed = new MetricFeed(
             () => { foreach (var m in Metrics) m.Reset(); },
-            (batch, parallel) => { foreach (var m in Metrics) m.Update(parallel is null ? Session!.LastOutput : parallel.Outputs, batch.Targets, batch.Count, Session!.OutputSize); },
+            (batch, parallel) =>
+            {
+                if (parallel is null) Session!.UpdateMetrics(Metrics, batch.Targets, batch.Count);
+                else foreach (var m in Metrics) m.Update(parallel.Outputs, batch.Targets, batch.Count, Session!.OutputSize);
+            },
             () => Metrics.ToDictionary(m => m.Name, m => m.Result()));
         return Run(options, train.Count, validation is null ? null : bs => Evaluate(validation, bs), feed,
             (bs, seed) => new DataLoader(train, bs, options.Shuffle, seed, options.DropLast, prefetch: false, options.Augmentations, sampler: options.Sampler),
@@ -285,9 +290,9 @@ public sealed partial class Learner : IDisposable
         var session = Session!;
         if (Communicator.Size > 1) return ShardedEvaluation.Run(session, Communicator, data, batchSize, Metrics);
         // Fit has read its training metrics before validating, so the same metric objects can be reused here.
-        var metrics = Metrics;
+        bool confusion = data.Labels is not null && session.OutputSize > 1;
+        IReadOnlyList<Metric> metrics = confusion ? [.. Metrics, _confusion] : Metrics;
         foreach (var m in metrics) m.Reset();
-        ConfusionMatrix? cm = data.Labels is not null && session.OutputSize > 1 ? new ConfusionMatrix(session.OutputSize) : null;
         var features = new float[batchSize * data.SampleSize];
         Array targets = data.Labels is not null ? new long[batchSize] : new float[batchSize * data.TargetWidth];
         var order = Enumerable.Range(0, data.Count).ToArray();
@@ -297,11 +302,10 @@ public sealed partial class Learner : IDisposable
             int count = Math.Min(batchSize, data.Count - start);
             Gather(data, order, start, count, features, targets);
             lossSum += session.Evaluate(features, targets, count) * count;
-            var outputs = session.LastOutput;
-            foreach (var m in metrics) m.Update(outputs, targets, count, session.OutputSize);
-            cm?.Add(outputs, targets, count, session.OutputSize);
+            session.UpdateMetrics(metrics, targets, count);
         }
-        return new EvaluationResult(lossSum / data.Count, metrics.ToDictionary(m => m.Name, m => m.Result()), cm);
+        var cm = confusion ? _confusion.Matrix ?? new ConfusionMatrix(session.OutputSize) : null;
+        return new EvaluationResult(lossSum / data.Count, Metrics.ToDictionary(m => m.Name, m => m.Result()), cm);
     }
 
     /// <summary>Model outputs for every sample ([count, outputSize] row-major), in inference behaviour.</summary>

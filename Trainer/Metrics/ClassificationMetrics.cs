@@ -1,3 +1,5 @@
+using OnnxKit.IR;
+
 namespace OnnxKit.Training.Metrics;
 
 /// <summary>Arg-max accuracy.</summary>
@@ -17,6 +19,11 @@ public sealed class AccuracyMetric : Metric
     }
     /// <inheritdoc/>
     public override double Result() => _total == 0 ? 0 : (double)_correct / _total;
+    /// <inheritdoc/>
+    public override Value? BatchSums(Value outputs, Value targets, int outputSize, int targetSize) =>
+        MetricGraphs.TargetClass(targets, outputSize, targetSize) is { } truth ? MetricGraphs.Count(Op.Equal(MetricGraphs.PredictedClass(outputs, outputSize), truth)) : null;
+    /// <inheritdoc/>
+    public override void AddBatchSums(ReadOnlySpan<float> sums, int count, int outputSize) { _correct += (long)sums[0]; _total += count; }
 }
 
 /// <summary>Top-k accuracy: the target is among the k largest outputs (ties count against the target).</summary>
@@ -43,6 +50,16 @@ public sealed class TopKAccuracyMetric(int k) : Metric
     }
     /// <inheritdoc/>
     public override double Result() => _total == 0 ? 0 : (double)_hit / _total;
+    /// <inheritdoc/>
+    public override Value? BatchSums(Value outputs, Value targets, int outputSize, int targetSize)
+    {
+        if (k <= 0 || outputSize < 2 || MetricGraphs.TargetClass(targets, outputSize, targetSize) is not { } truth) return null;
+        // Outputs at least the target's, the target itself included (unless NaN, as on the host): a hit when fewer than k others.
+        var atLeast = Op.ReduceSum(Op.Cast(Op.GreaterOrEqual(outputs, Op.GatherElements(outputs, Op.Unsqueeze(truth, 1), axis: 1)), ElementType.Float32), [1], keepDims: false);
+        return MetricGraphs.Count(Op.Less(atLeast, outputs.Builder.Scalar(k + 0.5)));
+    }
+    /// <inheritdoc/>
+    public override void AddBatchSums(ReadOnlySpan<float> sums, int count, int outputSize) { _hit += (long)sums[0]; _total += count; }
 }
 
 /// <summary>A confusion matrix (rows: true class, columns: predicted class), and the per-class scores derived from it.</summary>
@@ -76,6 +93,14 @@ public sealed class ConfusionMatrix
         }
     }
 
+    /// <summary>Adds a batch's counts as <see cref="MetricGraphs.ConfusionCounts"/> computed them (row-major, classes²).</summary>
+    internal void AddCounts(ReadOnlySpan<float> counts, int count)
+    {
+        MetricGraphs.CheckCounted(counts, count, Classes);
+        for (int t = 0; t < Classes; t++)
+            for (int p = 0; p < Classes; p++) Counts[t, p] += (long)counts[t * Classes + p];
+    }
+
     private static int MaxIndex(ReadOnlySpan<float> r) { int b = 0; for (int j = 1; j < r.Length; j++) if (r[j] > r[b]) b = j; return b; }
 
     /// <summary>Precision of class c (0 where nothing was predicted as c).</summary>
@@ -106,6 +131,30 @@ public sealed class ClassificationReportMetric(int classes, ClassificationReport
     public override void Update(ReadOnlySpan<float> outputs, Array targets, int count, int outputSize) => _m.Add(outputs, targets, count, outputSize);
     /// <inheritdoc/>
     public override double Result() => Enumerable.Range(0, classes).Average(c => kind switch { Kind.Precision => _m.Precision(c), Kind.Recall => _m.Recall(c), _ => _m.F1(c) });
+    /// <inheritdoc/>
+    public override Value? BatchSums(Value outputs, Value targets, int outputSize, int targetSize) =>
+        MetricGraphs.ConfusionCounts(outputs, targets, classes, outputSize, targetSize);
+    /// <inheritdoc/>
+    public override void AddBatchSums(ReadOnlySpan<float> sums, int count, int outputSize) => _m.AddCounts(sums, count);
+}
+
+/// <summary>
+/// The confusion matrix of an evaluation as a metric (classes = the output width), so that a session on a device counts
+/// it in the eval graph like the other metrics; <see cref="Fit.Learner.Evaluate(Data.TensorDataset, int)"/> reads <see cref="Matrix"/>.
+/// </summary>
+internal sealed class ConfusionMatrixMetric : Metric
+{
+    /// <summary>The matrix since <see cref="Reset"/> (null before the first batch).</summary>
+    public ConfusionMatrix? Matrix { get; private set; }
+    public override string Name => "confusion";
+    public override void Reset() => Matrix = null;
+    public override void Update(ReadOnlySpan<float> outputs, Array targets, int count, int outputSize) => For(outputSize).Add(outputs, targets, count, outputSize);
+    public override double Result() => Matrix?.Accuracy() ?? 0;
+    public override Value? BatchSums(Value outputs, Value targets, int outputSize, int targetSize)
+        => MetricGraphs.ConfusionCounts(outputs, targets, outputSize, outputSize, targetSize);
+    public override void AddBatchSums(ReadOnlySpan<float> sums, int count, int outputSize) => For(outputSize).AddCounts(sums, count);
+    internal override bool EvaluationOnly => true;
+    private ConfusionMatrix For(int classes) => Matrix ??= new ConfusionMatrix(classes);
 }
 
 /// <summary>Mean squared or absolute error against float targets.</summary>
@@ -126,4 +175,13 @@ public sealed class RegressionMetric(string name, bool squared) : Metric
     }
     /// <inheritdoc/>
     public override double Result() => _n == 0 ? 0 : _sum / _n;
+    /// <inheritdoc/>
+    public override Value? BatchSums(Value outputs, Value targets, int outputSize, int targetSize)
+    {
+        if (targets.ElementType != ElementType.Float32 || targetSize != outputSize) return null;
+        var d = Op.Sub(outputs, targets);
+        return Op.Reshape(Op.ReduceSum(squared ? Op.Mul(d, d) : Op.Abs(d), keepDims: false), 1);
+    }
+    /// <inheritdoc/>
+    public override void AddBatchSums(ReadOnlySpan<float> sums, int count, int outputSize) { _sum += sums[0]; _n += (long)count * outputSize; }
 }

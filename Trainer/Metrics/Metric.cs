@@ -15,6 +15,23 @@ public abstract class Metric
     /// <summary>The value over everything added since <see cref="Reset"/>.</summary>
     public abstract double Result();
 
+    /// <summary>
+    /// The same batch update written as graph ops: from the model outputs <paramref name="outputs"/> (<c>[batch,
+    /// outputSize]</c>, float) and the targets <paramref name="targets"/> (<c>[batch, targetSize]</c>, int64 class indices
+    /// or float), a 1-D float value of static length holding the sums this metric accumulates (e.g. the number of correct
+    /// samples), which <see cref="AddBatchSums"/> then adds. Null (the default) when the metric has no graph form for these
+    /// shapes. Where the outputs live on a device, a <see cref="Session.TrainingSession"/> appends this to its graphs, so a
+    /// step returns these few numbers instead of the outputs.
+    /// </summary>
+    public virtual Value? BatchSums(Value outputs, Value targets, int outputSize, int targetSize) => null;
+
+    /// <summary>Adds one batch of <paramref name="count"/> samples (outputs <paramref name="outputSize"/> wide) from the values <see cref="BatchSums"/> computed for it.</summary>
+    public virtual void AddBatchSums(ReadOnlySpan<float> sums, int count, int outputSize) =>
+        throw new NotSupportedException($"metric '{Name}' has no graph form (BatchSums returns null), so it is updated from the outputs");
+
+    /// <summary>True for a metric read only in evaluation (the session leaves it out of the train step).</summary>
+    internal virtual bool EvaluationOnly => false;
+
     /// <summary>Index of the largest of <paramref name="row"/>.</summary>
     protected static int ArgMax(ReadOnlySpan<float> row)
     {

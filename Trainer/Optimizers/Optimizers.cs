@@ -44,12 +44,12 @@ public static class Optimizers
     /// An optimizer by name with PyTorch's defaults for everything but the learning rate and, when given, the weight
     /// decay (decoupled for AdamW and Lion, an L2 term added to the gradient for the others, as in PyTorch; null keeps
     /// each optimizer's default: 0.01 for AdamW, 0 elsewhere); <c>momentum</c> and <c>nesterov</c> are SGD with momentum
-    /// 0.9. Throws <see cref="ArgumentException"/> for an unknown name, lr ≤ 0 or a negative weight decay.
+    /// 0.9. Throws <see cref="ArgumentException"/> for an unknown name, lr ≤ 0 or a negative weight decay (the optimizer's
+    /// own check, naming <c>weight_decay</c>).
     /// </summary>
     public static Optimizer ByName(string name, double lr, double? weightDecay = null)
     {
         if (!(lr > 0)) throw new ArgumentException($"the learning rate must be positive, got {lr}");
-        if (weightDecay is double wd && !(wd >= 0)) throw new ArgumentException($"the weight decay must be 0 or more, got {wd}");
         double Decay(double dflt) => weightDecay ?? dflt;
         return name.ToLowerInvariant() switch
         {

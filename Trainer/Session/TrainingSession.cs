@@ -3,6 +3,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using OnnxKit.IR;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Checkpoints;
+using OnnxKit.Training.Metrics;
 using OnnxKit.Training.Optimizers;
 using OnnxKit.Training.Session.Lowering;
 using OnnxKit.Training.Session.Memory;
@@ -14,8 +15,9 @@ namespace OnnxKit.Training.Session;
 /// of ORT-owned tensors; step k reads set A and writes set B through one <see cref="OrtIoBinding"/>, step k+1
 /// the reverse, so no parameter is allocated or copied to managed memory per step. Batches are written into
 /// fixed buffers that the bindings already point at. On CUDA the state and the model output live in device memory
-/// (<see cref="StateMemory"/>): a step copies the batch in (from pinned host memory) and the loss out; the state
-/// crosses to the host only when it is read (<see cref="State"/>, checkpoints, exports).
+/// (<see cref="StateMemory"/>): a step copies the batch in (from pinned host memory) and the loss and the metrics' batch
+/// sums out (the metrics given at construction, computed in the graphs: <see cref="UpdateMetrics"/>); the outputs cross only
+/// when <see cref="LastOutput"/> is read, the state only when it is (<see cref="State"/>, checkpoints, exports).
 /// </summary>
 /// <remarks>
 /// The step API is three calls: <see cref="InputBuffers"/> gives the arrays a batch is written into,
@@ -40,6 +42,7 @@ public sealed class TrainingSession : IDisposable
     private readonly BatchTensor[] _batchInputs;   // the model's inputs, then the targets (a one-input model: features, target)
     private readonly BatchTensor[] _outputs;       // the model's outputs (float)
     private readonly ElementType _targetType;
+    private readonly MetricOutputs.Slice[] _trainMetrics, _evalMetrics;   // the metrics' sums in each graph (device memory only)
     private int _current;                    // which state set holds the latest values
 
     /// <summary>Number of steps taken (restored from checkpoints).</summary>
@@ -48,22 +51,30 @@ public sealed class TrainingSession : IDisposable
     /// <summary>The manifest of the artifacts.</summary>
     public Manifest Manifest => _manifest;
 
-    /// <summary>Opens in-memory artifacts; <paramref name="optimizer"/> is the one they were built with (checked by name).</summary>
-    public TrainingSession(TrainingArtifacts artifacts, Optimizer optimizer, TrainingSessionOptions? options = null)
-        : this(artifacts.TrainStep.ToBytes(), artifacts.Eval.ToBytes(), artifacts.Manifest, artifacts.InitialState, optimizer, options) { }
+    /// <summary>
+    /// Opens in-memory artifacts; <paramref name="optimizer"/> is the one they were built with (checked by name).
+    /// <paramref name="metrics"/> are those <see cref="UpdateMetrics"/> will be given: where the outputs live on a device,
+    /// their graph forms are computed inside the steps and evaluations.
+    /// </summary>
+    public TrainingSession(TrainingArtifacts artifacts, Optimizer optimizer, TrainingSessionOptions? options = null, IReadOnlyList<Metric>? metrics = null)
+        : this(artifacts.TrainStep.ToBytes(), artifacts.Eval.ToBytes(), artifacts.Manifest, artifacts.InitialState, optimizer, options, metrics) { }
 
-    /// <summary>Opens an artifacts directory written by <see cref="TrainingArtifacts.Save"/> (state from its checkpoint); <paramref name="optimizer"/> is the one they were built with (checked by name).</summary>
-    public static TrainingSession Open(string directory, Optimizer optimizer, TrainingSessionOptions? options = null)
+    /// <summary>
+    /// Opens an artifacts directory written by <see cref="TrainingArtifacts.Save"/> (state from its checkpoint); <paramref name="optimizer"/>
+    /// is the one they were built with (checked by name); <paramref name="metrics"/> as for the constructor.
+    /// </summary>
+    public static TrainingSession Open(string directory, Optimizer optimizer, TrainingSessionOptions? options = null, IReadOnlyList<Metric>? metrics = null)
     {
         var m = Manifest.Load(Path.Combine(directory, "manifest.json"));
         var (tensors, meta) = SafeTensors.Read(Path.Combine(directory, m.Checkpoint));
         var s = new TrainingSession(File.ReadAllBytes(Path.Combine(directory, m.TrainStep)), File.ReadAllBytes(Path.Combine(directory, m.Eval)),
-            m, tensors.ToDictionary(t => t.Name), optimizer, options);
+            m, tensors.ToDictionary(t => t.Name), optimizer, options, metrics);
         if (meta.TryGetValue("step", out var st)) s.StepCount = long.Parse(st);
         return s;
     }
 
-    private TrainingSession(byte[] trainStep, byte[] eval, Manifest manifest, IReadOnlyDictionary<string, NamedTensor> initial, Optimizer optimizer, TrainingSessionOptions? options)
+    private TrainingSession(byte[] trainStep, byte[] eval, Manifest manifest, IReadOnlyDictionary<string, NamedTensor> initial, Optimizer optimizer,
+        TrainingSessionOptions? options, IReadOnlyList<Metric>? metrics)
     {
         options ??= new TrainingSessionOptions();
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -75,7 +86,7 @@ public sealed class TrainingSession : IDisposable
         if (manifest.Optimizer.TryGetValue("name", out var built) && built.GetString() is { } builtName && builtName != optimizer.Name)
             throw new InvalidDataException($"these artifacts were built for optimizer '{builtName}', not '{optimizer.Name}'; rebuild the artifacts with {optimizer.Name}");
         _manifest = manifest;
-        (trainStep, eval) = ProviderLowering.Apply(trainStep, eval, options);
+        (trainStep, eval, _trainMetrics, _evalMetrics) = Graphs(trainStep, eval, manifest, options, metrics ?? []);
         using (var so = options.ToSessionOptions()) _train = new InferenceSession(trainStep, so);
         using (var so = (options with { OptimizedModelPath = null, ProfilePrefix = null }).ToSessionOptions()) _eval = new InferenceSession(eval, so);
         _batchInputs = manifest.BatchInputs.Select(b => new BatchTensor(b.Name, ParseType(b.Type), PerSample(b))).ToArray();
@@ -88,6 +99,23 @@ public sealed class TrainingSession : IDisposable
         LoadState(initial);
         _learningRateTensor = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, new Memory<float>(_learningRate), []);
         _hostInputs = optimizer.HostInputs.Select(HostInput).ToArray();
+    }
+
+    /// <summary>
+    /// The train-step and eval graphs as a session with these options hands them to ONNX Runtime: with the metrics' sums
+    /// appended where the outputs live on a device (<see cref="MetricOutputs"/>), then the provider's rewrites.
+    /// </summary>
+    internal static (byte[] TrainStep, byte[] Eval, MetricOutputs.Slice[] TrainMetrics, MetricOutputs.Slice[] EvalMetrics) Graphs(
+        byte[] trainStep, byte[] eval, Manifest manifest, TrainingSessionOptions options, IReadOnlyList<Metric> metrics)
+    {
+        MetricOutputs.Slice[] trainMetrics = [], evalMetrics = [];
+        if (options.StateOnDevice)
+        {
+            (trainStep, trainMetrics) = MetricOutputs.Append(trainStep, manifest.Output, [.. metrics.Where(m => !m.EvaluationOnly)]);
+            (eval, evalMetrics) = MetricOutputs.Append(eval, manifest.Output, metrics);
+        }
+        (trainStep, eval) = ProviderLowering.Apply(trainStep, eval, options);
+        return (trainStep, eval, trainMetrics, evalMetrics);
     }
 
     // Float state lives where the provider computes (device memory on CUDA); the int64 step counter stays on the host,
@@ -192,12 +220,38 @@ public sealed class TrainingSession : IDisposable
         foreach (var (input, hostValues, _) in _hostInputs) input.Fill(StepCount, hostValues);
         b.Stage();
         _train.RunWithBinding(_run, b.Train[_current]);
+        _memory.Traffic.Add(b.TrainCrossing);
         _current = 1 - _current;
         _lastOutput = b;
+        _lastMetrics = (b.TrainSums, _trainMetrics);
         return b.Loss.GetTensorDataAsSpan<float>()[0];
     }
 
     private BatchBindings? _lastOutput;
+    private (float[]? Sums, MetricOutputs.Slice[] Slices) _lastMetrics = (null, []);
+
+    /// <summary>
+    /// Adds the batch of the last step or evaluation (<paramref name="count"/> samples, <paramref name="targets"/> as given
+    /// to it) to <paramref name="metrics"/>: from the sums the graph computed for those given at construction when the
+    /// outputs live on a device (only these few numbers crossed), else from <see cref="LastOutput"/>.
+    /// </summary>
+    public void UpdateMetrics(IReadOnlyList<Metric> metrics, Array targets, int count)
+    {
+        if (_lastOutput is null) throw new InvalidOperationException("no step or evaluation has run yet: there is no batch to add to the metrics");
+        var (sums, slices) = _lastMetrics;
+        // Per step: indexed loops, no closures or enumerators (the CPU step allocates nothing else).
+        for (int k = 0; k < metrics.Count; k++)
+        {
+            var m = metrics[k];
+            int i = slices.Length - 1;
+            while (i >= 0 && !ReferenceEquals(slices[i].Metric, m)) i--;
+            if (i >= 0) m.AddBatchSums(sums.AsSpan(slices[i].Offset, slices[i].Length), count, OutputSize);
+            else m.Update(LastOutput, targets, count, OutputSize);
+        }
+    }
+
+    /// <summary>Bytes that crossed between host and device memory so far (zero while everything is host memory).</summary>
+    internal Memory.HostTraffic Traffic => _memory.Traffic;
 
     /// <summary>
     /// The model output of the last <see cref="Step(ReadOnlySpan{float}, Array, int, double)"/> or <see cref="Evaluate(ReadOnlySpan{float}, Array, int)"/> ([count, …] flattened).
@@ -221,7 +275,9 @@ public sealed class TrainingSession : IDisposable
         var b = Bindings(count);
         b.Stage();
         _eval.RunWithBinding(_run, b.Eval[_current]);
+        _memory.Traffic.Add(b.EvalCrossing);
         _lastOutput = b;
+        _lastMetrics = (b.EvalSums, _evalMetrics);
         return b.Loss.GetTensorDataAsSpan<float>()[0];
     }
 
@@ -322,11 +378,17 @@ public sealed class TrainingSession : IDisposable
         private readonly OrtValue[] _outputs;
         private readonly float[][]? _hostOutputs;   // the outputs' host copies when they live on a device
         private readonly bool[] _hostOutputCurrent;
+        public readonly float[]? TrainSums, EvalSums;   // the metrics' batch sums (bound where the outputs live on a device)
+        private readonly OrtValue? _trainSumsValue, _evalSumsValue;
+        /// <summary>Bytes a run of each graph moves between host and device: its inputs and outputs bound in host memory.</summary>
+        public readonly HostTraffic.Crossing TrainCrossing, EvalCrossing;
+        private readonly StateMemory _memory;
         public readonly OrtIoBinding[] Train = new OrtIoBinding[2];
         public readonly OrtIoBinding[] Eval = new OrtIoBinding[2];
 
         public BatchBindings(TrainingSession s, int count)
         {
+            _memory = s._memory;
             Inputs = s._batchInputs.Select(b => BatchArrays.Create(b.Type, count * b.SampleSize)).ToArray();
             _inputValues = new OrtValue[Inputs.Length];
             for (int i = 0; i < Inputs.Length; i++)
@@ -342,35 +404,51 @@ public sealed class TrainingSession : IDisposable
             // The loss scalar is bound in host memory: ORT copies the one value back.
             Loss = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, []);
             _outputs = s._outputs.Select(o => s._memory.Allocate([count, .. o.SampleShape])).ToArray();
+            (TrainSums, _trainSumsValue) = SumsBuffer(s._trainMetrics);
+            (EvalSums, _evalSumsValue) = SumsBuffer(s._evalMetrics);
             var m = s._manifest;
             var evalInputs = s._eval.InputNames.ToHashSet();
             for (int k = 0; k < 2; k++)
             {
-                var tb = s._train.CreateIoBinding();
-                var eb = s._eval.CreateIoBinding();
-                for (int i = 0; i < Inputs.Length; i++)
-                {
-                    tb.BindInput(s._batchInputs[i].Name, _inputValues[i]);
-                    eb.BindInput(s._batchInputs[i].Name, _inputValues[i]);
-                }
-                tb.BindInput(Optimizer.LearningRateName, s._learningRateTensor);
-                foreach (var h in s._hostInputs) tb.BindInput(h.Input.Name, h.Tensor);
-                for (int i = 0; i < m.State.Length; i++)
-                {
-                    tb.BindInput(m.State[i].Name, s._state[k][i]);
-                    tb.BindOutput(m.State[i].Next, s._state[1 - k][i]);
-                    if (evalInputs.Contains(m.State[i].Name)) eb.BindInput(m.State[i].Name, s._state[k][i]);
-                }
-                tb.BindOutput(m.Loss, Loss);
-                eb.BindOutput(m.Loss, Loss);
-                for (int o = 0; o < _outputs.Length; o++)
-                {
-                    tb.BindOutput(s._outputs[o].Name, _outputs[o]);
-                    eb.BindOutput(s._outputs[o].Name, _outputs[o]);
-                }
-                Train[k] = tb;
-                Eval[k] = eb;
+                var batchIn = s._batchInputs.Select((b, i) => (b.Name, _inputValues[i])).ToList();
+                var outputs = s._outputs.Select((o, i) => (o.Name, _outputs[i])).ToList();
+                var trainIn = new List<(string, OrtValue)>(batchIn) { (Optimizer.LearningRateName, s._learningRateTensor) };
+                trainIn.AddRange(s._hostInputs.Select(h => (h.Input.Name, h.Tensor)));
+                trainIn.AddRange(m.State.Select((st, i) => (st.Name, s._state[k][i])));
+                var trainOut = new List<(string, OrtValue)> { (m.Loss, Loss) };
+                trainOut.AddRange(outputs);
+                trainOut.AddRange(m.State.Select((st, i) => (st.Next, s._state[1 - k][i])));
+                if (_trainSumsValue is not null) trainOut.Add((MetricOutputs.Name, _trainSumsValue));
+                Train[k] = Bind(s._train, trainIn, trainOut);
+
+                var evalIn = new List<(string, OrtValue)>(batchIn);
+                evalIn.AddRange(m.State.Select((st, i) => (st.Name, s._state[k][i])).Where(x => evalInputs.Contains(x.Name)));
+                var evalOut = new List<(string, OrtValue)> { (m.Loss, Loss) };
+                evalOut.AddRange(outputs);
+                if (_evalSumsValue is not null) evalOut.Add((MetricOutputs.Name, _evalSumsValue));
+                Eval[k] = Bind(s._eval, evalIn, evalOut);
+
+                // Counted from what is bound (both parities bind the same kinds of memory): whatever is not in device
+                // memory crosses the bus every run.
+                if (k > 0) continue;
+                TrainCrossing = HostTraffic.Of(s._memory, trainIn.Select(x => x.Item2), trainOut.Select(x => x.Item2));
+                EvalCrossing = HostTraffic.Of(s._memory, evalIn.Select(x => x.Item2), evalOut.Select(x => x.Item2));
             }
+        }
+
+        private static OrtIoBinding Bind(InferenceSession session, List<(string Name, OrtValue Value)> inputs, List<(string Name, OrtValue Value)> outputs)
+        {
+            var b = session.CreateIoBinding();
+            foreach (var (name, value) in inputs) b.BindInput(name, value);
+            foreach (var (name, value) in outputs) b.BindOutput(name, value);
+            return b;
+        }
+
+        private static (float[]?, OrtValue?) SumsBuffer(MetricOutputs.Slice[] slices)
+        {
+            if (slices.Length == 0) return (null, null);
+            var sums = new float[slices.Sum(x => x.Length)];
+            return (sums, OrtValue.CreateTensorValueFromMemory(sums, [sums.Length]));
         }
 
         public void Write(ReadOnlySpan<float> features, Array targets, int count, int featureSize, int targetSize, ElementType targetType)
@@ -409,8 +487,8 @@ public sealed class TrainingSession : IDisposable
             foreach (var b in Train) b.Dispose();
             foreach (var b in Eval) b.Dispose();
             foreach (var v in _inputValues) v.Dispose();
-            foreach (var v in _outputs) v.Dispose();
-            Loss.Dispose();
+            foreach (var v in _outputs) _memory.Free(v);
+            Loss.Dispose(); _trainSumsValue?.Dispose(); _evalSumsValue?.Dispose();
         }
     }
 }

@@ -37,6 +37,9 @@ public sealed record TrainingSessionOptions
     /// </summary>
     internal bool DeviceStateOnCpu { get; init; }
 
+    /// <summary>True when the state and model output live in device memory (off the CPU, or <see cref="DeviceStateOnCpu"/>).</summary>
+    internal bool StateOnDevice => !OnCpu || DeviceStateOnCpu;
+
     /// <summary>True when this session runs on the CPU (where <see cref="BlockedConvolutions"/> applies).</summary>
     public bool OnCpu => Device.Equals("cpu", StringComparison.OrdinalIgnoreCase);
 

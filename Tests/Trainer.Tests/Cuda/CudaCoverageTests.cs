@@ -7,6 +7,7 @@ using OnnxKit.Training.Session.Cuda;
 using OnnxKit.Training.Session.Lowering;
 using OnnxKit.Zoo;
 using LossCatalog = OnnxKit.Losses;
+using MetricCatalog = OnnxKit.Metrics;
 using OptimizerCatalog = OnnxKit.Optimizers;
 
 namespace OnnxKit.Tests.Cuda;
@@ -30,15 +31,19 @@ public sealed class CudaCoverageTests
             new TrainingArtifacts.Options { Opset = opset });
     }
 
+    /// <summary>Every architecture of the zoo, new ones included as they land.</summary>
+    public static IEnumerable<object[]> ZooModels => ModelZoo.Names.Select(n => new object[] { n });
+
     [TestMethod]
-    [DataRow("mlp")]
-    [DataRow("cnn")]
-    [DataRow("resnet-small")]
-    [DataRow("transformer-small")]
+    [DynamicData(nameof(ZooModels))]
     public void EveryNodeOfTheTrainStepEvalAndInferenceGraphsHasACudaKernel(string name)
     {
         var a = Artifacts(name);
-        var (train, eval) = ProviderLowering.Apply(a.TrainStep.ToBytes(), a.Eval.ToBytes(), OnCuda);
+        // As a CUDA session builds them: with every catalogue metric's batch sums and Evaluate's confusion counts appended.
+        OnnxKit.Training.Metrics.Metric[] metrics = [MetricCatalog.Accuracy, MetricCatalog.TopK(5), MetricCatalog.Precision(10), MetricCatalog.Recall(10),
+            MetricCatalog.F1(10), new OnnxKit.Training.Metrics.ConfusionMatrixMetric()];
+        var (train, eval, trainSums, evalSums) = TrainingSession.Graphs(a.TrainStep.ToBytes(), a.Eval.ToBytes(), a.Manifest, OnCuda, metrics);
+        Assert.AreEqual((5, 6), (trainSums.Length, evalSums.Length), "every metric is computed in the graphs");
         foreach (var (graph, model) in new[] { ("train step", OnnxModel.FromBytes(train)), ("eval", OnnxModel.FromBytes(eval)), ("inference", a.Inference) })
         {
             var fallbacks = CudaCoverage.Fallbacks(model);
@@ -100,7 +105,8 @@ public sealed class CudaCoverageTests
     {
         var a = Artifacts("cnn");
         static int Nchwc(byte[] m) => OnnxModel.FromBytes(m).Graph.Nodes.Count(n => n.Domain == NchwcConvolutions.Domain);
-        var (cudaTrain, cudaEval) = ProviderLowering.Apply(a.TrainStep.ToBytes(), a.Eval.ToBytes(), OnCuda with { BlockedConvolutions = true });
+        // Through the session's own path (metrics appended, then the provider's rewrites), blocked layout asked for.
+        var (cudaTrain, cudaEval, _, _) = TrainingSession.Graphs(a.TrainStep.ToBytes(), a.Eval.ToBytes(), a.Manifest, OnCuda with { BlockedConvolutions = true }, [MetricCatalog.Accuracy]);
         Assert.AreEqual(0, Nchwc(cudaTrain) + Nchwc(cudaEval), "no com.microsoft.nchwc node on CUDA");
         if (NchwcRuntime.BlockSize <= 0) Assert.Inconclusive("this CPU has no blocked-layout kernels, so the CPU half cannot be shown");
         var (cpuTrain, _) = ProviderLowering.Apply(a.TrainStep.ToBytes(), a.Eval.ToBytes(), new TrainingSessionOptions());

@@ -19,6 +19,15 @@ internal abstract class StateMemory : IDisposable
     /// <summary>A float tensor of <paramref name="shape"/> in state memory.</summary>
     public abstract OrtValue Allocate(long[] shape);
 
+    /// <summary>Releases a tensor from <see cref="Allocate"/>.</summary>
+    public virtual void Free(OrtValue value) => value.Dispose();
+
+    /// <summary>True for a tensor from <see cref="Allocate"/> (in device memory unless <see cref="InPlace"/>).</summary>
+    public abstract bool OnDevice(OrtValue value);
+
+    /// <summary>Bytes that crossed between host and device so far (runs count theirs through <see cref="HostTraffic.Add"/>).</summary>
+    public HostTraffic Traffic { get; } = new();
+
     /// <summary>A tensor the host writes batches into and ONNX Runtime reads (pinned host memory on CUDA).</summary>
     public abstract OrtValue AllocateStaging(TensorElementType type, long[] shape);
 
@@ -31,7 +40,7 @@ internal abstract class StateMemory : IDisposable
     /// <summary>The memory for a session's options: device memory off the CPU, or when <see cref="TrainingSessionOptions.DeviceStateOnCpu"/> asks for the device path on the CPU.</summary>
     public static StateMemory For(TrainingSessionOptions options, InferenceSession session)
     {
-        if (options.OnCpu && !options.DeviceStateOnCpu) return new HostStateMemory();
+        if (!options.StateOnDevice) return new HostStateMemory();
         int device = options.OnCpu ? 0 : OnnxKit.Cuda.CudaRuntimeCheck.ParseDevice(options.Device)!.Value;
         return new DeviceStateMemory(session, options, options.OnCpu ? DeviceStateMemory.Cpu : DeviceStateMemory.Cuda(device));
     }
@@ -45,6 +54,7 @@ internal sealed class HostStateMemory : StateMemory
 {
     public override bool InPlace => true;
     public override OrtValue Allocate(long[] shape) => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, shape);
+    public override bool OnDevice(OrtValue value) => false;
     public override OrtValue AllocateStaging(TensorElementType type, long[] shape) => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, shape);
     public override void Upload(ReadOnlySpan<float> source, OrtValue destination) => source.CopyTo(destination.GetTensorMutableDataAsSpan<float>());
     public override void Download(OrtValue source, Span<float> destination) => source.GetTensorDataAsSpan<float>().CopyTo(destination);
@@ -75,6 +85,7 @@ internal sealed class DeviceStateMemory : StateMemory
     private readonly OrtAllocator _state, _staging;
     private readonly InferenceSession _copy;
     private readonly RunOptions _run = new();
+    private readonly HashSet<OrtValue> _allocated = new(ReferenceEqualityComparer.Instance);
 
     public DeviceStateMemory(InferenceSession session, TrainingSessionOptions options, Infos infos)
     {
@@ -97,7 +108,15 @@ internal sealed class DeviceStateMemory : StateMemory
     });
 
     public override bool InPlace => false;
-    public override OrtValue Allocate(long[] shape) => OrtValue.CreateAllocatedTensorValue(_state, TensorElementType.Float, shape);
+    public override OrtValue Allocate(long[] shape)
+    {
+        var v = OrtValue.CreateAllocatedTensorValue(_state, TensorElementType.Float, shape);
+        _allocated.Add(v);
+        return v;
+    }
+
+    public override void Free(OrtValue value) { _allocated.Remove(value); value.Dispose(); }
+    public override bool OnDevice(OrtValue value) => _allocated.Contains(value);
     public override OrtValue AllocateStaging(TensorElementType type, long[] shape) => OrtValue.CreateAllocatedTensorValue(_staging, type, shape);
 
     public override unsafe void Upload(ReadOnlySpan<float> source, OrtValue destination)
@@ -108,6 +127,7 @@ internal sealed class DeviceStateMemory : StateMemory
                 destination.GetTensorTypeAndShape().Shape, (IntPtr)p, source.Length * sizeof(float));
             Copy(host, destination);
         }
+        Traffic.Add(new(source.Length * sizeof(float), 0));
     }
 
     public override unsafe void Download(OrtValue source, Span<float> destination)
@@ -118,6 +138,7 @@ internal sealed class DeviceStateMemory : StateMemory
                 source.GetTensorTypeAndShape().Shape, (IntPtr)p, destination.Length * sizeof(float));
             Copy(source, host);
         }
+        Traffic.Add(new(0, destination.Length * sizeof(float)));
     }
 
     private void Copy(OrtValue from, OrtValue to)

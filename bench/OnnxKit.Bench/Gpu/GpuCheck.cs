@@ -15,8 +15,9 @@ namespace OnnxKit.Bench.Gpu;
 /// One epoch of a zoo model on one device through <see cref="TrainingSession"/>, for <c>bench/gpu/check.sh</c>: the
 /// batches in file order (the same on every device), Dropout's ratio set to 0 in the step (ORT's CPU and CUDA
 /// kernels draw different masks, so losses could not be compared otherwise), every step's loss written to a file,
-/// and one <c>key=value</c> line: samples/s after a warm-up, the bytes of each step's host inputs (batch and step
-/// scalars, which ORT copies to the device as feeds) and, from ORT's profile, the bytes its copy nodes move between
+/// and one <c>key=value</c> line: samples/s after a warm-up, the training accuracy (counted in the graph on a device,
+/// as <c>Fit</c> does), the bytes of each step's host inputs (batch and step scalars, which ORT copies to the device as
+/// feeds) and, from ORT's profile, the bytes its copy nodes move between
 /// host and device inside the graph (around any node left on the CPU) and how many nodes the CPU provider ran.
 /// </summary>
 public sealed class GpuCheck : IBenchmark
@@ -43,7 +44,8 @@ public sealed class GpuCheck : IBenchmark
         var artifacts = TrainingArtifacts.Create(network, type, OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), adam);
         int zeroed = ZeroDropout(artifacts.TrainStep);
         string? prefix = profile is null ? null : Path.Combine(Directory.CreateDirectory(profile).FullName, $"{model}_{device.Replace(':', '_')}");
-        using var session = new TrainingSession(artifacts, adam, options with { ProfilePrefix = prefix });
+        var accuracy = OnnxKit.Metrics.Accuracy;
+        using var session = new TrainingSession(artifacts, adam, options with { ProfilePrefix = prefix }, [accuracy]);
 
         int steps = Math.Min(stepsArg ?? int.MaxValue, data.Count / batch);
         var x = new float[batch * data.SampleSize];
@@ -56,14 +58,16 @@ public sealed class GpuCheck : IBenchmark
             data.Features.AsSpan(s * batch * data.SampleSize, batch * data.SampleSize).CopyTo(x);
             Array.Copy(data.Labels!, s * batch, y, 0, batch);
             lossValues.Add(session.Step(x, y, batch, 1e-3));
+            session.UpdateMetrics([accuracy], y, batch);
         }
         sw.Stop();
         File.WriteAllLines(losses, lossValues.Select(l => l.ToString("R", CultureInfo.InvariantCulture)));
         double samplesPerSecond = steps > warmup ? (steps - warmup) * batch / sw.Elapsed.TotalSeconds : double.NaN;
         session.Dispose();   // ends the profile
 
-        long feedBytes = (long)batch * data.SampleSize * sizeof(float) + batch * sizeof(long) + sizeof(float);   // the batch and the learning rate
-        string line = FormattableString.Invariant($"model={model} device={device} steps={steps} dropout_zeroed={zeroed} samples_per_s={samplesPerSecond:F0} feed_bytes_per_step={feedBytes}");
+        // The batch, the learning rate and Adam's int64 step counter (kept in host memory beside the device-resident float state).
+        long feedBytes = (long)batch * data.SampleSize * sizeof(float) + batch * sizeof(long) + sizeof(float) + sizeof(long);
+        string line = FormattableString.Invariant($"model={model} device={device} steps={steps} dropout_zeroed={zeroed} samples_per_s={samplesPerSecond:F0} train_accuracy={accuracy.Result():F4} feed_bytes_per_step={feedBytes}");
         if (prefix is not null && Directory.GetFiles(Path.GetDirectoryName(prefix)!, Path.GetFileName(prefix) + "*.json").OrderBy(File.GetLastWriteTimeUtc).LastOrDefault() is { } file)
         {
             var (h2d, d2h, cpuNodes) = Transfers(file);
