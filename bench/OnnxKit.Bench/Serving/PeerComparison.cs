@@ -21,15 +21,17 @@ namespace OnnxKit.Bench.Serving;
 /// </summary>
 internal static class PeerComparison
 {
+    private const double SettleSeconds = 5;
+
     private sealed record Point(string Model, int Clients, LoadResult Json, LoadResult Grpc, LoadResult Peer);
 
     // batching: greedy dynamic batching (max_batch_size 64) instead of the server's default (none: each request runs
     // on the thread that read it, as the peer's do).
     // grpcClient: raw (RawGrpcConnection, one h2c connection per client, frames encoded once) or grpcnet (Grpc.Net.Client,
     // one shared channel). serverProgram: another build of the bench to run the OnnxKit server from (A/B of two builds).
-    public static async Task<int> RunAsync(string[] models, int[] concurrency, int runs, double duration, double warmUp, string root, bool batching, string grpcClient = "raw", string? serverProgram = null)
+    public static async Task<int> RunAsync(string[] models, int[] concurrency, int runs, double duration, double warmUp, string root, bool batching, string grpcClient = "raw", string? serverProgram = null, int intraOpThreads = 0)
     {
-        Console.WriteLine($"# serve vs peer (aspnet: minimal API, one shared InferenceSession, JsonDocument, Results.Json); server config: {(batching ? "greedy batching up to 64" : "default (no batching)")}; gRPC client: {grpcClient}{(serverProgram is null ? "" : $"; server from {serverProgram}")} — {Environment.ProcessorCount} cores, load {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {runs} rounds × {duration} s per point (onnxkit-json, onnxkit-grpc, peer in turn), medians");
+        Console.WriteLine($"# serve vs peer (aspnet: minimal API, one shared InferenceSession, JsonDocument, Results.Json); server config: {(batching ? "greedy batching up to 64" : "default (no batching)")}{(intraOpThreads > 0 ? $", intra_op_threads {intraOpThreads}" : "")}; gRPC client: {grpcClient}{(serverProgram is null ? "" : $"; server from {serverProgram}")} — {Environment.ProcessorCount} cores, load {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {runs} rounds × {duration} s per point (onnxkit-json, onnxkit-grpc, peer in turn), medians");
         Console.WriteLine("| model | clients | onnxkit JSON samples/s | p99 ms | onnxkit gRPC raw samples/s | p99 ms | peer JSON samples/s | p99 ms | JSON / peer | gRPC / peer | server CPU µs/req JSON / gRPC / peer | onnxkit KB alloc/req JSON / gRPC | failures |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var points = new List<Point>();
@@ -47,7 +49,10 @@ internal static class PeerComparison
                 string repo = Path.Combine(dir, "repo-" + model);
                 Directory.CreateDirectory(Path.Combine(repo, model, "1"));
                 File.Copy(modelPath, Path.Combine(repo, model, "1", "model.onnx"));
-                if (batching) File.WriteAllText(Path.Combine(repo, model, "config.json"), "{\"max_batch_size\": 64}");
+                var config = new List<string>();
+                if (batching) config.Add("\"max_batch_size\": 64");
+                if (intraOpThreads > 0) config.Add($"\"intra_op_threads\": {intraOpThreads}");
+                if (config.Count > 0) File.WriteAllText(Path.Combine(repo, model, "config.json"), "{" + string.Join(", ", config) + "}");
                 int grpcPort = ServerProcess.FreePort();
                 using var server = await ServerProcess.StartAsync(repo, extra: ["--grpc-port", grpcPort.ToString(CultureInfo.InvariantCulture)], program: serverProgram);
                 int peerPort = ServerProcess.FreePort();
@@ -61,6 +66,12 @@ internal static class PeerComparison
                 var grpcFrames = RawGrpcConnection.Encode(grpcAddress, "/inference.GRPCInferenceService/ModelInfer", grpcRequest);
                 Func<Task<ServerUsage>> serverUsage = () => server.UsageAsync(metrics: true), peerUsage = () => peer.UsageAsync(metrics: false);
                 var (d, w) = (TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmUp));
+                // JIT tiering goes on for seconds after a server's first requests; without this its compilations land in
+                // the first point's time and CPU (at 1 client they tripled the server's CPU per request).
+                var settle = TimeSpan.FromSeconds(SettleSeconds);
+                await Json(serverUrl, body, 8, settle, TimeSpan.Zero, serverUsage);
+                await LoadClient.RunAsync(() => new RawGrpcConnection(grpcAddress, grpcFrames), 8, settle, TimeSpan.Zero);
+                await Json(peerUrl, body, 8, settle, TimeSpan.Zero, peerUsage);
                 foreach (int clients in concurrency)
                 {
                     var rounds = new List<(LoadResult J, LoadResult G, LoadResult P)>();

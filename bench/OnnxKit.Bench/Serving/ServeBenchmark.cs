@@ -67,7 +67,7 @@ public sealed class ServeBenchmark : IBenchmark
         try { o = Parse(args); }
         catch (Exception e) when (e is ArgumentException or FormatException) { Console.Error.WriteLine(e.Message); return 2; }
         string root = RepoRoot();
-        if (o.Peer is not null) return await PeerComparison.RunAsync(o.Models, o.Concurrency, o.Runs, o.Duration, o.WarmUp, root, batching: o.Modes is ["greedy"], o.GrpcClient, o.ServerFrom);
+        if (o.Peer is not null) return await PeerComparison.RunAsync(o.Models, o.Concurrency, o.Runs, o.Duration, o.WarmUp, root, batching: o.Modes is ["greedy"], o.GrpcClient, o.ServerFrom, o.IntraOpThreads);
         var images = TestImages(root, 128);
         Console.WriteLine($"# serve benchmark — {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {o.Runs} runs × {o.Duration} s per point, medians, load client: {o.Client}, server cores: {o.ServerCores ?? "all"}, ORT threads (server and in-process): {(o.IntraOpThreads > 0 ? o.IntraOpThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
         Console.WriteLine("| model | mode | body | clients | req/s | samples/s | vs in-process | p50 ms | p99 ms | server CPU µs/req | client CPU share | failures |");
