@@ -67,35 +67,3 @@ internal static class Body
         return (body[..len], body[len..]);
     }
 }
-
-/// <summary>Bytes in a growing buffer rented from the shared pool; disposing returns it.</summary>
-internal sealed class PooledBytes(int capacity) : IDisposable
-{
-    private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, capacity));
-
-    public int Length { get; private set; }
-
-    public ReadOnlyMemory<byte> Memory => Buffer.AsMemory(0, Length);
-
-    private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(PooledBytes));
-
-    /// <summary>The free part of the buffer, which is doubled first when full.</summary>
-    public Memory<byte> FreeSpace()
-    {
-        if (Length == Buffer.Length)
-        {
-            var bigger = ArrayPool<byte>.Shared.Rent(checked(Length * 2));
-            Buffer.AsSpan(0, Length).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(Buffer);
-            _buffer = bigger;
-        }
-        return Buffer.AsMemory(Length);
-    }
-
-    public void Advance(int count) => Length += count;
-
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _buffer, null) is { } b) ArrayPool<byte>.Shared.Return(b);
-    }
-}

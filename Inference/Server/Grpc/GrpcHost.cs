@@ -30,7 +30,6 @@ internal sealed class GrpcHost : IAsyncDisposable
             k.Limits.MaxRequestBodySize = null; // gRPC's own message limit below answers ResourceExhausted
         });
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = context.Options.ShutdownTimeout);
-        ServerHost.InlineScheduling(builder.Services);
         builder.Services.AddSingleton(context);
         builder.Services.AddSingleton<GrpcGate>();
         builder.Services.AddGrpc(o =>

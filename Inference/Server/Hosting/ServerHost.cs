@@ -62,7 +62,6 @@ public sealed class ServerHost : IAsyncDisposable
                 k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes + 1;
             });
             builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
-            InlineScheduling(builder.Services);
             var app = builder.Build();
             var context = new ServerContext(options, repository, metrics);
             app.Lifetime.ApplicationStopping.Register(() => context.Stopping = true);
@@ -80,16 +79,6 @@ public sealed class ServerHost : IAsyncDisposable
             throw;
         }
     }
-
-    /// <summary>
-    /// Kestrel runs a connection's request handler on the thread that read the request instead of handing it to another
-    /// thread-pool thread (and hands the answer to the socket the same way). The handler's model run is CPU work on a
-    /// thread-pool thread either way; each hand-off added a wake-up and a context switch to every request, the largest
-    /// cost of a single client's request after the model itself (bench/RESULTS.md). The socket's own completions still
-    /// go through the thread pool, so a long model run never holds up the socket event loop.
-    /// </summary>
-    internal static void InlineScheduling(IServiceCollection services) =>
-        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = true);
 
     /// <summary>Completes when the server has been asked to stop (Ctrl+C, SIGTERM, or <see cref="StopAsync"/>).</summary>
     public Task WaitForShutdownAsync(CancellationToken cancel = default) => _app.WaitForShutdownAsync(cancel);
