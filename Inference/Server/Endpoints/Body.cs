@@ -8,37 +8,47 @@ internal static class Body
 {
     public const string HeaderLengthHeader = "Inference-Header-Content-Length";
 
-    public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpContext ctx, long limit, CancellationToken cancel)
+    /// <summary>
+    /// The whole body, in a buffer from the shared pool (dispose it when the request is done). A buffer per request,
+    /// plus the copy-out of a growing stream, was the largest allocation of a JSON infer request.
+    /// </summary>
+    public static async Task<PooledBytes> ReadAsync(HttpContext ctx, long limit, CancellationToken cancel)
     {
         // A client still uploading when the server answers 413 and closes sees a reset instead of the answer. So the
         // rest of an oversized body is read and discarded, up to a bounded amount; beyond that the connection is closed.
         long drainCap = Math.Min(Math.Max(limit * 16, 1L << 20), 256L << 20);
         if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
             size.MaxRequestBodySize = drainCap;
-        if (ctx.Request.ContentLength is long declared && declared > limit)
+        long? declared = ctx.Request.ContentLength;
+        if (declared > limit)
         {
             if (declared <= drainCap) await DrainAsync(ctx, cancel);
             else ctx.Response.Headers.Connection = "close";
             throw new ProtocolException(413, $"request body of {declared} bytes is over the limit of {limit} bytes");
         }
-        using var ms = new MemoryStream(ctx.Request.ContentLength is long n && n > 0 ? (int)n : 4096);
-        var buf = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var body = new PooledBytes(declared is long n && n > 0 ? (int)n : 4096);
         try
         {
-            int read;
-            while ((read = await ctx.Request.Body.ReadAsync(buf, cancel)) > 0)
+            // With a declared length the buffer holds it exactly and the body ends there (Kestrel enforces it).
+            while (declared is not long expected || body.Length < expected)
             {
-                if (ms.Length + read > limit)
+                int read = await ctx.Request.Body.ReadAsync(body.FreeSpace(), cancel);
+                if (read == 0) break;
+                if (body.Length + read > limit)
                 {
                     try { await DrainAsync(ctx, cancel); }
                     catch (Microsoft.AspNetCore.Http.BadHttpRequestException) { ctx.Response.Headers.Connection = "close"; }
                     throw new ProtocolException(413, $"request body is over the limit of {limit} bytes");
                 }
-                ms.Write(buf, 0, read);
+                body.Advance(read);
             }
+            return body;
         }
-        finally { ArrayPool<byte>.Shared.Return(buf); }
-        return ms.GetBuffer().AsMemory(0, (int)ms.Length);
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
     }
 
     private static async Task DrainAsync(HttpContext ctx, CancellationToken cancel)

@@ -31,10 +31,11 @@ internal static class InferEndpoints
         Task<Prediction>? pending = null;
         try
         {
-            var body = await Body.ReadAsync(ctx, s.Options.MaxRequestBodyBytes, deadline.Token);
+            // Every endpoint has decoded the body into tensors of its own before it returns, so the buffer goes back here.
+            using var body = await Body.ReadAsync(ctx, s.Options.MaxRequestBodyBytes, deadline.Token);
             var (model, version) = ModelEndpoints.Resolve(ctx, s);
             lease = model.Acquire(version);
-            await work(ctx, s, model, lease, body, async t => { pending = t; return await t.WaitAsync(deadline.Token); });
+            await work(ctx, s, model, lease, body.Memory, async t => { pending = t; return await t.WaitAsync(deadline.Token); });
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !ctx.RequestAborted.IsCancellationRequested)
         {

@@ -113,11 +113,11 @@ internal static class ModelEndpoints
     {
         try
         {
-            var body = await Body.ReadAsync(ctx, s.Options.MaxRequestBodyBytes, ctx.RequestAborted);
+            using var body = await Body.ReadAsync(ctx, s.Options.MaxRequestBodyBytes, ctx.RequestAborted);
             bool onlyReady = false;
             if (body.Length > 0)
             {
-                using var doc = JsonDocument.Parse(body);
+                using var doc = JsonDocument.Parse(body.Memory);
                 onlyReady = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("ready", out var r) && r.ValueKind == JsonValueKind.True;
             }
             var rows = s.Repository.Index().Where(r => !onlyReady || r.State == ModelState.Ready).ToArray();

@@ -40,12 +40,15 @@ public sealed class ServerMetrics
         var threads = f.CreateGauge("dotnet_threadpool_threads", "Thread-pool threads that currently exist.");
         var queued = f.CreateGauge("dotnet_threadpool_queue_length", "Work items queued to the thread pool, not yet started.");
         var completed = f.CreateGauge("dotnet_threadpool_completed_items", "Work items the thread pool has completed since the process started.");
+        // Bytes allocated per request (this over the request count) is what the request path's allocations cost.
+        var allocated = f.CreateCounter("dotnet_gc_allocated_bytes_total", "Bytes allocated on the managed heap since the process started.");
         DotNetStats.Register(_registry); // process_* (CPU, memory, handles, start time) and dotnet_* (GC collections, heap, allocations)
         _registry.AddBeforeCollectCallback(() =>
         {
             threads.Set(ThreadPool.ThreadCount);
             queued.Set(ThreadPool.PendingWorkItemCount);
             completed.Set(ThreadPool.CompletedWorkItemCount);
+            allocated.IncTo(GC.GetTotalAllocatedBytes());
             _inFlight.Set(InFlight);
             if (_repository is { } r) RefreshVersions(r);
         });

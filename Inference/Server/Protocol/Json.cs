@@ -8,23 +8,30 @@ internal static class Json
 {
     public const string ContentType = "application/json";
 
+    // One writer per thread, reset onto each response's buffer: `write` runs synchronously, so no other response can
+    // use it meanwhile, and a response no longer pays for a writer and a buffer of its own.
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
     public static async Task WriteAsync(HttpContext ctx, int status, Action<Utf8JsonWriter> write, List<ReadOnlyMemory<byte>>? binaryTail = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer)) { write(w); }
+        using var buffer = new PooledBytes(1024);
+        var w = t_writer ??= new Utf8JsonWriter(buffer);
+        w.Reset(buffer);
+        write(w);
+        w.Flush();
         ctx.Response.StatusCode = status;
         if (binaryTail is not null) // binary-data extension: JSON header, then the raw tensors in output order
         {
             ctx.Response.ContentType = "application/octet-stream";
-            ctx.Response.Headers["Inference-Header-Content-Length"] = buffer.WrittenCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            ctx.Response.ContentLength = buffer.WrittenCount + binaryTail.Sum(b => (long)b.Length);
-            await ctx.Response.Body.WriteAsync(buffer.WrittenMemory);
+            ctx.Response.Headers["Inference-Header-Content-Length"] = buffer.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            ctx.Response.ContentLength = buffer.Length + binaryTail.Sum(b => (long)b.Length);
+            await ctx.Response.Body.WriteAsync(buffer.Memory);
             foreach (var b in binaryTail) await ctx.Response.Body.WriteAsync(b);
             return;
         }
         ctx.Response.ContentType = ContentType;
-        ctx.Response.ContentLength = buffer.WrittenCount;
-        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory);
+        ctx.Response.ContentLength = buffer.Length;
+        await ctx.Response.Body.WriteAsync(buffer.Memory);
     }
 
     public static Task ErrorAsync(HttpContext ctx, int status, string message) =>

@@ -15,20 +15,25 @@ namespace OnnxKit.Bench.Serving;
 /// <c>bench serve --peer aspnet</c>: the server (JSON over HTTP/1.1, and gRPC with raw tensor contents) against the
 /// plain ASP.NET Core endpoint (<see cref="AspNetPeer"/>) on the same model, single-sample requests from closed-loop
 /// clients on the same machine. The three are run in turn within each round (so a change in the machine's load hits
-/// all of them alike) and the median round is reported. Ends with one <c>serve-vs-peer</c> line per model and
-/// concurrency.
+/// all of them alike) and the median round is reported, with each server's CPU time per request (and, for OnnxKit,
+/// managed bytes allocated per request), which a loaded machine disturbs far less than throughput. Ends with one
+/// <c>serve-vs-peer</c> line per model and concurrency.
 /// </summary>
 internal static class PeerComparison
 {
+    private const double SettleSeconds = 5;
+
     private sealed record Point(string Model, int Clients, LoadResult Json, LoadResult Grpc, LoadResult Peer);
 
     // batching: greedy dynamic batching (max_batch_size 64) instead of the server's default (none: each request runs
     // on the thread that read it, as the peer's do).
-    public static async Task<int> RunAsync(string[] models, int[] concurrency, int runs, double duration, double warmUp, string root, bool batching)
+    // grpcClient: raw (RawGrpcConnection, one h2c connection per client, frames encoded once) or grpcnet (Grpc.Net.Client,
+    // one shared channel). serverProgram: another build of the bench to run the OnnxKit server from (A/B of two builds).
+    public static async Task<int> RunAsync(string[] models, int[] concurrency, int runs, double duration, double warmUp, string root, bool batching, string grpcClient = "raw", string? serverProgram = null, int intraOpThreads = 0)
     {
-        Console.WriteLine($"# serve vs peer (aspnet: minimal API, one shared InferenceSession, JsonDocument, Results.Json); server config: {(batching ? "greedy batching up to 64" : "default (no batching)")} — {Environment.ProcessorCount} cores, load {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {runs} rounds × {duration} s per point (onnxkit-json, onnxkit-grpc, peer in turn), medians");
-        Console.WriteLine("| model | clients | onnxkit JSON samples/s | p99 ms | onnxkit gRPC raw samples/s | p99 ms | peer JSON samples/s | p99 ms | JSON / peer | gRPC / peer | failures |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine($"# serve vs peer (aspnet: minimal API, one shared InferenceSession, JsonDocument, Results.Json); server config: {(batching ? "greedy batching up to 64" : "default (no batching)")}{(intraOpThreads > 0 ? $", intra_op_threads {intraOpThreads}" : "")}; gRPC client: {grpcClient}{(serverProgram is null ? "" : $"; server from {serverProgram}")} — {Environment.ProcessorCount} cores, load {LoadAverage()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {runs} rounds × {duration} s per point (onnxkit-json, onnxkit-grpc, peer in turn), medians");
+        Console.WriteLine("| model | clients | onnxkit JSON samples/s | p99 ms | onnxkit gRPC raw samples/s | p99 ms | peer JSON samples/s | p99 ms | JSON / peer | gRPC / peer | server CPU µs/req JSON / gRPC / peer | onnxkit KB alloc/req JSON / gRPC | failures |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var points = new List<Point>();
         string dir = Directory.CreateTempSubdirectory("onnxkit-bench-peer-").FullName;
         try
@@ -44,9 +49,12 @@ internal static class PeerComparison
                 string repo = Path.Combine(dir, "repo-" + model);
                 Directory.CreateDirectory(Path.Combine(repo, model, "1"));
                 File.Copy(modelPath, Path.Combine(repo, model, "1", "model.onnx"));
-                if (batching) File.WriteAllText(Path.Combine(repo, model, "config.json"), "{\"max_batch_size\": 64}");
+                var config = new List<string>();
+                if (batching) config.Add("\"max_batch_size\": 64");
+                if (intraOpThreads > 0) config.Add($"\"intra_op_threads\": {intraOpThreads}");
+                if (config.Count > 0) File.WriteAllText(Path.Combine(repo, model, "config.json"), "{" + string.Join(", ", config) + "}");
                 int grpcPort = ServerProcess.FreePort();
-                using var server = await ServerProcess.StartAsync(repo, extra: ["--grpc-port", grpcPort.ToString(CultureInfo.InvariantCulture)]);
+                using var server = await ServerProcess.StartAsync(repo, extra: ["--grpc-port", grpcPort.ToString(CultureInfo.InvariantCulture)], program: serverProgram);
                 int peerPort = ServerProcess.FreePort();
                 using var peer = await ServerProcess.StartAsync(["serve", AspNetPeer.ModeArgument, modelPath, peerPort.ToString(CultureInfo.InvariantCulture)], peerPort);
 
@@ -55,23 +63,33 @@ internal static class PeerComparison
                 var peerUrl = new Uri(peer.BaseAddress, $"v2/models/{model}/infer");
                 var grpcRequest = RawRequest(model, spec.Name, shape, sample);
                 var grpcAddress = new Uri($"http://127.0.0.1:{grpcPort}");
+                var grpcFrames = RawGrpcConnection.Encode(grpcAddress, "/inference.GRPCInferenceService/ModelInfer", grpcRequest);
+                Func<Task<ServerUsage>> serverUsage = () => server.UsageAsync(metrics: true), peerUsage = () => peer.UsageAsync(metrics: false);
                 var (d, w) = (TimeSpan.FromSeconds(duration), TimeSpan.FromSeconds(warmUp));
+                // JIT tiering goes on for seconds after a server's first requests; without this its compilations land in
+                // the first point's time and CPU (at 1 client they tripled the server's CPU per request).
+                var settle = TimeSpan.FromSeconds(SettleSeconds);
+                await Json(serverUrl, body, 8, settle, TimeSpan.Zero, serverUsage);
+                await LoadClient.RunAsync(() => new RawGrpcConnection(grpcAddress, grpcFrames), 8, settle, TimeSpan.Zero);
+                await Json(peerUrl, body, 8, settle, TimeSpan.Zero, peerUsage);
                 foreach (int clients in concurrency)
                 {
                     var rounds = new List<(LoadResult J, LoadResult G, LoadResult P)>();
                     for (int r = 0; r < runs; r++)
                     {
-                        var json = await Json(serverUrl, body, clients, d, w);
+                        var json = await Json(serverUrl, body, clients, d, w, serverUsage);
                         LoadResult grpc;
-                        using (var channel = GrpcConnection.Channel(grpcAddress))
-                            grpc = await LoadClient.RunAsync(() => new GrpcConnection(channel, grpcRequest), clients, d, w);
-                        var plain = await Json(peerUrl, body, clients, d, w);
+                        if (grpcClient == "raw") grpc = await LoadClient.RunAsync(() => new RawGrpcConnection(grpcAddress, grpcFrames), clients, d, w, serverUsage);
+                        else
+                            using (var channel = GrpcConnection.Channel(grpcAddress))
+                                grpc = await LoadClient.RunAsync(() => new GrpcConnection(channel, grpcRequest), clients, d, w, serverUsage);
+                        var plain = await Json(peerUrl, body, clients, d, w, peerUsage);
                         rounds.Add((json, grpc, plain));
                     }
                     var p = new Point(model, clients, Median(rounds.Select(x => x.J)), Median(rounds.Select(x => x.G)), Median(rounds.Select(x => x.P)));
                     points.Add(p);
                     long failures = rounds.Sum(x => x.J.Failures + x.G.Failures + x.P.Failures);
-                    Console.WriteLine($"| {model} | {clients} | {p.Json.RequestsPerSecond:0} | {p.Json.P99Ms:0.00} | {p.Grpc.RequestsPerSecond:0} | {p.Grpc.P99Ms:0.00} | {p.Peer.RequestsPerSecond:0} | {p.Peer.P99Ms:0.00} | {p.Json.RequestsPerSecond / p.Peer.RequestsPerSecond:0.00} | {p.Grpc.RequestsPerSecond / p.Peer.RequestsPerSecond:0.00} | {failures} |");
+                    Console.WriteLine($"| {model} | {clients} | {p.Json.RequestsPerSecond:0} | {p.Json.P99Ms:0.00} | {p.Grpc.RequestsPerSecond:0} | {p.Grpc.P99Ms:0.00} | {p.Peer.RequestsPerSecond:0} | {p.Peer.P99Ms:0.00} | {p.Json.RequestsPerSecond / p.Peer.RequestsPerSecond:0.00} | {p.Grpc.RequestsPerSecond / p.Peer.RequestsPerSecond:0.00} | {p.Json.ServerCpuMicros:0} / {p.Grpc.ServerCpuMicros:0} / {p.Peer.ServerCpuMicros:0} | {p.Json.ServerAllocatedKb:0.0} / {p.Grpc.ServerAllocatedKb:0.0} | {failures} |");
                 }
             }
         }
@@ -82,10 +100,10 @@ internal static class PeerComparison
         return 0;
     }
 
-    private static Task<LoadResult> Json(Uri url, byte[] body, int clients, TimeSpan duration, TimeSpan warmUp)
+    private static Task<LoadResult> Json(Uri url, byte[] body, int clients, TimeSpan duration, TimeSpan warmUp, Func<Task<ServerUsage>> usage)
     {
         byte[] wire = RawHttpConnection.Serialize(url, new RequestBody(body, "application/json", null, 1));
-        return LoadClient.RunAsync(() => new RawHttpConnection(url, wire), clients, duration, warmUp);
+        return LoadClient.RunAsync(() => new RawHttpConnection(url, wire), clients, duration, warmUp, usage);
     }
 
     private static LoadResult Median(IEnumerable<LoadResult> results)

@@ -17,7 +17,7 @@ public sealed class ServeBenchmark : IBenchmark
     internal const string ServerModeArgument = "--server-mode";
 
     public string Name => "serve";
-    public string Description => "server throughput and p50/p99 latency at 1/16/64 clients vs the in-process Predictor [--duration S] [--runs N] [--models fashion-mlp,fashion-cnn] [--concurrency 1,16,64] [--modes off,window,greedy] [--client raw|httpclient] [--intra-op-threads N] [--server-cores LIST] [--peer aspnet (with --modes greedy: the server batches)]";
+    public string Description => "server throughput and p50/p99 latency at 1/16/64 clients vs the in-process Predictor [--duration S] [--runs N] [--models fashion-mlp,fashion-cnn] [--concurrency 1,16,64] [--modes off,window,greedy] [--client raw|httpclient] [--intra-op-threads N] [--server-cores LIST] [--peer aspnet (with --modes greedy: the server batches) [--grpc-client raw|grpcnet] [--server-from BENCH_EXECUTABLE]]";
 
     public int Run(string[] args)
     {
@@ -26,7 +26,7 @@ public sealed class ServeBenchmark : IBenchmark
         return RunAsync(args).GetAwaiter().GetResult();
     }
 
-    private sealed record Options(double Duration, double WarmUp, int Runs, string[] Models, int[] Concurrency, int IntraOpThreads, string[] Modes, string Client, string? ServerCores = null, string? Peer = null);
+    private sealed record Options(double Duration, double WarmUp, int Runs, string[] Models, int[] Concurrency, int IntraOpThreads, string[] Modes, string Client, string? ServerCores = null, string? Peer = null, string GrpcClient = "raw", string? ServerFrom = null);
 
     /// <summary>Batching off; on with a 2 ms window (Triton-style: a batch waits for company); on greedy (window 0: each
     /// run takes whatever queued while the previous one ran, so batches grow with load and never wait idle).</summary>
@@ -52,8 +52,10 @@ public sealed class ServeBenchmark : IBenchmark
                 "--modes" => o with { Modes = Next().Split(',').Select(m => ModeTable.ContainsKey(m) ? m : throw new ArgumentException($"unknown mode '{m}'; expected off, window or greedy")).ToArray() },
                 "--server-cores" => o with { ServerCores = Next() },
                 "--peer" => o with { Peer = Next() is "aspnet" ? "aspnet" : throw new ArgumentException("--peer takes aspnet (a minimal ASP.NET Core endpoint over one shared InferenceSession)") },
+                "--grpc-client" => o with { GrpcClient = Next() is var g && g is "raw" or "grpcnet" ? g : throw new ArgumentException("--grpc-client takes raw (one h2c connection per client, frames encoded once) or grpcnet (Grpc.Net.Client, one shared channel)") },
+                "--server-from" => o with { ServerFrom = File.Exists(Next()) ? Path.GetFullPath(args[i]) : throw new ArgumentException($"--server-from: no file '{args[i]}' (expected another build's OnnxKit.Bench executable)") },
                 "--client" => o with { Client = Next() is var c && c is "raw" or "httpclient" ? c : throw new ArgumentException("--client takes raw (a wrk-like socket client) or httpclient (.NET's HttpClient)") },
-                var a => throw new ArgumentException($"unknown option '{a}'; expected --duration, --warmup, --runs, --models, --concurrency, --modes, --client, --intra-op-threads, --server-cores, --peer"),
+                var a => throw new ArgumentException($"unknown option '{a}'; expected --duration, --warmup, --runs, --models, --concurrency, --modes, --client, --intra-op-threads, --server-cores, --peer, --grpc-client, --server-from"),
             };
         }
         return o;
@@ -65,7 +67,7 @@ public sealed class ServeBenchmark : IBenchmark
         try { o = Parse(args); }
         catch (Exception e) when (e is ArgumentException or FormatException) { Console.Error.WriteLine(e.Message); return 2; }
         string root = RepoRoot();
-        if (o.Peer is not null) return await PeerComparison.RunAsync(o.Models, o.Concurrency, o.Runs, o.Duration, o.WarmUp, root, batching: o.Modes is ["greedy"]);
+        if (o.Peer is not null) return await PeerComparison.RunAsync(o.Models, o.Concurrency, o.Runs, o.Duration, o.WarmUp, root, batching: o.Modes is ["greedy"], o.GrpcClient, o.ServerFrom, o.IntraOpThreads);
         var images = TestImages(root, 128);
         Console.WriteLine($"# serve benchmark — {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {o.Runs} runs × {o.Duration} s per point, medians, load client: {o.Client}, server cores: {o.ServerCores ?? "all"}, ORT threads (server and in-process): {(o.IntraOpThreads > 0 ? o.IntraOpThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
         Console.WriteLine("| model | mode | body | clients | req/s | samples/s | vs in-process | p50 ms | p99 ms | server CPU µs/req | client CPU share | failures |");
