@@ -90,14 +90,14 @@ public sealed class ExplainEndpointTests
     public async Task ParametersAndTheServedVersionsFileReachTheProvider()
     {
         while (Provider.Calls.TryDequeue(out _)) { }
-        var (status, body) = await S.PostAsync("/v2/models/gemm/explain", Request("\"method\": \"integrated-gradients\", \"target\": 1, \"steps\": 16, \"baseline\": \"blur\""));
+        var (status, body) = await S.PostAsync("/v2/models/gemm/explain", Request("\"method\": \"integrated-gradients\", \"target\": 1, \"steps\": 16, \"baseline\": \"blur\", \"rule\": \"riemann-middle\""));
         Assert.AreEqual(200, status, body.ToString());
         Assert.AreEqual("2", body.GetProperty("model_version").GetString(), "the latest version serves");
         Assert.IsTrue(Provider.Calls.TryDequeue(out var call));
         Assert.AreEqual(Path.Combine("gemm", "2", "model.onnx"), Path.GetRelativePath(S.Repo.Root, call.Path));
         Assert.AreEqual("x", call.Input);
         CollectionAssert.AreEqual(new long[] { 2, 3 }, call.Shape);
-        Assert.AreEqual(new ExplainParameters("integrated-gradients", 1, 16, "blur"), call.Parameters);
+        Assert.AreEqual(new ExplainParameters("integrated-gradients", 1, 16, "blur", "riemann-middle"), call.Parameters);
         CollectionAssert.AreEqual(new float[] { -2, 0, 2, -2, 0, 2 }, body.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).ToArray());
 
         // Without parameters: Integrated Gradients on the predicted class, the provider's defaults for the rest.
@@ -170,6 +170,7 @@ public sealed class ExplainEndpointTests
         await ExpectError(S, "/v2/models/gemm/explain", Request("\"target\": \"one\""), 400, "parameter 'target' must be an integer");
         await ExpectError(S, "/v2/models/gemm/explain", Request("\"steps\": 1.5"), 400, "parameter 'steps' must be an integer");
         await ExpectError(S, "/v2/models/gemm/explain", Request("\"method\": 3"), 400, "parameter 'method' must be a string");
+        await ExpectError(S, "/v2/models/gemm/explain", Request("\"rule\": 2"), 400, "parameter 'rule' must be a string");
         await ExpectError(S, "/v2/models/nope/explain", Request(), 404, "nope");
         await ExpectError(S, "/v2/models/gemm/explain", Request(outputs: "{\"name\": \"y\"}"), 400, "no output 'y' here; this endpoint answers: attributions");
         await ExpectError(S, "/v2/models/gemm/explain", "{\"inputs\": [", 400, "JSON");
