@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from onnx import numpy_helper
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, os.path.join(root, "Tests", "scripts"))
+from ig_rules import RULES, rule_points  # noqa: E402
 torch.set_num_threads(2)
 weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float64))
            for i in onnx.load(os.path.join(root, "models/fashion-cnn/1/model.onnx")).graph.initializer}
@@ -23,21 +25,6 @@ def net(x):
     x = F.max_pool2d(torch.relu(F.conv2d(x, weights["1.weight"], weights["1.bias"])), 2)
     x = F.max_pool2d(torch.relu(F.conv2d(x, weights["4.weight"], weights["4.bias"])), 2)
     return torch.flatten(x, 1) @ weights["9.weight"].T + weights["9.bias"]
-
-
-def rule_points(rule, n):
-    k = np.arange(n, dtype=np.float64)
-    if rule == "trapezoid":
-        w = np.full(n, 1.0 / (n - 1)); w[0] /= 2; w[-1] /= 2
-        return k / (n - 1), w
-    if rule == "riemann-left":
-        return k / n, np.full(n, 1.0 / n)
-    if rule == "riemann-right":
-        return (k + 1) / n, np.full(n, 1.0 / n)
-    if rule == "riemann-middle":
-        return (k + 0.5) / n, np.full(n, 1.0 / n)
-    nodes, w = np.polynomial.legendre.leggauss(n)
-    return (nodes + 1) / 2, w / 2
 
 
 def integrand(x, t, alphas):
@@ -59,7 +46,7 @@ if "--image" in sys.argv:
         print(f"  alpha {a:.3g}: integrand {integrand(images[k], t, [a])[0]:.6g}")
     sys.exit(0)
 
-rules = sys.argv[1].split(",") if len(sys.argv) > 1 else ["trapezoid", "riemann-left", "riemann-right", "riemann-middle", "gauss-legendre"]
+rules = sys.argv[1].split(",") if len(sys.argv) > 1 else RULES
 steps = [int(s) for s in sys.argv[2].split(",")] if len(sys.argv) > 2 else [128]
 for rule in rules:
     for n in steps:

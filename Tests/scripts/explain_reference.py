@@ -9,6 +9,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from ig_rules import RULES, rule_points
 
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
@@ -40,25 +41,6 @@ def saliency(model, x, t):
     x = x.clone().requires_grad_(True)
     model(x)[0, t].backward()
     return x.grad[0]
-
-
-def rule_points(rule, n):
-    """Positions on [0, 1] and weights of each integration rule, from their textbook definitions."""
-    k = np.arange(n, dtype=np.float64)
-    if rule == "trapezoid":
-        w = np.full(n, 1.0 / (n - 1)); w[0] /= 2; w[-1] /= 2
-        return k / (n - 1), w
-    if rule == "riemann-left":
-        return k / n, np.full(n, 1.0 / n)
-    if rule == "riemann-right":
-        return (k + 1) / n, np.full(n, 1.0 / n)
-    if rule == "riemann-middle":
-        return (k + 0.5) / n, np.full(n, 1.0 / n)
-    nodes, weights = np.polynomial.legendre.leggauss(n)
-    return (nodes + 1) / 2, weights / 2
-
-
-RULES = ["trapezoid", "riemann-left", "riemann-right", "riemann-middle", "gauss-legendre"]
 
 
 def integrated_gradients(model, x, baseline, t, n, rule="trapezoid"):
