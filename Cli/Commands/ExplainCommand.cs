@@ -28,21 +28,25 @@ internal static class ExplainCommand
         var inputs = new Option<string[]>("--input") { Description = "image files (grey, scaled to [0,1]) or CSV files of feature rows", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true, Required = true };
         var method = new Option<string>("--method") { Description = string.Join(" | ", Methods.Keys), DefaultValueFactory = _ => "integrated-gradients" };
         var target = new Option<int?>("--target") { Description = "output index to explain (default: the predicted class)" };
-        var steps = new Option<int>("--steps") { Description = "Integrated Gradients: points on the path (trapezoid rule)", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "Integrated Gradients: points on the path", DefaultValueFactory = _ => 64 };
+        var rule = new Option<string>("--rule") { Description = "Integrated Gradients: " + string.Join(" | ", Enum.GetValues<IntegrationRule>().Select(IntegrationPath.RuleName)), DefaultValueFactory = _ => IntegrationPath.RuleName(new ExplainOptions().Rule) };
         var baseline = new Option<string>("--baseline") { Description = "zeros | mean (the training mean of the dataset in the model's metadata) | blur | FILE (.npy or an image)", DefaultValueFactory = _ => "zeros" };
         var layer = new Option<string?>("--layer") { Description = "Grad-CAM: node or value name of the feature map (default: the last Conv)" };
         var window = new Option<int?>("--window") { Description = "occlusion: window side (default about a seventh of the image)" };
         var stride = new Option<int?>("--stride") { Description = "occlusion: step between windows (default half the window)" };
         var output = new Option<string>("--out") { Description = "output folder", Required = true };
         var cmd = new Command("explain", "Attribute a model's predictions to its input (Integrated Gradients, saliency, SmoothGrad, Grad-CAM, occlusion).")
-            { model, inputs, method, target, steps, baseline, layer, window, stride, output };
+            { model, inputs, method, target, steps, rule, baseline, layer, window, stride, output };
         cmd.SetAction(pr =>
         {
             if (!Methods.TryGetValue(pr.GetValue(method)!, out var m))
                 throw new CliException($"unknown method '{pr.GetValue(method)}': expected one of {string.Join(", ", Methods.Keys)}");
+            IntegrationRule r;
+            try { r = IntegrationPath.ParseRule(pr.GetValue(rule)!); }
+            catch (ArgumentException e) { throw new CliException("--rule: " + e.Message); }
             var options = new ExplainOptions
             {
-                Method = m, Target = pr.GetValue(target), Steps = pr.GetValue(steps), Layer = pr.GetValue(layer), Window = pr.GetValue(window), Stride = pr.GetValue(stride),
+                Method = m, Target = pr.GetValue(target), Steps = pr.GetValue(steps), Rule = r, Layer = pr.GetValue(layer), Window = pr.GetValue(window), Stride = pr.GetValue(stride),
             };
             return Run(pr.GetValue(model)!, pr.GetValue(inputs)!, options, pr.GetValue(baseline)!, pr.GetValue(output)!, Console.Out);
         });
@@ -78,7 +82,7 @@ internal static class ExplainCommand
                 {
                     ["input"] = name, ["method"] = MethodName(a.Method), ["target"] = a.Target,
                     ["target_label"] = a.Target < explainer.Labels.Count ? explainer.Labels[a.Target] : null,
-                    ["output"] = a.Output, ["baseline_output"] = a.BaselineOutput, ["steps"] = a.Steps, ["completeness_error"] = a.CompletenessError,
+                    ["output"] = a.Output, ["baseline_output"] = a.BaselineOutput, ["steps"] = a.Steps, ["rule"] = a.Rule is { } ar ? IntegrationPath.RuleName(ar) : null, ["completeness_error"] = a.CompletenessError,
                 });
                 log.WriteLine($"{name}: {MethodName(a.Method)} for {Label(explainer, a.Target)} → {stem}.attributions.npy, {stem}.png" +
                     (a.CompletenessError is { } ce ? $" (completeness error {ce:G3})" : ""));

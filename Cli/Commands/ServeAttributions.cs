@@ -25,6 +25,7 @@ internal sealed class ServeAttributions : IAttributionProvider, IDisposable
         try { baseline = p.Baseline is null ? Baseline.Zeros : ExplainCommand.ParseBaseline(p.Baseline, explainer, modelPath); }
         catch (CliException e) { throw new ArgumentException(e.Message); }
         var options = new ExplainOptions { Method = method, Target = p.Target, Steps = p.Steps ?? 64, Baseline = baseline };
+        if (p.Rule is not null) options = options with { Rule = IntegrationPath.ParseRule(p.Rule) };
         int size = explainer.Layout.Size;
         if (shape.Length == 0 || batch.Length != shape[0] * size)
             throw new ArgumentException($"input shape [{string.Join(", ", shape)}] is not a batch of samples [{string.Join(", ", explainer.SampleShape)}]");

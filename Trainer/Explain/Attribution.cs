@@ -19,6 +19,8 @@ public sealed record Attribution
     public float? BaselineOutput { get; init; }
     /// <summary>Points of the integration path (Integrated Gradients); null otherwise.</summary>
     public int? Steps { get; init; }
+    /// <summary>The quadrature rule over the path (Integrated Gradients); null otherwise.</summary>
+    public IntegrationRule? Rule { get; init; }
 
     /// <summary>
     /// Integrated Gradients' completeness check |Σ attributions − (output − baseline output)| / |output − baseline output|;

@@ -3,7 +3,7 @@ namespace OnnxKit.Explain;
 /// <summary>An attribution method of <see cref="Explainer"/>.</summary>
 public enum AttributionMethod
 {
-    /// <summary>Integrated Gradients (Sundararajan et al., 2017): (x − x′) · ∫₀¹ ∂y/∂x(x′ + α(x − x′)) dα, by the trapezoid rule.</summary>
+    /// <summary>Integrated Gradients (Sundararajan et al., 2017): (x − x′) · ∫₀¹ ∂y/∂x(x′ + α(x − x′)) dα, by a quadrature rule (<see cref="ExplainOptions.Rule"/>).</summary>
     IntegratedGradients,
     /// <summary>Vanilla gradient saliency: ∂y/∂x at the input.</summary>
     Saliency,
@@ -22,8 +22,14 @@ public sealed record ExplainOptions
     public AttributionMethod Method { get; init; } = AttributionMethod.IntegratedGradients;
     /// <summary>Index into the model's (flattened) output to explain; null: the predicted class (the largest output).</summary>
     public int? Target { get; init; }
-    /// <summary>Integrated Gradients: points of the path, both ends included (the trapezoid rule over <c>Steps − 1</c> intervals); at least 2.</summary>
+    /// <summary>Integrated Gradients: points of the path where the gradient is taken (the trapezoid rule: both ends included, so at least 2).</summary>
     public int Steps { get; init; } = 64;
+    /// <summary>
+    /// Integrated Gradients: the quadrature rule over the path (default Gauss–Legendre, as Captum). A rule that takes the
+    /// gradient at the baseline itself (trapezoid, Riemann left) can meet a point where the model is not differentiable:
+    /// a constant baseline makes every pooling window a tie, and the gradient there is not the one the path sees next to it.
+    /// </summary>
+    public IntegrationRule Rule { get; init; } = IntegrationRule.GaussLegendre;
     /// <summary>Integrated Gradients and occlusion: the reference input (default zeros).</summary>
     public Baseline Baseline { get; init; } = Baseline.Zeros;
     /// <summary>SmoothGrad: noisy samples.</summary>
@@ -32,6 +38,12 @@ public sealed record ExplainOptions
     public float NoiseLevel { get; init; } = 0.15f;
     /// <summary>SmoothGrad: seed of the noise.</summary>
     public int Seed { get; init; }
+    /// <summary>
+    /// SmoothGrad: standard-normal draws to use instead of drawing them from <see cref="Seed"/>, one array of the input's
+    /// length per sample (their count replaces <see cref="Samples"/>); each is scaled by the noise standard deviation.
+    /// For reproducing another implementation's noise, or the same noise across models.
+    /// </summary>
+    public IReadOnlyList<float[]>? Noise { get; init; }
     /// <summary>Grad-CAM: the node name or value name whose output is the feature map; null: the last <c>Conv</c>.</summary>
     public string? Layer { get; init; }
     /// <summary>Occlusion: side of the square window (spatial inputs) or length of the window (feature vectors); null: about a seventh of the side.</summary>

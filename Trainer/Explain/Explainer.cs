@@ -10,8 +10,9 @@ namespace OnnxKit.Explain;
 /// from PyTorch or TensorFlow: which input elements made the model give its output.
 /// </summary>
 /// <remarks>
-/// <para>Methods (<see cref="AttributionMethod"/>): vanilla gradient saliency, SmoothGrad, Integrated Gradients (the
-/// trapezoid rule over a straight path from a baseline: zeros, a mean, a blur of the input, or a given tensor),
+/// <para>Methods (<see cref="AttributionMethod"/>): vanilla gradient saliency, SmoothGrad, Integrated Gradients (a
+/// quadrature rule, <see cref="IntegrationRule"/>, over a straight path from a baseline: zeros, a mean, a blur of the
+/// input, or a given tensor),
 /// Grad-CAM (the last <c>Conv</c> by default, or a named node or value) and occlusion (a sliding window filled with
 /// the baseline; forward runs only).</para>
 /// <para>The gradient methods run generated ONNX graphs (<see cref="ExplainGraphs"/>): the forward graph, the target
@@ -112,7 +113,7 @@ public sealed class Explainer : IDisposable
                 return result with { Values = SmoothGrad(sample, target, options) };
             case AttributionMethod.IntegratedGradients:
                 var (values, baselineOutput) = IntegratedGradients(sample, target, options);
-                return result with { Values = values, BaselineOutput = baselineOutput, Steps = options.Steps };
+                return result with { Values = values, BaselineOutput = baselineOutput, Steps = options.Steps, Rule = options.Rule };
             case AttributionMethod.GradCam:
                 return result with { Values = GradCam(sample, target, options.Layer) };
             case AttributionMethod.Occlusion:
@@ -136,28 +137,29 @@ public sealed class Explainer : IDisposable
 
     private float[] SmoothGrad(float[] sample, int target, ExplainOptions o)
     {
-        if (o.Samples < 1) throw new ArgumentException($"SmoothGrad needs at least 1 sample, got {o.Samples}");
+        int samples = o.Noise?.Count ?? o.Samples;
+        if (samples < 1) throw new ArgumentException($"SmoothGrad needs at least 1 sample, got {samples}");
+        int badRow = o.Noise?.ToList().FindIndex(n => n is null || n.Length != sample.Length) ?? -1;
+        if (badRow >= 0) throw new ArgumentException($"SmoothGrad noise row {badRow} has {o.Noise![badRow]?.Length ?? 0} values; each row takes the input's {sample.Length}");
         float sigma = o.NoiseLevel * (sample.Max() - sample.Min());
         var random = new Random(o.Seed);
-        var noisy = new float[o.Samples][];
-        for (int s = 0; s < o.Samples; s++)
+        var noisy = new float[samples][];
+        for (int s = 0; s < samples; s++)
         {
             noisy[s] = new float[sample.Length];
-            for (int i = 0; i < sample.Length; i++) noisy[s][i] = sample[i] + sigma * Gaussian(random);
+            for (int i = 0; i < sample.Length; i++) noisy[s][i] = sample[i] + sigma * (o.Noise is { } given ? given[s][i] : Gaussian(random));
         }
-        return WeightedGradient(noisy, Enumerable.Repeat(1f / o.Samples, o.Samples).ToArray(), target, o.BatchSize);
+        return WeightedGradient(noisy, Enumerable.Repeat(1f / samples, samples).ToArray(), target, o.BatchSize);
     }
 
     private (float[] Values, float BaselineOutput) IntegratedGradients(float[] sample, int target, ExplainOptions o)
     {
-        if (o.Steps < 2) throw new ArgumentException($"Integrated Gradients needs at least 2 steps (the path's two ends), got {o.Steps}");
+        var (alphas, weights) = IntegrationPath.Quadrature(o.Rule, o.Steps);
         var baseline = o.Baseline.For(sample, Layout);
-        var (alphas, weights) = IntegrationPath.Trapezoid(o.Steps);
         var path = alphas.Select(a => IntegrationPath.Point(baseline, sample, a)).ToArray();
-        var summed = WeightedGradient(path, weights, target, o.BatchSize);
+        var summed = WeightedGradient(path, weights.Select(w => (float)w).ToArray(), target, o.BatchSize);
         var values = new float[sample.Length];
         for (int i = 0; i < values.Length; i++) values[i] = (sample[i] - baseline[i]) * summed[i];
-        // The path's first point is the baseline itself.
         return (values, Forward([baseline])[0][target]);
     }
 

@@ -47,9 +47,14 @@ public static class ExplanationPlot
         plot.Axes.Frameless();
     }
 
+    /// <summary>The indices of the <paramref name="top"/> largest attributions by magnitude, largest first (ties: lower index first).</summary>
+    internal static int[] TopFeatures(float[] values, int top) =>
+        values.Select((v, i) => (v, i)).OrderByDescending(t => Math.Abs(t.v)).Take(Math.Max(1, top)).Select(t => t.i).ToArray();
+
     private static void Bars(ScottPlot.Plot plot, float[] values, int top)
     {
-        var order = values.Select((v, i) => (v, i)).OrderByDescending(t => Math.Abs(t.v)).Take(Math.Max(1, top)).Reverse().ToArray();
+        // The largest at the top of a horizontal bar chart, so the last bar drawn.
+        var order = TopFeatures(values, top).Reverse().Select(i => (v: values[i], i)).ToArray();
         var bars = order.Select((t, k) => new ScottPlot.Bar
         {
             Position = k, Value = t.v,

@@ -5,8 +5,10 @@ namespace OnnxKit.Server;
 
 /// <summary>
 /// <c>POST /v2/models/{name}[/versions/{v}]/explain</c>: the infer request's <c>inputs</c> (one float input) plus
-/// <c>parameters</c> (<c>method</c>, <c>target</c>, <c>steps</c>, <c>baseline</c>); answers the attributions as one output
+/// <c>parameters</c> (<c>method</c>, <c>target</c>, <c>steps</c>, <c>baseline</c>, <c>rule</c>); answers the attributions as one output
 /// tensor <c>attributions</c> of the input's shape in the protocol's tensor format, and the explained <c>targets</c>.
+/// Binary data in and out as for <c>infer</c>: inputs after the JSON header, and the attributions as raw float32 after the
+/// response's JSON header when the request sets <c>parameters.binary_data_output</c> or the output's <c>binary_data</c>.
 /// </summary>
 internal static class ExplainEndpoint
 {
@@ -23,7 +25,7 @@ internal static class ExplainEndpoint
         var provider = s.Options.Attributions
             ?? throw new ProtocolException(404, "explain is not available on this server: it was started without an attribution provider (onnxkit serve has one; the server-only image does not)");
         var (json, binary) = Body.Split(ctx, body);
-        var request = InferRequest.Parse(json, binary, model.Name, lease.Predictor.Info, model.Config.AllowNan);
+        var request = InferRequest.Parse(json, binary, model.Name, lease.Predictor.Info, model.Config.AllowNan, [OutputName]);
         // The same check infer makes before ONNX Runtime: the provider runs its own graphs and would otherwise read a
         // mis-shaped batch as something else.
         lease.Predictor.Validate(request.Inputs);
@@ -42,30 +44,13 @@ internal static class ExplainEndpoint
         {
             throw new ProtocolException(504, $"model '{model.Name}': the explanation took longer than the {s.Options.RequestTimeout.TotalMilliseconds:0} ms timeout (fewer steps, or a smaller batch)");
         }
-        await Json.WriteAsync(ctx, 200, w =>
+        var attributions = new Dictionary<string, TensorValue> { [OutputName] = TensorValue.FromFloats(result.Attributions, result.Shape) };
+        await InferResponse.WriteAsync(ctx, model.Name, lease.Version.Version, request, attributions, w =>
         {
-            w.WriteStartObject();
-            w.WriteString("model_name", model.Name);
-            w.WriteString("model_version", lease.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (request.Id is not null) w.WriteString("id", request.Id);
-            w.WriteStartObject("parameters");
             w.WriteString("method", parameters.Method);
             w.WriteStartArray("targets");
             foreach (var t in result.Targets) w.WriteNumberValue(t);
             w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteStartArray("outputs");
-            w.WriteStartObject();
-            w.WriteString("name", OutputName);
-            w.WriteString("datatype", "FP32");
-            w.WriteStartArray("shape");
-            foreach (var d in result.Shape) w.WriteNumberValue(d);
-            w.WriteEndArray();
-            w.WritePropertyName("data");
-            InferResponse.WriteData(w, result.Attributions);
-            w.WriteEndObject();
-            w.WriteEndArray();
-            w.WriteEndObject();
         });
     }
 
@@ -78,6 +63,6 @@ internal static class ExplainEndpoint
             : v.ValueKind == JsonValueKind.String ? v.GetString() : throw new ProtocolException(400, $"parameter '{name}' must be a string");
         int? Integer(string name) => !p.TryGetProperty(name, out var v) ? null
             : v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw new ProtocolException(400, $"parameter '{name}' must be an integer, got {v.GetRawText()}");
-        return new ExplainParameters(Text("method") ?? "integrated-gradients", Integer("target"), Integer("steps"), Text("baseline"));
+        return new ExplainParameters(Text("method") ?? "integrated-gradients", Integer("target"), Integer("steps"), Text("baseline"), Text("rule"));
     }
 }

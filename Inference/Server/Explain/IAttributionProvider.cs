@@ -22,8 +22,8 @@ public interface IAttributionProvider
     ExplainResult Explain(string modelPath, string inputName, float[] batch, long[] shape, ExplainParameters parameters);
 }
 
-/// <summary>The request's <c>parameters</c>: method (default <c>integrated-gradients</c>), target (default the predicted class), steps, baseline.</summary>
-public sealed record ExplainParameters(string Method, int? Target, int? Steps, string? Baseline);
+/// <summary>The request's <c>parameters</c>: method (default <c>integrated-gradients</c>), target (default the predicted class), steps, baseline, and the integration rule.</summary>
+public sealed record ExplainParameters(string Method, int? Target, int? Steps, string? Baseline, string? Rule = null);
 
 /// <summary>Attributions of shape <paramref name="Shape"/> (the input's) and the explained output index per sample.</summary>
 public sealed record ExplainResult(float[] Attributions, long[] Shape, int[] Targets);

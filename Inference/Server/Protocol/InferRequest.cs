@@ -36,7 +36,13 @@ public sealed class InferRequest
     }
 
     /// <summary>Parses the request for a model; every problem is a <see cref="ProtocolException"/> (400) naming it.</summary>
-    public static InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary, string model, ModelInfo info, bool allowNan)
+    /// <param name="json">The JSON part of the body.</param>
+    /// <param name="binary">The binary part (empty without the binary-data extension).</param>
+    /// <param name="model">The model's name, for messages.</param>
+    /// <param name="info">The model's inputs and outputs.</param>
+    /// <param name="allowNan">Whether non-finite floating-point inputs are accepted.</param>
+    /// <param name="answeredOutputs">The outputs the endpoint answers, when they are not the model's (explain answers its attributions).</param>
+    public static InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary, string model, ModelInfo info, bool allowNan, IReadOnlyCollection<string>? answeredOutputs = null)
     {
         FlatDataArrays.Extracted flat;
         JsonDocument doc;
@@ -70,7 +76,8 @@ public sealed class InferRequest
                 {
                     string oname = o.ValueKind == JsonValueKind.Object && o.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String
                         ? n.GetString()! : throw Bad("each requested output needs a 'name' string");
-                    InputSpec.CheckOutput(model, info, oname);
+                    if (answeredOutputs is null) InputSpec.CheckOutput(model, info, oname);
+                    else if (!answeredOutputs.Contains(oname)) throw Bad($"there is no output '{oname}' here; this endpoint answers: {string.Join(", ", answeredOutputs)}");
                     bool? bin = o.TryGetProperty("parameters", out var op) && op.ValueKind == JsonValueKind.Object && op.TryGetProperty("binary_data", out var b)
                         ? b.ValueKind == JsonValueKind.True : null;
                     outputs.Add(new RequestedOutput(oname, bin));

@@ -7,7 +7,8 @@ namespace OnnxKit.Server;
 /// <summary>Writes an infer response: outputs as JSON <c>data</c>, or as binary data after the JSON header when asked.</summary>
 internal static class InferResponse
 {
-    public static Task WriteAsync(HttpContext ctx, string model, long version, InferRequest request, Prediction prediction)
+    /// <summary>Writes the outputs the request asked for (all without an <c>outputs</c> list); <paramref name="parameters"/> writes the response's <c>parameters</c> object's members.</summary>
+    public static Task WriteAsync(HttpContext ctx, string model, long version, InferRequest request, IReadOnlyDictionary<string, TensorValue> prediction, Action<Utf8JsonWriter>? parameters = null)
     {
         var selected = request.Outputs ?? prediction.Keys.Select(k => new RequestedOutput(k, null)).ToList();
         var tail = new List<ReadOnlyMemory<byte>>(); // filled while the JSON header is written, sent after it
@@ -17,6 +18,12 @@ internal static class InferResponse
             w.WriteString("model_name", model);
             w.WriteString("model_version", version.ToString(System.Globalization.CultureInfo.InvariantCulture));
             if (request.Id is not null) w.WriteString("id", request.Id);
+            if (parameters is not null)
+            {
+                w.WriteStartObject("parameters");
+                parameters(w);
+                w.WriteEndObject();
+            }
             w.WriteStartArray("outputs");
             foreach (var o in selected)
             {

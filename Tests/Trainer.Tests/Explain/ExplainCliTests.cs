@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using OnnxKit.Explain;
+using OnnxKit.IR;
 using OnnxKit.Tests.Support;
 using OnnxKit.Training.Data;
 using SixLabors.ImageSharp;
@@ -63,6 +64,7 @@ public sealed class ExplainCliTests
                 Assert.AreEqual(expected.Target, e.GetProperty("target").GetInt32());
                 Assert.AreEqual(explainer.Labels[expected.Target], e.GetProperty("target_label").GetString());
                 Assert.AreEqual(32, e.GetProperty("steps").GetInt32());
+                Assert.AreEqual("gauss-legendre", e.GetProperty("rule").GetString(), "the default rule");
                 Assert.AreEqual(expected.Output, e.GetProperty("output").GetSingle(), 1e-5);
                 Assert.AreEqual(expected.BaselineOutput!.Value, e.GetProperty("baseline_output").GetSingle(), 1e-5);
                 double delta = expected.Output - expected.BaselineOutput!.Value;
@@ -85,6 +87,53 @@ public sealed class ExplainCliTests
     }
 
     [TestMethod]
+    public void CsvRowsGetABarChartOfTheirTopFeaturesColouredBySign()
+    {
+        // y = x·Wᵀ + b over 20 features, class 0 always predicted (its bias), so IG from zeros is x ⊙ W[0] exactly.
+        const int features = 20;
+        var w = new float[3 * features];
+        for (int i = 0; i < features; i++) { w[i] = (i % 2 == 0 ? 1 : -1) * (i + 1) / 10f; w[features + i] = 0.5f; w[2 * features + i] = -0.5f; }
+        var g = new GraphBuilder("linear");
+        var x = g.Input("x", ElementType.Float32, "batch", features);
+        g.Output(Op.Gemm(x, g.Initializer(TensorData.FromFloats("W", w, 3, features)), g.Initializer(TensorData.FromFloats("b", [100f, 0f, 0f], 3)), transB: true), "y");
+        var dir = Directory.CreateTempSubdirectory("explain-csv").FullName;
+        try
+        {
+            string model = Path.Combine(dir, "linear.onnx");
+            g.Build().Save(model);
+            // Row 2: all ones, so the attributions are W[0]'s alternating signs; row 3: x = sign(W[0]), every attribution positive.
+            string csv = Path.Combine(dir, "rows.csv");
+            File.WriteAllLines(csv, [string.Join(",", Enumerable.Range(0, features).Select(i => $"f{i}")),
+                string.Join(",", Enumerable.Repeat("1", features)), string.Join(",", Enumerable.Range(0, features).Select(i => i % 2 == 0 ? "1" : "-1"))]);
+            string outDir = Path.Combine(dir, "out");
+            var (code, stdout, stderr) = OnnxkitCli.Run(["explain", model, "--input", csv, "--steps", "4", "--out", outDir], 300);
+            Assert.AreEqual(0, code, stderr + stdout);
+            var mixed = NpyFile.Read(Path.Combine(outDir, "rows_2.attributions.npy")).Data;
+            Compare.Close(w.Take(features).ToArray(), mixed, 1e-5, 0, "IG of a linear model from zeros = x ⊙ W[0]");
+            // The chart shows the 15 largest by magnitude: features 19, 18, … 5.
+            CollectionAssert.AreEqual(Enumerable.Range(5, 15).Reverse().ToArray(), ExplanationPlot.TopFeatures(mixed, 15));
+
+            using var mixedPng = Image.Load<Rgba32>(Path.Combine(outDir, "rows_2.png"));
+            using var positivePng = Image.Load<Rgba32>(Path.Combine(outDir, "rows_3.png"));
+            // The bar chart's size (an image input gets the 640-wide heat map), positive bars red, negative steel blue.
+            Assert.AreEqual((720, 520), (mixedPng.Width, mixedPng.Height));
+            Assert.IsTrue(Count(mixedPng, 255, 0, 0) > 500 && Count(mixedPng, 70, 130, 180) > 500, "both signs' bars in the mixed row");
+            Assert.IsTrue(Count(positivePng, 255, 0, 0) > 500, "positive bars");
+            Assert.AreEqual(0, Count(positivePng, 70, 130, 180), "no negative bar when every attribution is positive");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    private static int Count(Image<Rgba32> image, byte r, byte g, byte b)
+    {
+        int n = 0;
+        for (int y = 0; y < image.Height; y++)
+            for (int x = 0; x < image.Width; x++)
+                if (image[x, y] is { R: var pr, G: var pg, B: var pb } && pr == r && pg == g && pb == b) n++;
+        return n;
+    }
+
+    [TestMethod]
     public void ExplainMistakesExitWithOneLine()
     {
         var (dir, files, _) = Images(1);
@@ -95,7 +144,8 @@ public sealed class ExplainCliTests
             {
                 (["explain", CnnPath, "--input", files[0], "--method", "lime", "--out", dir], "unknown method 'lime'"),
                 (["explain", CnnPath, "--input", files[0], "--target", "10", "--out", dir], "out of range"),
-                (["explain", CnnPath, "--input", files[0], "--steps", "1", "--out", dir], "at least 2 steps"),
+                (["explain", CnnPath, "--input", files[0], "--steps", "1", "--rule", "trapezoid", "--out", dir], "at least 2 steps"),
+                (["explain", CnnPath, "--input", files[0], "--rule", "simpson", "--out", dir], "unknown integration rule 'simpson'"),
                 (["explain", CnnPath, "--input", files[0], "--baseline", "nothing.npy", "--out", dir], "--baseline 'nothing.npy'"),
                 (["explain", mlp, "--input", files[0], "--method", "gradcam", "--out", dir], "no Conv node"),
                 (["explain", Path.Combine(dir, "missing.onnx"), "--input", files[0], "--out", dir], "does not exist"),

@@ -54,7 +54,9 @@ public sealed class ExplainerHandComputedTests
         {
             StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain([1f, 2f])).Message, "takes 5 per sample");
             StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain(X, new ExplainOptions { Target = 3 })).Message, "out of range");
-            StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain(X, new ExplainOptions { Steps = 1 })).Message, "at least 2 steps");
+            StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain(X, new ExplainOptions { Steps = 1, Rule = IntegrationRule.Trapezoid })).Message, "at least 2 steps");
+            StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain(X, new ExplainOptions { Steps = 0 })).Message, "at least 1 step");
+            StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain(X, new ExplainOptions { Method = AttributionMethod.SmoothGrad, Noise = [new float[5], new float[4]] })).Message, "noise row 1 has 4 values");
             StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain(X, new ExplainOptions { Method = AttributionMethod.GradCam })).Message, "image input");
             StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain(X, new ExplainOptions { Baseline = Baseline.Tensor([1f, 2f]) })).Message, "baseline has 2 values");
         }

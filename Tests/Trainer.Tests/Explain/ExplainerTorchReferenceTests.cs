@@ -7,8 +7,9 @@ namespace OnnxKit.Tests.Explain;
 
 /// <summary>
 /// Attributions of imported PyTorch models (channels-first and TensorFlow-style channels-last) against PyTorch
-/// autograd on the same weights (<c>Tests/scripts/explain_reference.py</c>): saliency, Integrated Gradients with the
-/// same points and rule, Grad-CAM against a hook-based implementation, and occlusion against a NumPy loop.
+/// autograd on the same weights (<c>Tests/scripts/explain_reference.py</c>): saliency, SmoothGrad with the same noise,
+/// Integrated Gradients with the same points for every rule and from the blurred input, Grad-CAM against a hook-based
+/// implementation, and occlusion against a NumPy loop.
 /// </summary>
 [TestClass]
 public sealed class ExplainerTorchReferenceTests
@@ -63,15 +64,47 @@ public sealed class ExplainerTorchReferenceTests
     [TestMethod]
     [DataRow("cnn")]
     [DataRow("nhwc")]
-    public void IntegratedGradientsEqualTorchWithTheSameTrapezoidPath(string model)
+    public void IntegratedGradientsEqualTorchWithTheSamePointsForEveryRule(string model)
     {
         var r = Reference(model);
         using var explainer = Explainer.Load(Path.Combine(_dir!, model + ".onnx"));
-        // Batches of 5 rows: the 16 path points take four runs, the last one short.
-        var a = explainer.Explain(Floats(r, "input"), new ExplainOptions { Steps = 16, BatchSize = 5, Baseline = Baseline.Tensor(Floats(r, "baseline")) });
-        Near(Floats(r, "ig16"), a.Values, 1e-4, $"{model} integrated gradients");
-        Assert.AreEqual(16, a.Steps);
-        Assert.IsNotNull(a.CompletenessError);
+        // The script's points and weights come from the rules' definitions (numpy's leggauss for Gauss-Legendre).
+        foreach (var rule in Enum.GetValues<IntegrationRule>())
+        {
+            // Batches of 5 rows: the 16 path points take four runs, the last one short.
+            var a = explainer.Explain(Floats(r, "input"), new ExplainOptions { Steps = 16, Rule = rule, BatchSize = 5, Baseline = Baseline.Tensor(Floats(r, "baseline")) });
+            Near(Floats(r.GetProperty("ig16"), IntegrationPath.RuleName(rule)), a.Values, 1e-4, $"{model} integrated gradients, {rule}");
+            Assert.AreEqual(16, a.Steps);
+            Assert.AreEqual(rule, a.Rule);
+            Assert.IsNotNull(a.CompletenessError);
+        }
+    }
+
+    [TestMethod]
+    [DataRow("cnn")]
+    [DataRow("nhwc")]
+    public void SmoothGradEqualsTorchWithTheSameNoise(string model)
+    {
+        var r = Reference(model);
+        using var explainer = Explainer.Load(Path.Combine(_dir!, model + ".onnx"));
+        var x = Floats(r, "input");
+        var noise = Floats(r, "noise").Chunk(x.Length).ToArray();
+        var a = explainer.Explain(x, new ExplainOptions { Method = AttributionMethod.SmoothGrad, Noise = noise, NoiseLevel = 0.15f, BatchSize = 4 });
+        Near(Floats(r, "smoothgrad"), a.Values, 1e-5, $"{model} SmoothGrad over {noise.Length} noisy copies");
+        // Not the plain gradient: the noise matters.
+        Assert.IsTrue(Floats(r, "saliency").Zip(a.Values).Max(p => Math.Abs(p.First - p.Second)) > 1e-3 * Floats(r, "saliency").Max(Math.Abs), "SmoothGrad differs from saliency");
+    }
+
+    [TestMethod]
+    [DataRow("cnn")]
+    [DataRow("nhwc")]
+    public void TheBlurBaselineIsTorchsGaussianBlurOfTheInput(string model)
+    {
+        var r = Reference(model);
+        using var explainer = Explainer.Load(Path.Combine(_dir!, model + ".onnx"));
+        var a = explainer.Explain(Floats(r, "input"), new ExplainOptions { Steps = 16, Rule = IntegrationRule.GaussLegendre, Baseline = Baseline.Blur() });
+        Assert.AreEqual(r.GetProperty("blur_baseline_output").GetDouble(), a.BaselineOutput!.Value, 1e-5, "the model's output at the blurred input");
+        Near(Floats(r, "ig16_blur"), a.Values, 1e-4, $"{model} integrated gradients from the blurred input");
     }
 
     [TestMethod]
@@ -87,10 +120,12 @@ public sealed class ExplainerTorchReferenceTests
     }
 
     [TestMethod]
-    public void OcclusionEqualsANumPyLoopExactly()
+    [DataRow("exact")]
+    [DataRow("exact_nhwc")]
+    public void OcclusionEqualsANumPyLoopExactly(string model)
     {
-        var r = Reference("exact");
-        using var explainer = Explainer.Load(Path.Combine(_dir!, "exact.onnx"));
+        var r = Reference(model);
+        using var explainer = Explainer.Load(Path.Combine(_dir!, model + ".onnx"));
         var a = explainer.Explain(Floats(r, "input"), new ExplainOptions
         {
             Method = AttributionMethod.Occlusion, Window = r.GetProperty("window").GetInt32(), Stride = r.GetProperty("stride").GetInt32(),

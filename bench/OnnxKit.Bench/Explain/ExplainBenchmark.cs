@@ -42,11 +42,7 @@ public sealed class ExplainBenchmark : IBenchmark
         }
 
         using (var e = new Explainer(cnn))
-        {
-            var errors = Enumerable.Range(0, images).Select(k => e.Explain(Sample(k), new ExplainOptions { Steps = 128 }).CompletenessError ?? 0).Order().ToArray();
-            double Q(double q) => errors[(int)Math.Min(errors.Length - 1, Math.Floor(q * errors.Length))];
-            Console.WriteLine($"completeness (IG 128, {images} images): median {Q(0.5):G3}, p90 {Q(0.9):G3}, p99 {Q(0.99):G3}, max {errors[^1]:G3}, share <= 0.01: {errors.Count(x => x <= 0.01) / (double)errors.Length:P0}");
-        }
+            foreach (var rule in Enum.GetValues<IntegrationRule>()) Console.WriteLine(CompletenessBenchmark.Report(e, images, 128, rule));
 
         var randomised = Randomise(cnn);
         using var trained = new Explainer(cnn);
