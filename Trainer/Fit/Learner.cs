@@ -385,15 +385,16 @@ public sealed class Learner : IDisposable
         }
     }
 
-    // The split step when the run is data-parallel or accumulates gradients (null: the fused train step), its state from rank 0.
+    // The split step when the run is data-parallel, accumulates gradients or splits batches over threads (null: the fused train step), its state from rank 0.
     private DataParallelStep? SplitStep(FitOptions options)
     {
         if (options.AccumulateSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), options.AccumulateSteps, "AccumulateSteps must be at least 1");
         _parallel?.Dispose();
         _parallel = null;
-        if (Communicator.Size == 1 && options.AccumulateSteps == 1) return null;
+        int lanes = _sessionOptions.OnCpu ? _sessionOptions.BatchThreads : 1;
+        if (Communicator.Size == 1 && options.AccumulateSteps == 1 && lanes == 1) return null;
         var graph = ShardGradients.Build(Model, _inputType!, Loss, Session!.Manifest);
-        _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions);
+        _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions, lanes);
         _parallel.BroadcastState();
         return _parallel;
     }
