@@ -34,7 +34,9 @@ internal sealed class DataParallelStep : IDisposable
 {
     private readonly TrainingSession _session;
     private readonly ICommunicator _comm;
-    private readonly InferenceSession _gradients, _optimizer;
+    private readonly InferenceSession _gradients;
+    private readonly InferenceSession? _optimizer;                    // the whole update on one session's threads, or
+    private readonly ParameterShardedOptimizer? _shardedOptimizer;    // the update cut by elements over the lanes
     private readonly Manifest _manifest;
     private readonly int _featureSize, _targetSize, _outputSize;
     private readonly long[] _featureShape, _targetShape, _outputShape;
@@ -82,9 +84,11 @@ internal sealed class DataParallelStep : IDisposable
         var optimizerGraph = OptimizerGraph.Build(optimizer, parameters.Select(t => (t.s.Name, t.s.Shape)).ToList());
         OutputIdentities.Remove(optimizerGraph.Graph);
         var (gradBytes, optBytes) = ProviderLowering.Apply(shardGradients.ToBytes(), optimizerGraph.ToBytes(), options);
-        // Each lane's gradient run gets its share of the threads; the optimizer runs alone and gets them all.
+        // Each lane's gradient run gets its share of the threads. The update is cut over the lanes where it is element-wise,
+        // else it runs alone on all the threads.
         using (var so = (options with { IntraOpThreads = Math.Max(1, options.IntraOpThreads / lanes) }).ToSessionOptions()) _gradients = new InferenceSession(gradBytes, so);
-        using (var so = options.ToSessionOptions()) _optimizer = new InferenceSession(optBytes, so);
+        if (lanes == 1 || !ParameterShardedOptimizer.Applies(optimizer))
+            using (var so = options.ToSessionOptions()) _optimizer = new InferenceSession(optBytes, so);
 
         int offset = 0;
         foreach (var (s, _) in parameters) { _slices.Add((s.Name + ".grad", offset, s.Shape)); offset += Elements(s.Shape); }
@@ -98,6 +102,10 @@ internal sealed class DataParallelStep : IDisposable
         _slices.Add((_manifest.Loss, offset, [])); offset += 1;
         _resultLength = offset;
         _lanes = Enumerable.Range(0, lanes).Select(_ => new Lane(this)).ToArray();
+        _lrValue = OrtValue.CreateTensorValueFromMemory(_lr, []);
+        if (_optimizer is null)
+            _shardedOptimizer = new ParameterShardedOptimizer(session, optimizer, _slices.Where(sl => sl.Name.EndsWith(".grad", StringComparison.Ordinal))
+                .ToDictionary(sl => sl.Name[..^".grad".Length], sl => sl.Offset), _lrValue, lanes, options);
         _bucket = [];
 
         var gradOut = _gradients.OutputMetadata[_manifest.Output];
@@ -109,7 +117,6 @@ internal sealed class DataParallelStep : IDisposable
         _int64Targets = session.TargetType == ElementType.Int64;
         _targets = _int64Targets ? Array.Empty<long>() : Array.Empty<float>();
         _stepRowsValue = OrtValue.CreateTensorValueFromMemory(_stepRows, []);
-        _lrValue = OrtValue.CreateTensorValueFromMemory(_lr, []);
         Reserve(microBatch * accumulateSteps);
     }
 
@@ -128,14 +135,15 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var b in _optimizerBindings) b?.Dispose();
         _bucket = GC.AllocateArray<float>(_resultLength + rows * _outputSize, pinned: true);
         _bucketViews = _slices.Select(sl => View(_bucket, sl.Offset, sl.Shape)).ToArray();
-        for (int k = 0; k < 2; k++) _optimizerBindings[k] = OptimizerBinding(k);
+        if (_optimizer is not null) for (int k = 0; k < 2; k++) _optimizerBindings[k] = OptimizerBinding(k, _optimizer);
+        _shardedOptimizer?.Bind(_bucket);
     }
 
-    private OrtIoBinding OptimizerBinding(int parity)
+    private OrtIoBinding OptimizerBinding(int parity, InferenceSession optimizer)
     {
-        var b = _optimizer.CreateIoBinding();
-        var inputs = _optimizer.InputNames.ToHashSet();
-        var outputs = _optimizer.OutputNames.ToHashSet();
+        var b = optimizer.CreateIoBinding();
+        var inputs = optimizer.InputNames.ToHashSet();
+        var outputs = optimizer.OutputNames.ToHashSet();
         b.BindInput(Optimizer.LearningRateName, _lrValue);
         for (int i = 0; i < _manifest.State.Length; i++)
         {
@@ -175,16 +183,8 @@ internal sealed class DataParallelStep : IDisposable
         // Rows of other ranks stay zero in the outputs' sum; this rank's rows are written by its lanes.
         sum[_resultLength..].Clear();
         _stepRows[0] = count;
-        if (_lanes.Length == 1) RunLane(0, count, parity);
-        else
-        {
-            try { Parallel.For(0, _lanes.Length, l => RunLane(l, count, parity)); }
-            catch (AggregateException e) when (e.InnerExceptions.Count == 1)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-            }
-            for (int l = 1; l < _lanes.Length; l++) TensorPrimitives.Add(sum[.._resultLength], _lanes[l].Sum, sum[.._resultLength]);
-        }
+        SideBySide.Run(_lanes.Length, l => RunLane(l, count, parity));
+        for (int l = 1; l < _lanes.Length; l++) TensorPrimitives.Add(sum[.._resultLength], _lanes[l].Sum, sum[.._resultLength]);
         var compute = sw.Elapsed;
         _comm.AllreduceSum(sum);
         CommunicationTime += sw.Elapsed - compute;
@@ -193,7 +193,8 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var (state, offset, length) in _buffers)
             _bucket.AsSpan(offset, length).CopyTo(next[state].GetTensorMutableDataAsSpan<float>());
         _lr[0] = (float)lr;
-        _optimizer.RunWithBinding(_run, _optimizerBindings[parity]);
+        if (_shardedOptimizer is not null) _shardedOptimizer.Run(parity);
+        else _optimizer!.RunWithBinding(_run, _optimizerBindings[parity]);
         _session.Advance();
         ComputeTime += compute + sw.Elapsed;
         return _bucket[_resultLength - 1];
@@ -243,7 +244,7 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var b in _optimizerBindings) b?.Dispose();
         foreach (var v in _bucketViews) v.Dispose();
         _stepRowsValue.Dispose(); _lrValue.Dispose(); _run.Dispose();
-        _gradients.Dispose(); _optimizer.Dispose();
+        _gradients.Dispose(); _optimizer?.Dispose(); _shardedOptimizer?.Dispose();
     }
 
     /// <summary>One thread's share of the gradient runs: the buffer ORT writes a run's results into, the sum of its pieces, and its bindings.</summary>

@@ -10,14 +10,16 @@ namespace OnnxKit.Tests.Distributed;
 /// <summary>
 /// <see cref="TrainingSessionOptions.BatchThreads"/>: a batch split over threads inside one process follows the fused train
 /// step's trajectory (same data order, same Dropout masks, gradients summed in another order), for SGD with momentum and
-/// for Adam, with parts of unequal size and a short last batch.
+/// for Adam, with parts of unequal size and a short last batch; the update cut by element ranges over the threads (the
+/// first layer's 16 800 weights are cut, the rest go whole to one thread), and whole where gradient-norm clipping needs
+/// all gradients at once.
 /// </summary>
 [TestClass]
 public sealed class BatchThreadsTests
 {
     private static Dictionary<string, float[]> Train(Optimizer optimizer, int batchThreads, int batch, out TimeSpan splitCompute, out Dictionary<string, float[]> initial)
     {
-        var model = new Sequential(new Dense(32, Activation.Relu), new Dropout(0.25), new Dense(DistributedWorker.Classes)) { Seed = 5 };
+        var model = new Sequential(new Dense(1400, Activation.Relu), new Dropout(0.25), new Dense(DistributedWorker.Classes)) { Seed = 5 };
         using var learner = new Learner(model, optimizer, LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), [],
             new TrainingSessionOptions { IntraOpThreads = batchThreads, BatchThreads = batchThreads });
         var data = DistributedWorker.Data();
@@ -57,7 +59,26 @@ public sealed class BatchThreadsTests
     [TestMethod]
     public void ThreeThreadsFollowTheFusedStepWithAdamOnUnevenParts() =>
         // Batches of 30: parts of 10 rows, and a last batch of 20 split 7/7/6.
-        AssertSameTrajectory(() => OptimizerCatalog.Adam(1e-2), 3, 30);
+        AssertSameTrajectory(() => OptimizerCatalog.Adam(1e-3), 3, 30);
+
+    [TestMethod]
+    public void TwoThreadsFollowTheFusedStepWithGradientNormClipping() =>
+        AssertSameTrajectory(() => new Adam(1e-2) { ClipGradNorm = 0.5 }, 2, 32);
+
+    // The same Adam with its update declared not element-wise: the split step then runs it whole, on one session.
+    private sealed class WholeUpdateAdam() : Adam(1e-2)
+    {
+        public override bool UpdatesElementwise => false;
+    }
+
+    [TestMethod]
+    public void TheUpdateCutByElementRangesEqualsTheWholeUpdateBitForBit()
+    {
+        // Same gradients, same element-wise arithmetic: cutting the update over 3 threads changes no bit.
+        var cut = Train(new Adam(1e-2), 3, 30, out _, out _);
+        var whole = Train(new WholeUpdateAdam(), 3, 30, out _, out _);
+        foreach (var (name, v) in whole) CollectionAssert.AreEqual(v, cut[name], $"'{name}' cut over 3 threads against the whole update");
+    }
 
     [TestMethod]
     public void ANonPositiveThreadCountIsNamed()
