@@ -392,6 +392,9 @@ public sealed class Learner : IDisposable
         _parallel?.Dispose();
         _parallel = null;
         int lanes = _sessionOptions.OnCpu ? _sessionOptions.BatchThreads : 1;
+        if (lanes > 1 && Optimizer.HostInputs.Count > 0)
+            throw new ArgumentException($"optimizer '{Optimizer.Name}' draws per-step inputs on the host (DP-SGD's noise), so its step cannot be split over threads; " +
+                $"train it with BatchThreads 1 (got {lanes})");
         if (Communicator.Size == 1 && options.AccumulateSteps == 1 && lanes == 1) return null;
         var graph = ShardGradients.Build(Model, _inputType!, Loss, Session!.Manifest);
         _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions, lanes);
