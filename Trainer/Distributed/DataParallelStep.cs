@@ -43,6 +43,7 @@ internal sealed class DataParallelStep : IDisposable
     private readonly bool _int64Targets;
     // Bucket layout: [gradients of every parameter | next value of every buffer | loss], then the step's outputs.
     private readonly int _resultLength;
+    private readonly int _gradientLength;     // the bucket's leading gradients (the rest: buffers, loss)
     private readonly Lane[] _lanes;           // per thread: its gradient runs' results and bindings
     private float[] _bucket;                  // the weighted sum over pieces and ranks (the optimizer reads here)
     private readonly List<(string Name, int Offset, long[] Shape)> _slices = [];
@@ -92,6 +93,7 @@ internal sealed class DataParallelStep : IDisposable
 
         int offset = 0;
         foreach (var (s, _) in parameters) { _slices.Add((s.Name + ".grad", offset, s.Shape)); offset += Elements(s.Shape); }
+        _gradientLength = offset;
         var buffers = new List<(int, int, int)>();
         foreach (var (s, i) in _manifest.State.Select((s, i) => (s, i)).Where(t => t.s.Kind == "buffer"))
         {
@@ -184,7 +186,12 @@ internal sealed class DataParallelStep : IDisposable
         sum[_resultLength..].Clear();
         _stepRows[0] = count;
         SideBySide.Run(_lanes.Length, l => RunLane(l, count, parity));
-        for (int l = 1; l < _lanes.Length; l++) TensorPrimitives.Add(sum[.._resultLength], _lanes[l].Sum, sum[.._resultLength]);
+        // In one process with the update cut over the lanes, each lane adds up the gradients of its own ranges just
+        // before its update (ParameterShardedOptimizer); otherwise all of them are added here, before the allreduce.
+        bool lanesAddGradients = _shardedOptimizer is not null && _comm.Size == 1;
+        int summedHere = lanesAddGradients ? _gradientLength : 0;
+        for (int l = 1; l < _lanes.Length; l++)
+            TensorPrimitives.Add(sum[summedHere.._resultLength], _lanes[l].Sum.AsSpan(summedHere), sum[summedHere.._resultLength]);
         var compute = sw.Elapsed;
         _comm.AllreduceSum(sum);
         CommunicationTime += sw.Elapsed - compute;
@@ -193,11 +200,18 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var (state, offset, length) in _buffers)
             _bucket.AsSpan(offset, length).CopyTo(next[state].GetTensorMutableDataAsSpan<float>());
         _lr[0] = (float)lr;
-        if (_shardedOptimizer is not null) _shardedOptimizer.Run(parity);
+        if (_shardedOptimizer is not null) _shardedOptimizer.Run(parity, lanesAddGradients ? AddLaneGradients : null);
         else _optimizer!.RunWithBinding(_run, _optimizerBindings[parity]);
         _session.Advance();
         ComputeTime += compute + sw.Elapsed;
         return _bucket[_resultLength - 1];
+    }
+
+    // Adds the other lanes' weighted gradients over [offset, offset + length) into lane 0's, which the update reads.
+    private void AddLaneGradients(int offset, int length)
+    {
+        var into = _bucket.AsSpan(offset, length);
+        for (int l = 1; l < _lanes.Length; l++) TensorPrimitives.Add(into, _lanes[l].Sum.AsSpan(offset, length), into);
     }
 
     // Lane l of rank r computes the pieces a rank r·Lanes + l of a job of Size·Lanes ranks would.

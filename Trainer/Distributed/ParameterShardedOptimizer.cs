@@ -137,10 +137,18 @@ internal sealed class ParameterShardedOptimizer : IDisposable
 
     private OrtValue Track(OrtValue v) { _views.Add(v); return v; }
 
-    /// <summary>Updates state set 1 − <paramref name="parity"/> from set <paramref name="parity"/> and the bucket's gradients, the lanes side by side.</summary>
-    public void Run(int parity)
+    /// <summary>
+    /// Updates state set 1 − <paramref name="parity"/> from set <paramref name="parity"/> and the bucket's gradients, the
+    /// lanes side by side; each lane first calls <paramref name="prepareGradients"/> (offset, length) on its gradient ranges.
+    /// </summary>
+    public void Run(int parity, Action<int, int>? prepareGradients = null)
     {
-        SideBySide.Run(_sessions.Length, l => _sessions[l].RunWithBinding(_runs[l], _bindings[l][parity]));
+        SideBySide.Run(_sessions.Length, l =>
+        {
+            if (prepareGradients is not null)
+                foreach (var part in _parts[l]) prepareGradients(part.GradOffset, part.Length);
+            _sessions[l].RunWithBinding(_runs[l], _bindings[l][parity]);
+        });
     }
 
     /// <inheritdoc/>
