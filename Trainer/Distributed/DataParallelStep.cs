@@ -27,7 +27,9 @@ namespace OnnxKit.Training.Distributed;
 /// Within a process the rows can be split further over <see cref="Lanes"/> threads, each running the gradient graph on
 /// its own contiguous part with its own bindings and result buffer (ORT's <c>Run</c> is thread-safe), as if each lane
 /// were a rank of <c>Size × Lanes</c>: on small layers two single-threaded runs side by side beat one run whose operators
-/// are each split over two threads. The lanes' results are summed before the allreduce.
+/// are each split over two threads. The lanes' results are summed before the allreduce; in one process with an
+/// element-wise update (<see cref="ParameterShardedOptimizer"/>) each lane instead sums the gradients of the element
+/// ranges it then updates, so no pass over all gradients runs on one thread.
 /// </para>
 /// </remarks>
 internal sealed class DataParallelStep : IDisposable
