@@ -4,7 +4,7 @@ using OnnxKit.Training.Distributed;
 namespace OnnxKit.Cli.Commands;
 
 /// <summary>What <c>train --distributed … --accumulate-steps …</c> asked for.</summary>
-internal sealed record DistributedRequest(string Mode, int AccumulateSteps, int? ThreadsPerRank);
+internal sealed record DistributedRequest(string Mode, int AccumulateSteps, int? ThreadsPerRank, int BatchThreads = 1);
 
 /// <summary>The <c>--distributed</c> and <c>--accumulate-steps</c> options of <c>train</c>, and how a job's ranks fail together.</summary>
 internal sealed class DistributedOptions
@@ -20,20 +20,28 @@ internal sealed class DistributedOptions
         DefaultValueFactory = _ => 1,
     };
 
+    private readonly Option<int> _batchThreads = new("--batch-threads")
+    {
+        Description = "on the CPU, split each batch into N parts whose gradients are computed side by side on their own threads, " +
+                      "the update cut over them too (the same step up to float rounding; BatchNorm normalises each part apart)",
+        DefaultValueFactory = _ => 1,
+    };
+
     public void AddTo(Command command)
     {
-        command.Options.Add(_mode); command.Options.Add(_accumulate);
+        command.Options.Add(_mode); command.Options.Add(_accumulate); command.Options.Add(_batchThreads);
     }
 
     /// <summary>The request; <paramref name="threads"/> counts only when given (ranks on one host share its cores by default).</summary>
     public DistributedRequest Read(ParseResult pr, Option<int> threads) =>
-        new(pr.GetValue(_mode)!, pr.GetValue(_accumulate), pr.GetResult(threads) is { Implicit: false } ? pr.GetValue(threads) : null);
+        new(pr.GetValue(_mode)!, pr.GetValue(_accumulate), pr.GetResult(threads) is { Implicit: false } ? pr.GetValue(threads) : null, pr.GetValue(_batchThreads));
 
     /// <summary>Joins the job the request names (one line, exit 2, when MPI is asked for but not installed).</summary>
     public static ICommunicator Join(DistributedRequest r)
     {
         if (r.Mode.ToLowerInvariant() is not ("auto" or "mpi" or "none")) throw new CliException($"--distributed must be 'auto', 'mpi' or 'none', got '{r.Mode}'");
         if (r.AccumulateSteps < 1) throw new CliException($"--accumulate-steps must be at least 1, got {r.AccumulateSteps}");
+        if (r.BatchThreads < 1) throw new CliException($"--batch-threads must be at least 1 (1: no split), got {r.BatchThreads}");
         try { return World.Join(r.Mode); }
         catch (ArgumentException e) { throw new CliException($"--distributed {r.Mode}: {e.Message}"); }
     }

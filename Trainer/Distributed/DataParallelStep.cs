@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using OnnxKit.IR;
 using OnnxKit.Training.Artifacts;
@@ -22,28 +23,37 @@ namespace OnnxKit.Training.Distributed;
 /// rank updates its metrics on the whole batch. Then every rank runs the same optimizer graph on the same summed
 /// gradients, whose inputs are bound to the bucket's slices, into the session's other state set: the ranks' states stay
 /// bit-identical without any further exchange. Parameters come from rank 0 (<see cref="BroadcastState"/>).
+/// <para>
+/// Within a process the rows can be split further over <see cref="Lanes"/> threads, each running the gradient graph on
+/// its own contiguous part with its own bindings and result buffer (ORT's <c>Run</c> is thread-safe), as if each lane
+/// were a rank of <c>Size × Lanes</c>: on small layers two single-threaded runs side by side beat one run whose operators
+/// are each split over two threads. The lanes' results are summed before the allreduce; in one process with an
+/// element-wise update (<see cref="ParameterShardedOptimizer"/>) each lane instead sums the gradients of the element
+/// ranges it then updates, so no pass over all gradients runs on one thread.
+/// </para>
 /// </remarks>
 internal sealed class DataParallelStep : IDisposable
 {
     private readonly TrainingSession _session;
     private readonly ICommunicator _comm;
-    private readonly InferenceSession _gradients, _optimizer;
+    private readonly InferenceSession _gradients;
+    private readonly InferenceSession? _optimizer;                    // the whole update on one session's threads, or
+    private readonly ParameterShardedOptimizer? _shardedOptimizer;    // the update cut by elements over the lanes
     private readonly Manifest _manifest;
     private readonly int _featureSize, _targetSize, _outputSize;
     private readonly long[] _featureShape, _targetShape, _outputShape;
     private readonly bool _int64Targets;
     // Bucket layout: [gradients of every parameter | next value of every buffer | loss], then the step's outputs.
     private readonly int _resultLength;
-    private readonly float[] _piece;          // one gradient run's results (ORT writes here)
+    private readonly int _gradientLength;     // the bucket's leading gradients (the rest: buffers, loss)
+    private readonly Lane[] _lanes;           // per thread: its gradient runs' results and bindings
     private float[] _bucket;                  // the weighted sum over pieces and ranks (the optimizer reads here)
     private readonly List<(string Name, int Offset, long[] Shape)> _slices = [];
     private readonly (int State, int Offset, int Length)[] _buffers;
-    private readonly OrtValue[] _pieceViews;
     private OrtValue[] _bucketViews = [];
     private readonly OrtIoBinding[] _optimizerBindings = new OrtIoBinding[2];
-    private readonly Dictionary<int, Piece> _pieces = [];
-    private readonly long[] _rowOffset = new long[1], _stepRows = new long[1];
-    private readonly OrtValue _rowOffsetValue, _stepRowsValue;
+    private readonly long[] _stepRows = new long[1];
+    private readonly OrtValue _stepRowsValue;
     private readonly float[] _lr = new float[1];
     private readonly OrtValue _lrValue;
     private readonly RunOptions _run = new();
@@ -55,14 +65,17 @@ internal sealed class DataParallelStep : IDisposable
     public int MicroBatch { get; }
     /// <summary>Micro-batches summed into one step.</summary>
     public int AccumulateSteps { get; }
+    /// <summary>Threads of this process that compute the gradients of a rank's rows side by side.</summary>
+    public int Lanes => _lanes.Length;
     /// <summary>Time spent in the allreduce since the start (for the scaling model in bench/RESULTS.md).</summary>
     public TimeSpan CommunicationTime { get; private set; }
     /// <summary>Time spent computing gradients and updates since the start.</summary>
     public TimeSpan ComputeTime { get; private set; }
 
     public DataParallelStep(TrainingSession session, OnnxModel shardGradients, Optimizer optimizer, ICommunicator comm,
-        int microBatch, int accumulateSteps, TrainingSessionOptions options)
+        int microBatch, int accumulateSteps, TrainingSessionOptions options, int lanes = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
         if (!session.StateOnHost) throw new NotSupportedException("data-parallel training and gradient accumulation run on the CPU (device 'cpu') in this version");
         if (optimizer.HostInputs.Count > 0)
             throw new NotSupportedException($"optimizer '{optimizer.Name}' draws per-step inputs on the host (DP-SGD's noise); it cannot be split across ranks or micro-batches");
@@ -74,10 +87,15 @@ internal sealed class DataParallelStep : IDisposable
         var optimizerGraph = OptimizerGraph.Build(optimizer, parameters.Select(t => (t.s.Name, t.s.Shape)).ToList());
         OutputIdentities.Remove(optimizerGraph.Graph);
         var (gradBytes, optBytes) = ProviderLowering.Apply(shardGradients.ToBytes(), optimizerGraph.ToBytes(), options);
-        using (var so = options.ToSessionOptions()) { _gradients = new InferenceSession(gradBytes, so); _optimizer = new InferenceSession(optBytes, so); }
+        // Each lane's gradient run gets its share of the threads. The update is cut over the lanes where it is element-wise,
+        // else it runs alone on all the threads.
+        using (var so = (options with { IntraOpThreads = Math.Max(1, options.IntraOpThreads / lanes) }).ToSessionOptions()) _gradients = new InferenceSession(gradBytes, so);
+        if (lanes == 1 || !ParameterShardedOptimizer.Applies(optimizer))
+            using (var so = options.ToSessionOptions()) _optimizer = new InferenceSession(optBytes, so);
 
         int offset = 0;
         foreach (var (s, _) in parameters) { _slices.Add((s.Name + ".grad", offset, s.Shape)); offset += Elements(s.Shape); }
+        _gradientLength = offset;
         var buffers = new List<(int, int, int)>();
         foreach (var (s, i) in _manifest.State.Select((s, i) => (s, i)).Where(t => t.s.Kind == "buffer"))
         {
@@ -87,8 +105,11 @@ internal sealed class DataParallelStep : IDisposable
         _buffers = buffers.ToArray();
         _slices.Add((_manifest.Loss, offset, [])); offset += 1;
         _resultLength = offset;
-        _piece = GC.AllocateArray<float>(_resultLength, pinned: true);
-        _pieceViews = _slices.Select(sl => View(_piece, sl.Offset, sl.Shape)).ToArray();
+        _lanes = Enumerable.Range(0, lanes).Select(_ => new Lane(this)).ToArray();
+        _lrValue = OrtValue.CreateTensorValueFromMemory(_lr, []);
+        if (_optimizer is null)
+            _shardedOptimizer = new ParameterShardedOptimizer(session, optimizer, _slices.Where(sl => sl.Name.EndsWith(".grad", StringComparison.Ordinal))
+                .ToDictionary(sl => sl.Name[..^".grad".Length], sl => sl.Offset), _lrValue, lanes, options);
         _bucket = [];
 
         var gradOut = _gradients.OutputMetadata[_manifest.Output];
@@ -99,9 +120,7 @@ internal sealed class DataParallelStep : IDisposable
         _targetShape = _gradients.InputMetadata[TrainingArtifacts.TargetName].Dimensions.Skip(1).Select(d => (long)d).ToArray();
         _int64Targets = session.TargetType == ElementType.Int64;
         _targets = _int64Targets ? Array.Empty<long>() : Array.Empty<float>();
-        _rowOffsetValue = OrtValue.CreateTensorValueFromMemory(_rowOffset, []);
         _stepRowsValue = OrtValue.CreateTensorValueFromMemory(_stepRows, []);
-        _lrValue = OrtValue.CreateTensorValueFromMemory(_lr, []);
         Reserve(microBatch * accumulateSteps);
     }
 
@@ -120,14 +139,15 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var b in _optimizerBindings) b?.Dispose();
         _bucket = GC.AllocateArray<float>(_resultLength + rows * _outputSize, pinned: true);
         _bucketViews = _slices.Select(sl => View(_bucket, sl.Offset, sl.Shape)).ToArray();
-        for (int k = 0; k < 2; k++) _optimizerBindings[k] = OptimizerBinding(k);
+        if (_optimizer is not null) for (int k = 0; k < 2; k++) _optimizerBindings[k] = OptimizerBinding(k, _optimizer);
+        _shardedOptimizer?.Bind(_bucket);
     }
 
-    private OrtIoBinding OptimizerBinding(int parity)
+    private OrtIoBinding OptimizerBinding(int parity, InferenceSession optimizer)
     {
-        var b = _optimizer.CreateIoBinding();
-        var inputs = _optimizer.InputNames.ToHashSet();
-        var outputs = _optimizer.OutputNames.ToHashSet();
+        var b = optimizer.CreateIoBinding();
+        var inputs = optimizer.InputNames.ToHashSet();
+        var outputs = optimizer.OutputNames.ToHashSet();
         b.BindInput(Optimizer.LearningRateName, _lrValue);
         for (int i = 0; i < _manifest.State.Length; i++)
         {
@@ -155,28 +175,25 @@ internal sealed class DataParallelStep : IDisposable
     public float Step(int count, double lr)
     {
         if (count != _count) throw new ArgumentException($"the step's batch was written for {_count} rows, not {count}: call InputBuffers({count}) first");
-        var pieces = StepPlan.Pieces(count, MicroBatch, _comm.Rank, _comm.Size).ToList();
-        if (pieces.FirstOrDefault(p => p.Count < _manifest.MinTrainingBatch) is { Count: > 0 } small)
-            throw new ArgumentException($"rank {_comm.Rank}'s share of a batch of {count} rows is {small.Count} sample, but this model trains on at least " +
-                $"{_manifest.MinTrainingBatch} per pass (BatchNorm); use a batch of at least {_manifest.MinTrainingBatch * _comm.Size} rows per micro-batch or drop the last batch");
+        for (int l = 0; l < _lanes.Length; l++)
+            foreach (var piece in LanePieces(count, l))
+                if (piece.Count < _manifest.MinTrainingBatch)
+                    throw new ArgumentException($"rank {_comm.Rank}'s share of a batch of {count} rows{(_lanes.Length > 1 ? $" split over {_lanes.Length} threads" : "")} has a part of {piece.Count} sample, " +
+                        $"but this model trains on at least {_manifest.MinTrainingBatch} per pass (BatchNorm); use a batch of at least {_manifest.MinTrainingBatch * _comm.Size * _lanes.Length} rows " +
+                        "per micro-batch or drop the last batch");
         var sw = Stopwatch.StartNew();
         int parity = _session.CurrentSet;
         var sum = _bucket.AsSpan(0, _resultLength + count * _outputSize);
-        sum.Clear();
+        // Rows of other ranks stay zero in the outputs' sum; this rank's rows are written by its lanes.
+        sum[_resultLength..].Clear();
         _stepRows[0] = count;
-        foreach (var (start, n) in pieces)
-        {
-            var piece = PieceOf(n);
-            _features.AsSpan(start * _featureSize, n * _featureSize).CopyTo(piece.Features);
-            Array.Copy(_targets, start * _targetSize, piece.Targets, 0, n * _targetSize);
-            _rowOffset[0] = start;
-            _gradients.RunWithBinding(_run, piece.Bindings[parity]);
-            float w = n / (float)count;
-            var results = _piece.AsSpan();
-            var into = sum[.._resultLength];
-            for (int i = 0; i < into.Length; i++) into[i] += w * results[i];
-            piece.Output.GetTensorDataAsSpan<float>().CopyTo(sum.Slice(_resultLength + start * _outputSize, n * _outputSize));
-        }
+        SideBySide.Run(_lanes.Length, l => RunLane(l, count, parity));
+        // In one process with the update cut over the lanes, each lane adds up the gradients of its own ranges just
+        // before its update (ParameterShardedOptimizer); otherwise all of them are added here, before the allreduce.
+        bool lanesAddGradients = _shardedOptimizer is not null && _comm.Size == 1;
+        int summedHere = lanesAddGradients ? _gradientLength : 0;
+        for (int l = 1; l < _lanes.Length; l++)
+            TensorPrimitives.Add(sum[summedHere.._resultLength], _lanes[l].Sum.AsSpan(summedHere), sum[summedHere.._resultLength]);
         var compute = sw.Elapsed;
         _comm.AllreduceSum(sum);
         CommunicationTime += sw.Elapsed - compute;
@@ -185,10 +202,45 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var (state, offset, length) in _buffers)
             _bucket.AsSpan(offset, length).CopyTo(next[state].GetTensorMutableDataAsSpan<float>());
         _lr[0] = (float)lr;
-        _optimizer.RunWithBinding(_run, _optimizerBindings[parity]);
+        if (_shardedOptimizer is not null) _shardedOptimizer.Run(parity, lanesAddGradients ? AddLaneGradients : null);
+        else _optimizer!.RunWithBinding(_run, _optimizerBindings[parity]);
         _session.Advance();
         ComputeTime += compute + sw.Elapsed;
         return _bucket[_resultLength - 1];
+    }
+
+    // Adds the other lanes' weighted gradients over [offset, offset + length) into lane 0's, which the update reads.
+    private void AddLaneGradients(int offset, int length)
+    {
+        var into = _bucket.AsSpan(offset, length);
+        for (int l = 1; l < _lanes.Length; l++) TensorPrimitives.Add(into, _lanes[l].Sum.AsSpan(offset, length), into);
+    }
+
+    // Lane l of rank r computes the pieces a rank r·Lanes + l of a job of Size·Lanes ranks would.
+    private IEnumerable<(int Start, int Count)> LanePieces(int count, int lane) =>
+        StepPlan.Pieces(count, MicroBatch, _comm.Rank * _lanes.Length + lane, _comm.Size * _lanes.Length);
+
+    // Runs lane l's pieces of the step and leaves their weighted sum (weight rows/step-rows each) in the lane's sum
+    // (lane 0's is the bucket itself), their outputs at their rows of the bucket.
+    private void RunLane(int l, int count, int parity)
+    {
+        var lane = _lanes[l];
+        var into = l == 0 ? _bucket.AsSpan(0, _resultLength) : lane.Sum;
+        bool first = true;
+        foreach (var (start, n) in LanePieces(count, l))
+        {
+            var piece = lane.PieceOf(n);
+            _features.AsSpan(start * _featureSize, n * _featureSize).CopyTo(piece.Features);
+            Array.Copy(_targets, start * _targetSize, piece.Targets, 0, n * _targetSize);
+            lane.RowOffset[0] = start;
+            _gradients.RunWithBinding(lane.Run, piece.Bindings[parity]);
+            float w = n / (float)count;
+            if (first) TensorPrimitives.Multiply(lane.Results, w, into);
+            else TensorPrimitives.MultiplyAdd(lane.Results, w, into, into);
+            first = false;
+            piece.Output.GetTensorDataAsSpan<float>().CopyTo(_bucket.AsSpan(_resultLength + start * _outputSize, n * _outputSize));
+        }
+        if (first) into.Clear();
     }
 
     /// <summary>Makes every rank's state (parameters, optimizer state, buffers, step counter) rank 0's.</summary>
@@ -201,27 +253,56 @@ internal sealed class DataParallelStep : IDisposable
         _session.SetStepCount(step[0]);
     }
 
-    private Piece PieceOf(int rows)
-    {
-        if (_pieces.TryGetValue(rows, out var p)) return p;
-        // A step has at most two piece sizes (full shards and the last, shorter ones); an epoch's last step adds a few.
-        if (_pieces.Count >= 4)
-        {
-            var evict = _pieces.Keys.Min();
-            _pieces[evict].Dispose();
-            _pieces.Remove(evict);
-        }
-        return _pieces[rows] = new Piece(this, rows);
-    }
-
     /// <inheritdoc/>
     public void Dispose()
     {
-        foreach (var p in _pieces.Values) p.Dispose();
+        foreach (var lane in _lanes) lane.Dispose();
         foreach (var b in _optimizerBindings) b?.Dispose();
-        foreach (var v in _pieceViews.Concat(_bucketViews)) v.Dispose();
-        _rowOffsetValue.Dispose(); _stepRowsValue.Dispose(); _lrValue.Dispose(); _run.Dispose();
-        _gradients.Dispose(); _optimizer.Dispose();
+        foreach (var v in _bucketViews) v.Dispose();
+        _stepRowsValue.Dispose(); _lrValue.Dispose(); _run.Dispose();
+        _gradients.Dispose(); _optimizer?.Dispose(); _shardedOptimizer?.Dispose();
+    }
+
+    /// <summary>One thread's share of the gradient runs: the buffer ORT writes a run's results into, the sum of its pieces, and its bindings.</summary>
+    private sealed class Lane : IDisposable
+    {
+        private readonly DataParallelStep _step;
+        private readonly Dictionary<int, Piece> _pieces = [];
+        public readonly float[] Results;     // one gradient run's results (ORT writes here)
+        public readonly OrtValue[] Views;    // the slices of Results bound as the gradient graph's outputs
+        public readonly float[] Sum;         // the weighted sum of this lane's pieces (lane 0 sums into the bucket instead)
+        public readonly long[] RowOffset = new long[1];
+        public readonly OrtValue RowOffsetValue;
+        public readonly RunOptions Run = new();
+
+        public Lane(DataParallelStep step)
+        {
+            _step = step;
+            Results = GC.AllocateArray<float>(step._resultLength, pinned: true);
+            Views = step._slices.Select(sl => View(Results, sl.Offset, sl.Shape)).ToArray();
+            Sum = new float[step._resultLength];
+            RowOffsetValue = OrtValue.CreateTensorValueFromMemory(RowOffset, []);
+        }
+
+        public Piece PieceOf(int rows)
+        {
+            if (_pieces.TryGetValue(rows, out var p)) return p;
+            // A step has at most two piece sizes (full shards and the last, shorter ones); an epoch's last step adds a few.
+            if (_pieces.Count >= 4)
+            {
+                var evict = _pieces.Keys.Min();
+                _pieces[evict].Dispose();
+                _pieces.Remove(evict);
+            }
+            return _pieces[rows] = new Piece(_step, this, rows);
+        }
+
+        public void Dispose()
+        {
+            foreach (var p in _pieces.Values) p.Dispose();
+            foreach (var v in Views) v.Dispose();
+            RowOffsetValue.Dispose(); Run.Dispose();
+        }
     }
 
     /// <summary>Input and output tensors of one piece size, and its gradient-graph binding per state parity.</summary>
@@ -232,7 +313,7 @@ internal sealed class DataParallelStep : IDisposable
         public readonly OrtValue FeatureValue, TargetValue, Output;
         public readonly OrtIoBinding[] Bindings = new OrtIoBinding[2];
 
-        public Piece(DataParallelStep d, int rows)
+        public Piece(DataParallelStep d, Lane lane, int rows)
         {
             Features = new float[rows * d._featureSize];
             FeatureValue = OrtValue.CreateTensorValueFromMemory(Features, [rows, .. d._featureShape]);
@@ -246,12 +327,12 @@ internal sealed class DataParallelStep : IDisposable
                 var b = d._gradients.CreateIoBinding();
                 b.BindInput(TrainingArtifacts.InputName, FeatureValue);
                 b.BindInput(TrainingArtifacts.TargetName, TargetValue);
-                if (inputs.Contains(ShardGradients.RowOffsetName)) b.BindInput(ShardGradients.RowOffsetName, d._rowOffsetValue);
+                if (inputs.Contains(ShardGradients.RowOffsetName)) b.BindInput(ShardGradients.RowOffsetName, lane.RowOffsetValue);
                 if (inputs.Contains(ShardGradients.StepRowsName)) b.BindInput(ShardGradients.StepRowsName, d._stepRowsValue);
                 for (int i = 0; i < d._manifest.State.Length; i++)
                     if (inputs.Contains(d._manifest.State[i].Name)) b.BindInput(d._manifest.State[i].Name, d._session.StateSet(k)[i]);
                 for (int j = 0; j < d._slices.Count; j++)
-                    if (d._gradients.OutputNames.Contains(d._slices[j].Name)) b.BindOutput(d._slices[j].Name, d._pieceViews[j]);
+                    if (d._gradients.OutputNames.Contains(d._slices[j].Name)) b.BindOutput(d._slices[j].Name, lane.Views[j]);
                 b.BindOutput(d._manifest.Output, Output);
                 Bindings[k] = b;
             }

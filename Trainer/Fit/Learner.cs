@@ -412,7 +412,7 @@ public sealed partial class Learner : IDisposable
         }
     }
 
-    // The split step when the run is data-parallel or accumulates gradients (null: the fused train step), its state from rank 0.
+    // The split step when the run is data-parallel, accumulates gradients or splits batches over threads (null: the fused train step), its state from rank 0.
     private DataParallelStep? SplitStep(FitOptions options)
     {
         if (options.AccumulateSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), options.AccumulateSteps, "AccumulateSteps must be at least 1");
@@ -420,9 +420,13 @@ public sealed partial class Learner : IDisposable
             throw new NotSupportedException("a model of named inputs trains with the fused step only: data-parallel training and AccumulateSteps > 1 are not supported for it");
         _parallel?.Dispose();
         _parallel = null;
-        if (Communicator.Size == 1 && options.AccumulateSteps == 1) return null;
+        int lanes = _sessionOptions.OnCpu ? _sessionOptions.BatchThreads : 1;
+        if (lanes > 1 && Optimizer.HostInputs.Count > 0)
+            throw new ArgumentException($"optimizer '{Optimizer.Name}' draws per-step inputs on the host (DP-SGD's noise), so its step cannot be split over threads; " +
+                $"train it with BatchThreads 1 (got {lanes})");
+        if (Communicator.Size == 1 && options.AccumulateSteps == 1 && lanes == 1) return null;
         var graph = ShardGradients.Build(Model, _inputType!, Loss, Session!.Manifest);
-        _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions);
+        _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions, lanes);
         _parallel.BroadcastState();
         return _parallel;
     }

@@ -27,6 +27,8 @@ public sealed class Adagrad : Optimizer
     /// <inheritdoc/>
     public override string Name => "adagrad";
     /// <inheritdoc/>
+    public override bool UpdatesElementwise => true;
+    /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => [new("sum", (float)InitialAccumulatorValue)];
     /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s) =>

@@ -41,6 +41,8 @@ public class Adam : Optimizer
     /// <inheritdoc/>
     public override string Name => "adam";
     /// <inheritdoc/>
+    public override bool UpdatesElementwise => true;
+    /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => AmsGrad
         ? [new("exp_avg_scaled", 0f), new("exp_avg_sq_scaled", 0f), new("max_exp_avg_sq_scaled", 0f)]
         : [new("exp_avg_scaled", 0f), new("exp_avg_sq_scaled", 0f)];

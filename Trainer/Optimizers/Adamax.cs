@@ -27,6 +27,8 @@ public sealed class Adamax : Optimizer
     /// <inheritdoc/>
     public override string Name => "adamax";
     /// <inheritdoc/>
+    public override bool UpdatesElementwise => true;
+    /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => [new("exp_avg", 0f), new("exp_inf", 0f)];
     /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s) =>

@@ -25,6 +25,8 @@ public sealed class Lion : Optimizer
     /// <inheritdoc/>
     public override string Name => "lion";
     /// <inheritdoc/>
+    public override bool UpdatesElementwise => true;
+    /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => [new("exp_avg", 0f)];
     /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s) =>

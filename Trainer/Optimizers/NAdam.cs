@@ -34,6 +34,8 @@ public sealed class NAdam : Optimizer
     /// <inheritdoc/>
     public override string Name => "nadam";
     /// <inheritdoc/>
+    public override bool UpdatesElementwise => true;
+    /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => [new("exp_avg", 0f), new("exp_avg_sq", 0f)];
     /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> SharedSlots => [new("mu_product", 1f)];

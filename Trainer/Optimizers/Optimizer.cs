@@ -98,6 +98,13 @@ public abstract class Optimizer
         return new OptimizerStep(scalars, state);
     }
 
+    /// <summary>
+    /// True when <see cref="Update"/> computes each element of the new parameter and slots from the same element of the
+    /// parameter, gradient and slots (and the step scalars) alone, so the update of a tensor can be cut into element
+    /// ranges computed apart (<see cref="Session.TrainingSessionOptions.BatchThreads"/> does). False by default.
+    /// </summary>
+    public virtual bool UpdatesElementwise => false;
+
     /// <summary>Emits the update of one parameter.</summary>
     /// <param name="g">The graph under construction.</param>
     /// <param name="param">The current parameter.</param>

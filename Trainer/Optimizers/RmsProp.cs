@@ -30,6 +30,8 @@ public sealed class RmsProp : Optimizer
     /// <inheritdoc/>
     public override string Name => "rmsprop";
     /// <inheritdoc/>
+    public override bool UpdatesElementwise => true;
+    /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots
     {
         get

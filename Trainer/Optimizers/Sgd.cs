@@ -31,6 +31,8 @@ public sealed class Sgd : Optimizer
     /// <inheritdoc/>
     public override string Name => "sgd";
     /// <inheritdoc/>
+    public override bool UpdatesElementwise => true;
+    /// <inheritdoc/>
     public override IReadOnlyList<SlotSpec> Slots => Momentum > 0 ? [new("momentum_buffer", 0f)] : [];
     /// <inheritdoc/>
     protected override IReadOnlyDictionary<string, Value> StepScalars(StepScalarScope s)

@@ -28,6 +28,15 @@ public sealed record TrainingSessionOptions
     /// Default on; off runs the standard <c>Conv</c> kernels.
     /// </summary>
     public bool BlockedConvolutions { get; init; } = true;
+    /// <summary>
+    /// On the CPU, <see cref="Fit.Learner.Fit"/> splits each step's batch into this many contiguous parts whose gradients
+    /// are computed side by side on their own threads (each part's run on <see cref="IntraOpThreads"/> / this many ORT
+    /// threads), sums them, and applies the optimizer once on all <see cref="IntraOpThreads"/>; 1 (default): the fused
+    /// train step. The step is the fused one up to the order of float sums, Dropout masks included; a BatchNorm layer
+    /// normalises each part with its own batch statistics, as data-parallel training over processes does. Steps taken
+    /// with <see cref="TrainingSession.Step(int, double)"/> directly are not split.
+    /// </summary>
+    public int BatchThreads { get; init; } = 1;
     /// <summary>Write an ORT profile (per-node times) with this file prefix; null: no profiling.</summary>
     public string? ProfilePrefix { get; init; }
 
@@ -57,7 +66,7 @@ public sealed record TrainingSessionOptions
 
     /// <summary>
     /// Null when these settings can run here; otherwise the first setting that cannot (<see cref="IntraOpThreads"/>,
-    /// <see cref="SpinMicroseconds"/> or <see cref="Device"/>, by property name) and why, so a caller can name its own
+    /// <see cref="BatchThreads"/>, <see cref="SpinMicroseconds"/> or <see cref="Device"/>, by property name) and why, so a caller can name its own
     /// option for it. The device part is <see cref="DeviceProblem"/>, ending with <paramref name="cpuAlternative"/>.
     /// </summary>
     public SettingProblem? Problem(string cpuAlternative = "or use device 'cpu'")
@@ -73,6 +82,7 @@ public sealed record TrainingSessionOptions
     private SettingProblem? ProblemBeforeProvider(string cpuAlternative)
     {
         if (IntraOpThreads < 1) return new(nameof(IntraOpThreads), $"must be at least 1, got {IntraOpThreads}");
+        if (BatchThreads < 1) return new(nameof(BatchThreads), $"must be at least 1 (1: the fused train step), got {BatchThreads}");
         if (SpinMicroseconds is < 0)
             return new(nameof(SpinMicroseconds), $"the spin duration is in microseconds and must be 0 or more (null: ONNX Runtime's default), got {SpinMicroseconds}");
         return DeviceProblem(cpuAlternative) is { } device ? new(nameof(Device), device) : null;
