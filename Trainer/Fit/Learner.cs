@@ -416,11 +416,12 @@ public sealed partial class Learner : IDisposable
     private DataParallelStep? SplitStep(FitOptions options)
     {
         if (options.AccumulateSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), options.AccumulateSteps, "AccumulateSteps must be at least 1");
-        if (_signature is not null && (Communicator.Size > 1 || options.AccumulateSteps > 1))
-            throw new NotSupportedException("a model of named inputs trains with the fused step only: data-parallel training and AccumulateSteps > 1 are not supported for it");
+        int lanes = _sessionOptions.OnCpu ? _sessionOptions.BatchThreads : 1;
+        if (_signature is not null && (Communicator.Size > 1 || options.AccumulateSteps > 1 || lanes > 1))
+            throw new NotSupportedException("a model of named inputs trains with the fused step only: data-parallel training, AccumulateSteps > 1 " +
+                $"and BatchThreads > 1 are not supported for it (got {Communicator.Size} ranks, AccumulateSteps {options.AccumulateSteps}, BatchThreads {lanes})");
         _parallel?.Dispose();
         _parallel = null;
-        int lanes = _sessionOptions.OnCpu ? _sessionOptions.BatchThreads : 1;
         if (lanes > 1 && Optimizer.HostInputs.Count > 0)
             throw new ArgumentException($"optimizer '{Optimizer.Name}' draws per-step inputs on the host (DP-SGD's noise), so its step cannot be split over threads; " +
                 $"train it with BatchThreads 1 (got {lanes})");

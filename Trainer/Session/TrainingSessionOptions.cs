@@ -29,7 +29,7 @@ public sealed record TrainingSessionOptions
     /// </summary>
     public bool BlockedConvolutions { get; init; } = true;
     /// <summary>
-    /// On the CPU, <see cref="Fit.Learner.Fit"/> splits each step's batch into this many contiguous parts whose gradients
+    /// On the CPU, <see cref="Fit.Learner.Fit(Data.TensorDataset, Fit.FitOptions)"/> splits each step's batch into this many contiguous parts whose gradients
     /// are computed side by side on their own threads (each part's run on <see cref="IntraOpThreads"/> / this many ORT
     /// threads), sums them, and applies the optimizer once on all <see cref="IntraOpThreads"/>; 1 (default): the fused
     /// train step. The step is the fused one up to the order of float sums, Dropout masks included; a BatchNorm layer

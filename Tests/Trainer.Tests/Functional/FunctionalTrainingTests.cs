@@ -8,6 +8,7 @@ using OnnxKit.Training.Data;
 using OnnxKit.Training.Fit;
 using OnnxKit.Training.Metrics;
 using OnnxKit.Training.Optimizers;
+using OnnxKit.Training.Session;
 using LossCatalog = OnnxKit.Losses;
 using MetricCatalog = OnnxKit.Metrics;
 using OptimizerCatalog = OnnxKit.Optimizers;
@@ -218,6 +219,20 @@ public sealed class FunctionalTrainingTests
         var single = new TensorDataset(new float[8 * Features], [Features], new long[8]);
         var ioe = Assert.ThrowsExactly<InvalidOperationException>(() => learner.Fit(single));
         StringAssert.Contains(ioe.Message, "named inputs [features, tokens]");
+    }
+
+    [TestMethod]
+    public void StepsSplitOverThreadsOrMicroBatchesAreRefusedForNamedInputs()
+    {
+        var data = Data(8, seed: 5);
+        using var threaded = new Learner(TwoByTwo(), OptimizerCatalog.Adam(0.01),
+            new Dictionary<string, Loss> { ["class"] = LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true) },
+            sessionOptions: new TrainingSessionOptions { BatchThreads = 2 });
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => threaded.Fit(data, new FitOptions { Epochs = 1, BatchSize = 4 }));
+        StringAssert.Contains(e.Message, "BatchThreads 2");
+        using var accumulated = Compile(TwoByTwo(), OptimizerCatalog.Adam(0.01));
+        e = Assert.ThrowsExactly<NotSupportedException>(() => accumulated.Fit(data, new FitOptions { Epochs = 1, BatchSize = 4, AccumulateSteps = 2 }));
+        StringAssert.Contains(e.Message, "AccumulateSteps 2");
     }
 
     [TestMethod]
