@@ -62,11 +62,12 @@ public sealed class FunctionalTrainingTests
         }, "two-by-two");
     }
 
-    private static Learner Compile(FunctionalModel model, Optimizer optimizer, Metric[]? classMetrics = null, Metric[]? scoreMetrics = null) =>
+    private static Learner Compile(FunctionalModel model, Optimizer optimizer, Metric[]? classMetrics = null, Metric[]? scoreMetrics = null,
+                                   TrainingSessionOptions? sessionOptions = null) =>
         new(model, optimizer,
             new Dictionary<string, Loss> { ["class"] = LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), ["score"] = LossCatalog.MeanSquaredError() },
             new Dictionary<string, double> { ["score"] = ScoreWeight },
-            new Dictionary<string, IReadOnlyList<Metric>> { ["class"] = classMetrics ?? [], ["score"] = scoreMetrics ?? [] });
+            new Dictionary<string, IReadOnlyList<Metric>> { ["class"] = classMetrics ?? [], ["score"] = scoreMetrics ?? [] }, sessionOptions);
 
     private const string TorchReference = """
         import json, sys, torch
@@ -225,9 +226,7 @@ public sealed class FunctionalTrainingTests
     public void StepsSplitOverThreadsOrMicroBatchesAreRefusedForNamedInputs()
     {
         var data = Data(8, seed: 5);
-        using var threaded = new Learner(TwoByTwo(), OptimizerCatalog.Adam(0.01),
-            new Dictionary<string, Loss> { ["class"] = LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true) },
-            sessionOptions: new TrainingSessionOptions { BatchThreads = 2 });
+        using var threaded = Compile(TwoByTwo(), OptimizerCatalog.Adam(0.01), sessionOptions: new TrainingSessionOptions { BatchThreads = 2 });
         var e = Assert.ThrowsExactly<NotSupportedException>(() => threaded.Fit(data, new FitOptions { Epochs = 1, BatchSize = 4 }));
         StringAssert.Contains(e.Message, "BatchThreads 2");
         using var accumulated = Compile(TwoByTwo(), OptimizerCatalog.Adam(0.01));
