@@ -45,7 +45,9 @@ public sealed class SqliteStudyStoreTests
             check.Open("s", Space.ToJson());
             var trials = check.Trials();
             Assert.AreEqual(40, trials.Count);
-            Assert.IsTrue(trials.All(t => t.State == TrialState.Complete && t.Value == -Math.Pow((double)t.Parameters!["x"], 2)));
+            var wrong = trials.Where(t => !(t.State == TrialState.Complete && t.Value == -Math.Pow((double)t.Parameters!["x"], 2)))
+                .Select(t => $"#{t.Number} {t.State} value {t.Value} x {t.Parameters?["x"]} ({t.Message})").ToList();
+            Assert.AreEqual(0, wrong.Count, "trials not complete with their value: " + string.Join("; ", wrong));
             Assert.AreEqual(2, trials.Select(t => t.Owner.Split(':')[2]).Distinct().Count(), "both workers of the stores ran trials");
         }
         finally { Directory.Delete(dir, true); }
