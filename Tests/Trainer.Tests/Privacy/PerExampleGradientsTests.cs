@@ -64,8 +64,9 @@ print(json.dumps([run(spec) for spec in json.load(open(sys.argv[1]))]))
         "mlp" => new Sequential(new Dense(5, Activation.Tanh), new Dense(3)),
         // Dense on [B, 3, ·]: 5 → 4 takes the ghost norm (2·3² ≤ 20), 4 → 2 forms the per-example gradients (18 > 8).
         "sequence" => new Sequential(new Dense(4, Activation.Tanh), new Dense(2, Activation.Tanh), new Flatten(), new Dense(3)),
-        // The first convolution forms per-example gradients (36 positions), the second takes the ghost norm (4 positions).
-        "conv2d" => new Sequential(new Conv2d(2, 3, 3, padding: 1), new Tanh(), new Conv2d(3, 4, 3, stride: 2), new Tanh(), new Flatten(), new Dense(3)),
+        // The first convolution forms per-example gradients (25 positions: 25·(18 + 3) > 3·18 multiplications), the second
+        // takes the ghost norm (4 positions: 4·(27 + 8) < 8·27).
+        "conv2d" => new Sequential(new Conv2d(2, 3, 3, padding: 1), new Tanh(), new Conv2d(3, 8, 3, stride: 2), new Tanh(), new Flatten(), new Dense(3)),
         "conv1d" => new Sequential(new Conv1d(2, 3, 3), new Tanh(), new Flatten(), new Dense(3)),
         "embedding" => new Sequential(new Embedding(7, 4), new Flatten(), new Dense(3)),
         "layernorm" => new Sequential(new Dense(5), new LayerNorm(5), new Tanh(), new Dense(3)),
