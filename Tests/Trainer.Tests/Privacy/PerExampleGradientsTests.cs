@@ -155,6 +155,19 @@ print(json.dumps([run(spec) for spec in json.load(open(sys.argv[1]))]))
             Compare.Close(r.Sums[p], r.Ours[p + ".clipped"].Doubles, 1e-5, 1e-5, $"{name}: clipped sum of {p}");
     }
 
+    // The choice is by multiplications per example: ghost L²·(C·k… + M) against L·M·C·k…, i.e. L·(C·k… + M) < M·C·k….
+    [TestMethod]
+    [DataRow(25L, 3L, 18L, false, DisplayName = "conv2d case, first convolution: per-example gradient")]
+    [DataRow(4L, 8L, 27L, true, DisplayName = "conv2d case, second convolution: ghost norm")]
+    [DataRow(4L, 3L, 6L, false, DisplayName = "conv1d case: per-example gradient")]
+    [DataRow(196L, 16L, 64L, false, DisplayName = "cnn-tanh conv 1 (14×14 positions, 16 × 1·8·8): per-example gradient")]
+    [DataRow(25L, 32L, 256L, true, DisplayName = "cnn-tanh conv 2 (5×5 positions, 32 × 16·4·4): ghost norm")]
+    public void ConvolutionsTakeTheGhostNormOnlyWhereItNeedsFewerMultiplications(long positions, long outChannels, long unfolded, bool ghost)
+    {
+        Assert.AreEqual(positions * positions * (unfolded + outChannels) < positions * outChannels * unfolded, ghost, "hand-computed costs");
+        Assert.AreEqual(ghost, ConvTap.UsesGhostNorm(positions, outChannels, unfolded));
+    }
+
     private static (Dictionary<string, HostTensor> Outputs, List<string> Names) Run(Module model, long[] sample, bool indices, double clip, params HostTensor[] inputs)
     {
         var g = new GraphBuilder("per_example") { Training = true };

@@ -53,7 +53,7 @@ public sealed class DpStep : IBenchmark
         double buildSeconds = build.Elapsed.TotalSeconds;
 
         int stepsPerEpoch = (data.Train.Count + batch - 1) / batch;
-        var timer = new StepTimer(warmup + steps);
+        var timer = new StepTimer(warmup, steps);
         learner.Fit(data.Train, new FitOptions
         {
             Epochs = (warmup + steps + stepsPerEpoch - 1) / stepsPerEpoch + 1, BatchSize = batch, Seed = 0, Callbacks = [timer],
@@ -66,6 +66,8 @@ public sealed class DpStep : IBenchmark
             ["private"] = isPrivate, ["sampler"] = poisson ? "poisson" : "fixed", ["batch"] = batch, ["threads"] = threads, ["steps"] = timed.Count, ["build_seconds"] = buildSeconds,
             ["median_seconds_per_step"] = median, ["median_seconds_per_epoch"] = median * stepsPerEpoch,
             ["seconds_per_step"] = new JsonArray([.. timed.Select(s => (JsonNode)s)]),
+            // Process CPU seconds (all threads) per timed step: less disturbed by other processes than wall time.
+            ["cpu_seconds_per_step"] = timer.CpuSeconds / timed.Count,
         };
         if (prefix is not null)
         {
@@ -107,19 +109,33 @@ public sealed class DpStep : IBenchmark
         return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
     }
 
-    /// <summary>Wall time between consecutive batch ends; stops training after <c>total</c> steps.</summary>
-    private sealed class StepTimer(int total) : Callback
+    /// <summary>
+    /// Wall time between consecutive batch ends, and the process CPU time over the steps after <c>warmup</c>; stops
+    /// training after <c>warmup + steps</c> steps.
+    /// </summary>
+    private sealed class StepTimer(int warmup, int steps) : Callback
     {
         private readonly Stopwatch _sw = new();
+        private TimeSpan _cpuStart;
         public List<double> Seconds { get; } = [];
+        public double CpuSeconds { get; private set; }
 
-        public override void OnTrainBegin(TrainingContext ctx) => _sw.Restart();
+        public override void OnTrainBegin(TrainingContext ctx)
+        {
+            _sw.Restart();
+            if (warmup == 0) _cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+        }
 
         public override void OnBatchEnd(TrainingContext ctx, long step, float loss)
         {
             Seconds.Add(_sw.Elapsed.TotalSeconds);
             _sw.Restart();
-            if (Seconds.Count >= total) ctx.StopTraining = true;
+            if (Seconds.Count == warmup) _cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+            if (Seconds.Count >= warmup + steps)
+            {
+                CpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - _cpuStart).TotalSeconds;
+                ctx.StopTraining = true;
+            }
         }
     }
 }
