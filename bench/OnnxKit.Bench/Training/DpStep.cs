@@ -60,7 +60,7 @@ public sealed class DpStep : IBenchmark
             Sampler = poisson ? new PoissonSampler((double)batch / data.Train.Count, 0) : null,
         });
         var timed = timer.Seconds.Skip(warmup).ToList();
-        double median = Median(timed);
+        double median = ProfileSummary.Median(timed);
         var result = new JsonObject
         {
             ["private"] = isPrivate, ["sampler"] = poisson ? "poisson" : "fixed", ["batch"] = batch, ["threads"] = threads, ["steps"] = timed.Count, ["build_seconds"] = buildSeconds,
@@ -101,12 +101,6 @@ public sealed class DpStep : IBenchmark
         }
         Console.WriteLine(result.ToJsonString());
         return 0;
-    }
-
-    private static double Median(List<double> xs)
-    {
-        var s = xs.Order().ToArray();
-        return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
     }
 
     /// <summary>

@@ -60,7 +60,7 @@ public static class ProfileSummary
         return string.Join(" ", parts);
     }
 
-    private static double Median(List<double> xs)
+    internal static double Median(List<double> xs)
     {
         if (xs.Count == 0) return 0;
         var a = xs.Order().ToArray();
