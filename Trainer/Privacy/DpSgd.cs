@@ -84,6 +84,7 @@ public sealed class DpSgd : Optimizer
         g.Graph.Inputs.Single(i => i.Name == NoiseInputName).DocString =
             "DP-SGD: standard normal noise N(0, 1), fresh for every step, for all trained parameters in the order of the manifest's state";
         using var scope = g.Scope("dp");
+        using var noiseScope = g.Scope("noise");
         var result = new Dictionary<string, Value>();
         long offset = 0;
         foreach (var p in parameters)

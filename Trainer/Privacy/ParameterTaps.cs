@@ -101,9 +101,17 @@ internal sealed class DenseTap(Value output, Value activations, bool transposed,
 }
 
 /// <summary>
-/// A convolution weight. With U the unfolded input (im2col, Uᵢ [L, C·k…] for L output positions) and δᵢ [M, L], the
-/// per-example gradient is gᵢ = δᵢUᵢ; its squared norm is ⟨UᵢUᵢᵀ, δᵢᵀδᵢ⟩ (ghost norm, L×L Grams) where 2L² ≤ M·C·k…,
-/// else gᵢ is formed by a batched MatMul. The weighted sum is the ordinary weight-gradient GEMM fed with c ⊙ δ.
+/// A convolution weight. With Uᵢ [L, C·k…] example i's unfolded input (L output positions) and δᵢ [M, L], the
+/// per-example gradient is gᵢ = δᵢUᵢ. Its squared norm is taken by whichever form costs fewer multiplications per
+/// example: the ghost norm ⟨UᵢUᵢᵀ, δᵢᵀδᵢ⟩ (two L×L Grams, L²·(C·k… + M)) or gᵢ itself by a batched MatMul (L·M·C·k…).
+/// The weighted sum is the ordinary weight-gradient GEMM fed with c ⊙ δ.
+/// <para>
+/// The unfolded input is the weight gradient's im2col matrix, whose columns run over (position, example) with the
+/// example innermost; the batched products need the example outermost. That is a transpose moving one axis ([C·k…·L, B]
+/// → [B, C·k…·L], giving Uᵢᵀ), which ONNX Runtime runs as a blocked 2-D transpose; reordering the two other axes in the
+/// same transpose (to get Uᵢ itself) took its generic path, several times slower (bench/RESULTS.md, "Private training:
+/// where a DP-SGD step's time goes"). The MatMuls read Uᵢᵀ transposed, which ONNX Runtime fuses into them.
+/// </para>
 /// </summary>
 internal sealed class ConvTap(Value output, Value cols, ConvGeometry geometry) : ParameterTap(output)
 {
@@ -111,12 +119,15 @@ internal sealed class ConvTap(Value output, Value cols, ConvGeometry geometry) :
     {
         long m = Static(delta, 1, "convolution output"), ck = Static(cols, 0, "unfolded convolution input");
         long positions = delta.Shape!.Skip(2).Aggregate(1L, (p, x) => p * x.Value!.Value);
-        var u = Op.Transpose(Op.Reshape(cols, ck, positions, -1), 2, 1, 0);  // [B, L, C·k…]
-        var d = Op.Reshape(delta, 0, m, positions);                          // [B, M, L]
-        return 2 * positions * positions > m * ck
-            ? Op.ReduceSumSquare(Op.MatMul(d, u), [1, 2], keepDims: false)
-            : Op.ReduceSum(Op.MatMul(u, Op.Transpose(u, 0, 2, 1)) * Op.MatMul(Op.Transpose(d, 0, 2, 1), d), [1, 2], keepDims: false);
+        var ut = Op.Reshape(Op.Transpose(Op.Reshape(cols, ck * positions, -1), 1, 0), -1, ck, positions); // [B, C·k…, L]: Uᵢᵀ
+        var d = Op.Reshape(delta, 0, m, positions);                                                        // [B, M, L]
+        return UsesGhostNorm(positions, m, ck)
+            ? Op.ReduceSum(Op.MatMul(Op.Transpose(ut, 0, 2, 1), ut) * Op.MatMul(Op.Transpose(d, 0, 2, 1), d), [1, 2], keepDims: false)
+            : Op.ReduceSumSquare(Op.MatMul(d, Op.Transpose(ut, 0, 2, 1)), [1, 2], keepDims: false);
     }
+
+    /// <summary>True where the ghost norm takes fewer multiplications per example than forming the example's gradient.</summary>
+    internal static bool UsesGhostNorm(long positions, long outChannels, long unfolded) => positions * (unfolded + outChannels) < outChannels * unfolded;
 
     public override Value WeightedSum(Value delta, Value coef)
     {
@@ -138,7 +149,6 @@ internal sealed class ConvTap(Value output, Value cols, ConvGeometry geometry) :
             $"DP-SGD: {node.Describe()}: per-example convolution gradients need one group and the input's channel and spatial sizes known when the graph is built, got input {x.Type}, group {geometry.Group}");
         return new ConvTap(y, cols, geometry);
     }
-
 }
 
 /// <summary>

@@ -42,12 +42,15 @@ public static class PerExampleGradients
         var deltas = Gradients.Build(g, loss, taps.Select(t => t.Tap.Output.Name).Distinct());
         using var scope = g.Scope("dp");
         var type = loss.ElementType;
-        var squares = taps.Select(t => t.Tap.SquaredNorms(deltas[t.Tap.Output.Name])).ToArray();
+        // Sub-scopes name the nodes of each part of the work in a profile.
+        Value[] squares;
+        using (g.Scope("norm")) squares = taps.Select(t => t.Tap.SquaredNorms(deltas[t.Tap.Output.Name])).ToArray();
         var batch = Op.Cast(Op.Shape(deltas[taps[0].Tap.Output.Name], 0, 1), type);   // [1]: B
         var norms = Op.Sqrt(squares.Length == 1 ? squares[0] : Op.Sum(squares)) * batch;
         // B·cᵢ: one factor turns δ's rows into the examples' own gradients, the other clips them.
         var coef = Op.Min(g.Scalar(maxGradNorm, type) / (norms + g.Scalar(1e-6, type)), g.Scalar(1, type)) * batch;
         var sums = new Dictionary<string, Value>();
+        using var sumScope = g.Scope("clipped_sum");
         foreach (var (name, list) in uses)
         {
             var parts = list.Select(u => u.ToParameter(u.Tap.WeightedSum(deltas[u.Tap.Output.Name], coef))).ToArray();

@@ -64,8 +64,9 @@ print(json.dumps([run(spec) for spec in json.load(open(sys.argv[1]))]))
         "mlp" => new Sequential(new Dense(5, Activation.Tanh), new Dense(3)),
         // Dense on [B, 3, ·]: 5 → 4 takes the ghost norm (2·3² ≤ 20), 4 → 2 forms the per-example gradients (18 > 8).
         "sequence" => new Sequential(new Dense(4, Activation.Tanh), new Dense(2, Activation.Tanh), new Flatten(), new Dense(3)),
-        // The first convolution forms per-example gradients (36 positions), the second takes the ghost norm (4 positions).
-        "conv2d" => new Sequential(new Conv2d(2, 3, 3, padding: 1), new Tanh(), new Conv2d(3, 4, 3, stride: 2), new Tanh(), new Flatten(), new Dense(3)),
+        // The first convolution forms per-example gradients (25 positions: 25·(18 + 3) > 3·18 multiplications), the second
+        // takes the ghost norm (4 positions: 4·(27 + 8) < 8·27).
+        "conv2d" => new Sequential(new Conv2d(2, 3, 3, padding: 1), new Tanh(), new Conv2d(3, 8, 3, stride: 2), new Tanh(), new Flatten(), new Dense(3)),
         "conv1d" => new Sequential(new Conv1d(2, 3, 3), new Tanh(), new Flatten(), new Dense(3)),
         "embedding" => new Sequential(new Embedding(7, 4), new Flatten(), new Dense(3)),
         "layernorm" => new Sequential(new Dense(5), new LayerNorm(5), new Tanh(), new Dense(3)),
@@ -152,6 +153,19 @@ print(json.dumps([run(spec) for spec in json.load(open(sys.argv[1]))]))
         Compare.Close(r.Norms, r.Ours["norms"].Doubles, 1e-5, 1e-5, $"{name}: per-example norms");
         foreach (var p in r.Names)
             Compare.Close(r.Sums[p], r.Ours[p + ".clipped"].Doubles, 1e-5, 1e-5, $"{name}: clipped sum of {p}");
+    }
+
+    // The choice is by multiplications per example: ghost L²·(C·k… + M) against L·M·C·k…, i.e. L·(C·k… + M) < M·C·k….
+    [TestMethod]
+    [DataRow(25L, 3L, 18L, false, DisplayName = "conv2d case, first convolution: per-example gradient")]
+    [DataRow(4L, 8L, 27L, true, DisplayName = "conv2d case, second convolution: ghost norm")]
+    [DataRow(4L, 3L, 6L, false, DisplayName = "conv1d case: per-example gradient")]
+    [DataRow(196L, 16L, 64L, false, DisplayName = "cnn-tanh conv 1 (14×14 positions, 16 × 1·8·8): per-example gradient")]
+    [DataRow(25L, 32L, 256L, true, DisplayName = "cnn-tanh conv 2 (5×5 positions, 32 × 16·4·4): ghost norm")]
+    public void ConvolutionsTakeTheGhostNormOnlyWhereItNeedsFewerMultiplications(long positions, long outChannels, long unfolded, bool ghost)
+    {
+        Assert.AreEqual(positions * positions * (unfolded + outChannels) < positions * outChannels * unfolded, ghost, "hand-computed costs");
+        Assert.AreEqual(ghost, ConvTap.UsesGhostNorm(positions, outChannels, unfolded));
     }
 
     private static (Dictionary<string, HostTensor> Outputs, List<string> Names) Run(Module model, long[] sample, bool indices, double clip, params HostTensor[] inputs)

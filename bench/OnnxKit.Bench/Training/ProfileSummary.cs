@@ -9,7 +9,11 @@ namespace OnnxKit.Bench.Training;
 /// </summary>
 public static class ProfileSummary
 {
-    public static void Print(string file, TextWriter o, int skipRuns = 0, int top = 30)
+    /// <summary>One node's median time per run.</summary>
+    public sealed record NodeTime(string Node, string Op, string Shape, double Ms);
+
+    /// <summary>The median of the runs after <paramref name="skipRuns"/> (ms) and every node's median time per run, slowest first.</summary>
+    public static (double MedianRunMs, int Runs, List<NodeTime> Nodes) Read(string file, int skipRuns = 0)
     {
         using var doc = JsonDocument.Parse(File.ReadAllBytes(file));
         var runs = new List<double>();
@@ -31,9 +35,14 @@ public static class ProfileSummary
             if (!perNode.TryGetValue(node, out var entry)) perNode[node] = entry = (op, shape, []);
             entry.Us.Add(dur);
         }
-        var steady = runs.Skip(skipRuns).ToList();
-        o.WriteLine($"profile {Path.GetFileName(file)}: {runs.Count} runs, median run {Median(steady) / 1000:F2} ms (after {skipRuns} skipped)");
-        var rows = perNode.Select(kv => (Node: kv.Key, kv.Value.Op, kv.Value.Shape, Ms: Median(kv.Value.Us) / 1000)).OrderByDescending(r => r.Ms).ToList();
+        var rows = perNode.Select(kv => new NodeTime(kv.Key, kv.Value.Op, kv.Value.Shape, Median(kv.Value.Us) / 1000)).OrderByDescending(r => r.Ms).ToList();
+        return (Median(runs.Skip(skipRuns).ToList()) / 1000, runs.Count, rows);
+    }
+
+    public static void Print(string file, TextWriter o, int skipRuns = 0, int top = 30)
+    {
+        var (medianRun, runCount, rows) = Read(file, skipRuns);
+        o.WriteLine($"profile {Path.GetFileName(file)}: {runCount} runs, median run {medianRun:F2} ms (after {skipRuns} skipped)");
         o.WriteLine($"sum of node medians {rows.Sum(r => r.Ms):F2} ms; slowest nodes:");
         foreach (var r in rows.Take(top)) o.WriteLine($"  {r.Ms,7:F2} ms  {r.Op,-22} {r.Node,-48} {r.Shape}");
         o.WriteLine("by operator type:");
@@ -51,7 +60,7 @@ public static class ProfileSummary
         return string.Join(" ", parts);
     }
 
-    private static double Median(List<double> xs)
+    internal static double Median(List<double> xs)
     {
         if (xs.Count == 0) return 0;
         var a = xs.Order().ToArray();
