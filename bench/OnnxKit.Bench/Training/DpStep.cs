@@ -14,7 +14,7 @@ namespace OnnxKit.Bench.Training;
 
 /// <summary>
 /// The DP-SGD recipe's network and optimizer (cnn-tanh, input standardised, SGD momentum 0.9 lr 4, expected batch 2048)
-/// through the real <see cref="Learner.Fit"/> path, private (Poisson batches, clip 0.1, σ 1.559) or not (shuffled
+/// through the real <see cref="Learner.Fit(TensorDataset, FitOptions)"/> path, private (Poisson batches, clip 0.1, σ 1.559) or not (shuffled
 /// batches), timed per step after a warm-up. One JSON line: median seconds per step and per epoch; with --profile the
 /// ORT per-node summary on stderr, with the DP graph's nodes grouped by scope.
 /// </summary>
