@@ -84,8 +84,7 @@ public sealed class TrainingArtifacts
         var buffers = model.Parameters().Where(p => p.IsBuffer && g.Has(p.FullName)).ToList();
         g.Output(lossValue, "loss");
         foreach (var o in signature.Outputs) g.Output(ys[o], o);
-        // A buffer no training-mode layer updates is carried unchanged.
-        foreach (var b in buffers) g.Output(g.BufferUpdates.TryGetValue(b.FullName, out var u) ? u : Op.Identity(g[b.FullName]), b.FullName + ".next");
+        foreach (var b in buffers) g.Output(NextBufferValue(g, b.FullName), b.FullName + ".next");
         var gradOutputs = trainable.Select(p => g.Output(grads[p.FullName], p.FullName + ".grad").Name).ToHashSet();
         var gradientsModel = DerivedGraphs.Copy(g.Build(), "gradients");
 
@@ -224,6 +223,13 @@ public sealed class TrainingArtifacts
             new Dictionary<string, string> { ["step"] = "0" });
         AtomicFile.WriteAllText(Path.Combine(directory, "manifest.json"), Manifest.ToJson());
     }
+
+    /// <summary>
+    /// A buffer's value after a training-behaviour forward pass on <paramref name="g"/>: the layer's update (BatchNorm's
+    /// running statistics), or the buffer unchanged where no training-mode layer updates it.
+    /// </summary>
+    internal static Value NextBufferValue(GraphBuilder g, string buffer) =>
+        g.BufferUpdates.TryGetValue(buffer, out var u) ? u : Op.Identity(g[buffer]);
 
     /// <summary>Turns initializers into graph inputs (the train step receives its state as inputs).</summary>
     internal static void PromoteToInputs(Graph graph, IEnumerable<string> names)

@@ -32,7 +32,7 @@ internal static class ShardGradients
         g.Output(y, "output");
         foreach (var p in parameters) g.Output(grads[p], p + ".grad");
         foreach (var b in manifest.State.Where(s => s.Kind == "buffer"))
-            g.Output(g.BufferUpdates.TryGetValue(b.Name, out var u) ? u : Op.Identity(g[b.Name]), b.Next);
+            g.Output(TrainingArtifacts.NextBufferValue(g, b.Name), b.Next);
         StepSeededDropout.Apply(g, g.Input(Optimizer.StepCounterName, ElementType.Int64),
             (g.Input(RowOffsetName, ElementType.Int64), g.Input(StepRowsName, ElementType.Int64)));
         var graph = g.Build();
