@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using OnnxKit.Bench.Shared;
+using OnnxKit.Bench.Training;
 using OnnxKit.IR;
 using OnnxKit.Training.Artifacts;
 using OnnxKit.Training.Data;
@@ -68,7 +69,7 @@ public sealed class GpuCheck : IBenchmark
         // The batch, the learning rate and Adam's int64 step counter (kept in host memory beside the device-resident float state).
         long feedBytes = (long)batch * data.SampleSize * sizeof(float) + batch * sizeof(long) + sizeof(float) + sizeof(long);
         string line = FormattableString.Invariant($"model={model} device={device} steps={steps} dropout_zeroed={zeroed} samples_per_s={samplesPerSecond:F0} train_accuracy={accuracy.Result():F4} feed_bytes_per_step={feedBytes}");
-        if (prefix is not null && Directory.GetFiles(Path.GetDirectoryName(prefix)!, Path.GetFileName(prefix) + "*.json").OrderBy(File.GetLastWriteTimeUtc).LastOrDefault() is { } file)
+        if (prefix is not null && ProfileSummary.Latest(prefix) is { } file)
         {
             var (h2d, d2h, cpuNodes) = Transfers(file);
             line += FormattableString.Invariant($" graph_h2d_bytes_per_step={h2d:F0} graph_d2h_bytes_per_step={d2h:F0} cpu_nodes={cpuNodes}");

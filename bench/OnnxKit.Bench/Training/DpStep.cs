@@ -72,7 +72,7 @@ public sealed class DpStep : IBenchmark
         if (prefix is not null)
         {
             learner.Dispose();   // ORT writes the profile when the session closes
-            var file = Directory.GetFiles(Path.GetDirectoryName(prefix)!, Path.GetFileName(prefix) + "*.json").OrderBy(File.GetLastWriteTimeUtc).LastOrDefault();
+            var file = ProfileSummary.Latest(prefix);
             if (file is not null)
             {
                 result["profile"] = file;
@@ -81,12 +81,13 @@ public sealed class DpStep : IBenchmark
                 result["median_run_seconds"] = medianRun / 1000;
                 // The DP graph names its parts by scope (PerExampleGradients, DpSgd); everything else is the forward and
                 // backward pass (loss gradients at each layer's output and the unfolded convolution inputs included).
+                double Seconds(Func<string, bool> node) => nodes.Where(n => node(n.Node)).Sum(n => n.Ms) / 1000;
+                bool In(string node, string scope) => node.StartsWith(scope, StringComparison.Ordinal);
+                var scopes = new[] { ("per_example_norms", "dp/norm/"), ("clip_and_sum", "dp/clipped_sum/"), ("noise_in_graph", "dp/noise/") };
                 var parts = new JsonObject();
-                foreach (var (part, scope) in new[] { ("per_example_norms", "dp/norm/"), ("clip_and_sum", "dp/clipped_sum/"), ("noise_in_graph", "dp/noise/") })
-                    parts[part] = nodes.Where(n => n.Node.StartsWith(scope, StringComparison.Ordinal)).Sum(n => n.Ms) / 1000;
-                parts["clip_coefficients"] = nodes.Where(n => n.Node.StartsWith("dp/", StringComparison.Ordinal) && !n.Node.StartsWith("dp/norm/", StringComparison.Ordinal)
-                    && !n.Node.StartsWith("dp/clipped_sum/", StringComparison.Ordinal) && !n.Node.StartsWith("dp/noise/", StringComparison.Ordinal)).Sum(n => n.Ms) / 1000;
-                parts["forward_backward"] = nodes.Where(n => !n.Node.StartsWith("dp/", StringComparison.Ordinal)).Sum(n => n.Ms) / 1000;
+                foreach (var (part, scope) in scopes) parts[part] = Seconds(n => In(n, scope));
+                parts["clip_coefficients"] = Seconds(n => In(n, "dp/") && !scopes.Any(s => In(n, s.Item2)));
+                parts["forward_backward"] = Seconds(n => !In(n, "dp/"));
                 parts["run_outside_nodes"] = medianRun / 1000 - nodes.Sum(n => n.Ms) / 1000;
                 result["node_seconds"] = parts;
             }

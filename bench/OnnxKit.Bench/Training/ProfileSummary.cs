@@ -12,6 +12,13 @@ public static class ProfileSummary
     /// <summary>One node's median time per run.</summary>
     public sealed record NodeTime(string Node, string Op, string Shape, double Ms);
 
+    /// <summary>
+    /// The profile ORT wrote for <see cref="Microsoft.ML.OnnxRuntime.SessionOptions.ProfileOutputPathPrefix"/>
+    /// <paramref name="prefix"/> (it appends a timestamp; the newest wins), or null when there is none.
+    /// </summary>
+    public static string? Latest(string prefix) =>
+        Directory.GetFiles(Path.GetDirectoryName(prefix)!, Path.GetFileName(prefix) + "*.json").OrderBy(File.GetLastWriteTimeUtc).LastOrDefault();
+
     /// <summary>The median of the runs after <paramref name="skipRuns"/> (ms) and every node's median time per run, slowest first.</summary>
     public static (double MedianRunMs, int Runs, List<NodeTime> Nodes) Read(string file, int skipRuns = 0)
     {

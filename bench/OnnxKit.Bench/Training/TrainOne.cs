@@ -78,7 +78,7 @@ public sealed class TrainOne : IBenchmark
         if (testAccuracy is not null) result["test_accuracy"] = testAccuracy;
         if (prefix is not null)
         {
-            var file = Directory.GetFiles(Path.GetDirectoryName(prefix)!, Path.GetFileName(prefix) + "*.json").OrderBy(File.GetLastWriteTimeUtc).LastOrDefault();
+            var file = ProfileSummary.Latest(prefix);
             if (file is not null)
             {
                 result["profile"] = file;
