@@ -408,10 +408,10 @@ public sealed class TrainingSession : IDisposable
             (EvalSums, _evalSumsValue) = SumsBuffer(s._evalMetrics);
             var m = s._manifest;
             var evalInputs = s._eval.InputNames.ToHashSet();
+            var batchIn = s._batchInputs.Select((b, i) => (b.Name, _inputValues[i])).ToList();
+            var outputs = s._outputs.Select((o, i) => (o.Name, _outputs[i])).ToList();
             for (int k = 0; k < 2; k++)
             {
-                var batchIn = s._batchInputs.Select((b, i) => (b.Name, _inputValues[i])).ToList();
-                var outputs = s._outputs.Select((o, i) => (o.Name, _outputs[i])).ToList();
                 var trainIn = new List<(string, OrtValue)>(batchIn) { (Optimizer.LearningRateName, s._learningRateTensor) };
                 trainIn.AddRange(s._hostInputs.Select(h => (h.Input.Name, h.Tensor)));
                 trainIn.AddRange(m.State.Select((st, i) => (st.Name, s._state[k][i])));
