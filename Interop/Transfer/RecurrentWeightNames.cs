@@ -72,7 +72,8 @@ internal static class RecurrentWeightNames
                 if (!inits.TryGetValue(n.Inputs[slot], out var init) || !init.Name.StartsWith("onnx::", StringComparison.Ordinal)
                     || init.ElementType != ElementType.Float32 || readers.GetValueOrDefault(init.Name) != 1) continue;
                 var dims = init.Dims;
-                bool fits = dims.Length > 0 && dims[0] == directions && dims[1] == (slot == 3 ? 2 * gh : gh) && dims.Length == (slot == 3 ? 2 : 3)
+                // The rank first: a malformed file's 1-D tensor in a weight slot keeps its name instead of failing the import.
+                bool fits = dims.Length == (slot == 3 ? 2 : 3) && dims[0] == directions && dims[1] == (slot == 3 ? 2 * gh : gh)
                             && (slot != 2 || dims[2] == hidden);
                 if (!fits) continue;
                 string[] names = slot switch
