@@ -68,4 +68,29 @@ public sealed class FoldedRecurrentNamesTests
         var replayed = OrtRun.Run(TrainingArtifacts.BuildInference(model, model.InputType), input)["output"].Floats;
         CollectionAssert.AreEqual(original, replayed);
     }
+
+    [TestMethod]
+    public void AWeightSlotOfTheWrongRankKeepsItsExporterNameAndTheOthersAreStillRecovered()
+    {
+        var g = new GraphBuilder("malformed");
+        var x = g.Input("input", ElementType.Float32, Dim.Of(Steps), Dim.Of(Batch), Dim.Of(Features));
+        Value Folded(string name, params long[] dims) =>
+            g.Initializer(TensorData.FromFloats(name, new float[dims.Aggregate(1L, (a, d) => a * d)], dims));
+        var y = Op.Lstm(x, Folded("onnx::LSTM_1", 1, 4 * Hidden, Features), Folded("onnx::LSTM_2", 1, 4 * Hidden, Hidden),
+            new RecurrentOptions { Bias = Folded("onnx::LSTM_3", 1, 8 * Hidden) })[0];
+        g.Output(y, "output");
+        var file = g.Build();
+        file.Graph.Nodes.Single(n => n.OpType == "LSTM").Name = "/lstm/LSTM";
+        // A malformed file: the bias slot holds a 1-D tensor of one value (as many as directions) where ONNX's LSTM takes
+        // [directions, 8·hidden].
+        var bias = file.Graph.FindInitializer("onnx::LSTM_3")!.Proto;
+        bias.Dims.Clear();
+        bias.Dims.Add(1);
+        bias.FloatData.Clear();
+        bias.RawData = Google.Protobuf.ByteString.CopyFrom(new byte[sizeof(float)]);
+
+        var recovered = RecurrentWeightNames.Recover(file.Graph);
+        CollectionAssert.AreEquivalent(new[] { "onnx::LSTM_1", "onnx::LSTM_2" }, recovered.Keys.ToArray());
+        CollectionAssert.AreEqual(new[] { "lstm.weight_ih_l0" }, recovered["onnx::LSTM_1"].Parameters.ToArray());
+    }
 }
