@@ -7,10 +7,11 @@ using OnnxKit.Server.Grpc.Protocol;
 namespace OnnxKit.Server.Grpc;
 
 /// <summary>
-/// <c>inference.GRPCInferenceService</c>: health, metadata, inference and the repository extension, answering what the
-/// REST endpoints answer (same repository, batcher, request timeout and metrics; endpoint label <c>grpc</c>).
+/// <c>inference.GRPCInferenceService</c>: health, metadata, inference (unary and Triton's streaming form) and the
+/// repository extension, answering what the REST endpoints answer (same repository, batcher, request timeout and metrics;
+/// endpoint labels <c>grpc_infer</c> and <c>grpc_stream_infer</c>).
 /// </summary>
-internal sealed class InferenceService(ServerContext s) : GRPCInferenceService.GRPCInferenceServiceBase
+internal sealed class InferenceService(ServerContext s, GrpcGate gate) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     private static readonly string[] Extensions = ["model_repository", "binary_tensor_data", "classification", "metrics"];
 
@@ -49,11 +50,43 @@ internal sealed class InferenceService(ServerContext s) : GRPCInferenceService.G
         }
     }
 
-    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context) =>
+        InferAsync(request, "grpc_infer", context.CancellationToken);
+
+    /// <summary>
+    /// Triton's streaming inference: every request on the stream goes through what a unary <see cref="ModelInfer"/> call
+    /// does (concurrency limit, timeout, batcher, metrics under the endpoint label <c>grpc_stream_infer</c>) and is
+    /// answered by one message carrying its <c>id</c>. Requests on one stream are run one at a time and answered in the
+    /// order they arrived (a client wanting several in flight opens several streams), so responses are never written
+    /// concurrently. A failed request is answered with its <c>error_message</c> (the unary call's status message) and
+    /// the stream goes on; the API key is checked once, when the stream opens.
+    /// </summary>
+    public override async Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requestStream, IServerStreamWriter<ModelStreamInferResponse> responseStream, ServerCallContext context)
+    {
+        var call = context.CancellationToken;
+        while (await requestStream.MoveNext(call))
+        {
+            var request = requestStream.Current;
+            var answer = new ModelStreamInferResponse();
+            try
+            {
+                answer.InferResponse = await gate.AdmitAsync(static r => r.Self.InferAsync(r.request, "grpc_stream_infer", r.call), (Self: this, request, call));
+            }
+            catch (RpcException e) when (!call.IsCancellationRequested)
+            {
+                answer.ErrorMessage = e.Status.Detail;
+                answer.InferResponse = new ModelInferResponse { ModelName = request.ModelName, ModelVersion = request.ModelVersion, Id = request.Id };
+            }
+            await responseStream.WriteAsync(answer, call);
+        }
+    }
+
+    // One inference request, unary or from a stream; failures leave as RpcException with the status REST's code maps to.
+    private async Task<ModelInferResponse> InferAsync(ModelInferRequest request, string endpoint, CancellationToken call)
     {
         var sw = Stopwatch.StartNew();
         var code = StatusCode.OK;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(call);
         deadline.CancelAfter(s.Options.RequestTimeout);
         PredictorLease? lease = null;
         Task<Prediction>? pending = null;
@@ -68,7 +101,7 @@ internal sealed class InferenceService(ServerContext s) : GRPCInferenceService.G
             var prediction = await pending.WaitAsync(deadline.Token);
             return GrpcTensors.Response(model.Name, lease.Version.Version, request.Id, outputs, prediction);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !call.IsCancellationRequested)
         {
             code = StatusCode.DeadlineExceeded;
             throw new RpcException(new Status(code, $"model '{request.ModelName}': the request took longer than the {s.Options.RequestTimeout.TotalMilliseconds:0} ms timeout"));
@@ -87,7 +120,7 @@ internal sealed class InferenceService(ServerContext s) : GRPCInferenceService.G
                 if (pending is { IsCompleted: false } p) _ = p.ContinueWith(_ => lease.Dispose(), TaskScheduler.Default);
                 else lease.Dispose();
             }
-            s.Metrics.Request(request.ModelName, "grpc_infer", GrpcErrors.ToHttp(code), sw.Elapsed);
+            s.Metrics.Request(request.ModelName, endpoint, GrpcErrors.ToHttp(code), sw.Elapsed);
         }
     }
 
