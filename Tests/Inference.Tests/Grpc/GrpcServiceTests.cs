@@ -164,9 +164,13 @@ public sealed class GrpcServiceTests
         var expected = predictor.Predict(TensorValue.FromFloats(x, 3, 1, 28, 28)).Floats("output");
         Assert.IsTrue(answer.GetProperty("live").GetBoolean());
         Assert.AreEqual("input", answer.GetProperty("metadata").GetProperty("inputs")[0].GetProperty("name").GetString());
-        foreach (var kind in new[] { "typed", "raw" })
+        // The same two requests over ModelStreamInfer: answered in order, each with its id and no error.
+        var streamed = answer.GetProperty("stream").EnumerateArray().ToArray();
+        CollectionAssert.AreEqual(new[] { "typed", "raw" }, streamed.Select(a => a.GetProperty("id").GetString()).ToArray());
+        Assert.IsTrue(streamed.All(a => a.GetProperty("error").GetString() == ""), answer.GetProperty("stream").ToString());
+        foreach (var (kind, outputs) in new[] { ("typed", answer.GetProperty("typed")), ("raw", answer.GetProperty("raw")), ("streamed typed", streamed[0].GetProperty("outputs")), ("streamed raw", streamed[1].GetProperty("outputs")) })
         {
-            var output = answer.GetProperty(kind)[0];
+            var output = outputs[0];
             Assert.AreEqual("output", output.GetProperty("name").GetString(), kind);
             Assert.AreEqual("FP32", output.GetProperty("datatype").GetString(), kind);
             CollectionAssert.AreEqual(new[] { 3L, 10L }, output.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray(), kind);

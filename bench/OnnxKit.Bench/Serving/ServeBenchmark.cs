@@ -17,7 +17,7 @@ public sealed class ServeBenchmark : IBenchmark
     internal const string ServerModeArgument = "--server-mode";
 
     public string Name => "serve";
-    public string Description => "server throughput and p50/p99 latency at 1/16/64 clients vs the in-process Predictor [--duration S] [--runs N] [--models fashion-mlp,fashion-cnn] [--concurrency 1,16,64] [--modes off,window,greedy] [--client raw|httpclient] [--intra-op-threads N] [--server-cores LIST] [--peer aspnet (with --modes greedy: the server batches) [--grpc-client raw|grpcnet] [--server-from BENCH_EXECUTABLE]]";
+    public string Description => "server throughput and p50/p99 latency at 1/16/64 clients vs the in-process Predictor [--duration S] [--runs N] [--models fashion-mlp,fashion-cnn] [--concurrency 1,16,64] [--modes off,window,greedy] [--client raw|httpclient] [--intra-op-threads N] [--server-cores LIST] [--peer aspnet (with --modes greedy: the server batches) [--grpc-client raw|grpcnet] [--grpc-mode unary|stream|both] [--server-from BENCH_EXECUTABLE]]";
 
     public int Run(string[] args)
     {
@@ -26,7 +26,7 @@ public sealed class ServeBenchmark : IBenchmark
         return RunAsync(args).GetAwaiter().GetResult();
     }
 
-    private sealed record Options(double Duration, double WarmUp, int Runs, string[] Models, int[] Concurrency, int IntraOpThreads, string[] Modes, string Client, string? ServerCores = null, string? Peer = null, string GrpcClient = "raw", string? ServerFrom = null);
+    private sealed record Options(double Duration, double WarmUp, int Runs, string[] Models, int[] Concurrency, int IntraOpThreads, string[] Modes, string Client, string? ServerCores = null, string? Peer = null, string GrpcClient = "raw", string? ServerFrom = null, string? GrpcMode = null);
 
     /// <summary>Batching off; on with a 2 ms window (Triton-style: a batch waits for company); on greedy (window 0: each
     /// run takes whatever queued while the previous one ran, so batches grow with load and never wait idle).</summary>
@@ -53,9 +53,10 @@ public sealed class ServeBenchmark : IBenchmark
                 "--server-cores" => o with { ServerCores = Next() },
                 "--peer" => o with { Peer = Next() is "aspnet" ? "aspnet" : throw new ArgumentException("--peer takes aspnet (a minimal ASP.NET Core endpoint over one shared InferenceSession)") },
                 "--grpc-client" => o with { GrpcClient = Next() is var g && g is "raw" or "grpcnet" ? g : throw new ArgumentException("--grpc-client takes raw (one h2c connection per client, frames encoded once) or grpcnet (Grpc.Net.Client, one shared channel)") },
+                "--grpc-mode" => o with { GrpcMode = Next() is var gm && gm is "unary" or "stream" or "both" ? gm : throw new ArgumentException("--grpc-mode takes unary (ModelInfer calls), stream (ModelStreamInfer, one stream per client) or both") },
                 "--server-from" => o with { ServerFrom = File.Exists(Next()) ? Path.GetFullPath(args[i]) : throw new ArgumentException($"--server-from: no file '{args[i]}' (expected another build's OnnxKit.Bench executable)") },
                 "--client" => o with { Client = Next() is var c && c is "raw" or "httpclient" ? c : throw new ArgumentException("--client takes raw (a wrk-like socket client) or httpclient (.NET's HttpClient)") },
-                var a => throw new ArgumentException($"unknown option '{a}'; expected --duration, --warmup, --runs, --models, --concurrency, --modes, --client, --intra-op-threads, --server-cores, --peer, --grpc-client, --server-from"),
+                var a => throw new ArgumentException($"unknown option '{a}'; expected --duration, --warmup, --runs, --models, --concurrency, --modes, --client, --intra-op-threads, --server-cores, --peer, --grpc-client, --grpc-mode, --server-from"),
             };
         }
         return o;
@@ -67,7 +68,10 @@ public sealed class ServeBenchmark : IBenchmark
         try { o = Parse(args); }
         catch (Exception e) when (e is ArgumentException or FormatException) { Console.Error.WriteLine(e.Message); return 2; }
         string root = RepoRoot();
-        if (o.Peer is not null) return await PeerComparison.RunAsync(o.Models, o.Concurrency, o.Runs, o.Duration, o.WarmUp, root, batching: o.Modes is ["greedy"], o.GrpcClient, o.ServerFrom, o.IntraOpThreads);
+        // Streaming is driven by the raw client only; with Grpc.Net.Client the default is its unary calls.
+        string grpcMode = o.GrpcMode ?? (o.GrpcClient == "raw" ? "both" : "unary");
+        if (grpcMode != "unary" && o.GrpcClient != "raw") { Console.Error.WriteLine("--grpc-mode stream and both need --grpc-client raw"); return 2; }
+        if (o.Peer is not null) return await PeerComparison.RunAsync(o.Models, o.Concurrency, o.Runs, o.Duration, o.WarmUp, root, batching: o.Modes is ["greedy"], o.GrpcClient, o.ServerFrom, o.IntraOpThreads, grpcMode);
         var images = TestImages(root, 128);
         Console.WriteLine($"# serve benchmark — {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {o.Runs} runs × {o.Duration} s per point, medians, load client: {o.Client}, server cores: {o.ServerCores ?? "all"}, ORT threads (server and in-process): {(o.IntraOpThreads > 0 ? o.IntraOpThreads.ToString(CultureInfo.InvariantCulture) : "default")}");
         Console.WriteLine("| model | mode | body | clients | req/s | samples/s | vs in-process | p50 ms | p99 ms | server CPU µs/req | client CPU share | failures |");
