@@ -11,7 +11,7 @@ namespace OnnxKit.Server.Grpc;
 /// repository extension, answering what the REST endpoints answer (same repository, batcher, request timeout and metrics;
 /// endpoint labels <c>grpc_infer</c> and <c>grpc_stream_infer</c>).
 /// </summary>
-internal sealed class InferenceService(ServerContext s, GrpcGate gate) : GRPCInferenceService.GRPCInferenceServiceBase
+internal sealed class InferenceService(ServerContext s, GrpcGate gate, IHostApplicationLifetime lifetime) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     private static readonly string[] Extensions = ["model_repository", "binary_tensor_data", "classification", "metrics"];
 
@@ -59,13 +59,24 @@ internal sealed class InferenceService(ServerContext s, GrpcGate gate) : GRPCInf
     /// answered by one message carrying its <c>id</c>. Requests on one stream are run one at a time and answered in the
     /// order they arrived (a client wanting several in flight opens several streams), so responses are never written
     /// concurrently. A failed request is answered with its <c>error_message</c> (the unary call's status message) and
-    /// the stream goes on; the API key is checked once, when the stream opens.
+    /// the stream goes on; the API key is checked once, when the stream opens. When the server stops, each open stream
+    /// ends (status OK) once its request in progress is answered, instead of holding the shutdown until its timeout.
     /// </summary>
     public override async Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requestStream, IServerStreamWriter<ModelStreamInferResponse> responseStream, ServerCallContext context)
     {
         var call = context.CancellationToken;
-        while (await requestStream.MoveNext(call))
+        var stopping = lifetime.ApplicationStopping;
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(call, stopping);
+        while (true)
         {
+            try
+            {
+                if (!await requestStream.MoveNext(reading.Token)) return;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested && !call.IsCancellationRequested)
+            {
+                return;
+            }
             var request = requestStream.Current;
             var answer = new ModelStreamInferResponse();
             try

@@ -147,4 +147,23 @@ public sealed class GrpcStreamTests
         var w = await Assert.ThrowsExactlyAsync<RpcException>(() => StreamAsync(wrongKey, [Request(1, 1, raw: true, "r")]));
         Assert.AreEqual(StatusCode.Unauthenticated, w.StatusCode, w.Status.Detail);
     }
+
+    [TestMethod]
+    public async Task StoppingTheServerEndsAnOpenStreamWithOk()
+    {
+        var repo = new TempRepository();
+        repo.AddVersion("gemm", 1, TestModels.Gemm());
+        // A long shutdown timeout: a stream the server did not end itself would hold the stop for it, then be aborted.
+        await using var server = await ServerFixture.StartAsync(repo, o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        using var client = new GrpcClient(server);
+        using var call = client.Service.ModelStreamInfer(client.Headers);
+        await call.RequestStream.WriteAsync(Request(5, 1, raw: true, "before-stop"));
+        Assert.IsTrue(await call.ResponseStream.MoveNext(CancellationToken.None));
+        CollectionAssert.AreEqual(TestModels.Expected(Rows(5, 1)), Output(call.ResponseStream.Current.InferResponse));
+
+        var stop = server.Host.StopAsync();
+        Assert.IsFalse(await call.ResponseStream.MoveNext(CancellationToken.None), "the server ends the open stream");
+        Assert.AreEqual(StatusCode.OK, call.GetStatus().StatusCode, call.GetStatus().Detail);
+        await stop;
+    }
 }
