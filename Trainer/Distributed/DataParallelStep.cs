@@ -7,6 +7,7 @@ using OnnxKit.Training.Optimizers;
 using TrainingSession = OnnxKit.Training.Session.TrainingSession;
 using OnnxKit.Training.Session;
 using OnnxKit.Training.Session.Lowering;
+using OnnxKit.Training.Session.Lowering.HostUpdate;
 
 namespace OnnxKit.Training.Distributed;
 
@@ -38,7 +39,8 @@ internal sealed class DataParallelStep : IDisposable
     private readonly ICommunicator _comm;
     private readonly InferenceSession _gradients;
     private readonly InferenceSession? _optimizer;                    // the whole update on one session's threads, or
-    private readonly ParameterShardedOptimizer? _shardedOptimizer;    // the update cut by elements over the lanes
+    private readonly ParameterShardedOptimizer? _shardedOptimizer;    // the update cut by elements over the lanes, or
+    private readonly HostOptimizer? _hostOptimizer;                   // the update run on the host (CPU lowering)
     private readonly Manifest _manifest;
     private readonly int _featureSize, _targetSize, _outputSize;
     private readonly long[] _featureShape, _targetShape, _outputShape;
@@ -47,6 +49,9 @@ internal sealed class DataParallelStep : IDisposable
     private readonly int _resultLength;
     private readonly int _gradientLength;     // the bucket's leading gradients (the rest: buffers, loss)
     private readonly Lane[] _lanes;           // per thread: its gradient runs' results and bindings
+    // One lane, one rank, one micro-batch: the only piece is the whole step, so its run reads the step's input arrays and
+    // writes the bucket directly (no copies, no weighting pass).
+    private readonly bool _direct;
     private float[] _bucket;                  // the weighted sum over pieces and ranks (the optimizer reads here)
     private readonly List<(string Name, int Offset, long[] Shape)> _slices = [];
     private readonly (int State, int Offset, int Length)[] _buffers;
@@ -90,7 +95,9 @@ internal sealed class DataParallelStep : IDisposable
         // Each lane's gradient run gets its share of the threads. The update is cut over the lanes where it is element-wise,
         // else it runs alone on all the threads.
         using (var so = (options with { IntraOpThreads = Math.Max(1, options.IntraOpThreads / lanes) }).ToSessionOptions()) _gradients = new InferenceSession(gradBytes, so);
-        if (lanes == 1 || !ParameterShardedOptimizer.Applies(optimizer))
+        // On the CPU the element-wise update runs on the host where it can (TrainingSessionOptions.HostOptimizerUpdate).
+        var fused = options.HostOptimizerUpdate && session.StateOnHost ? FusedUpdate.TryCreate(optimizer, out _) : null;
+        if (fused is null && (lanes == 1 || !ParameterShardedOptimizer.Applies(optimizer)))
             using (var so = options.ToSessionOptions()) _optimizer = new InferenceSession(optBytes, so);
 
         int offset = 0;
@@ -105,11 +112,13 @@ internal sealed class DataParallelStep : IDisposable
         _buffers = buffers.ToArray();
         _slices.Add((_manifest.Loss, offset, [])); offset += 1;
         _resultLength = offset;
+        _direct = lanes == 1 && comm.Size == 1 && accumulateSteps == 1;
         _lanes = Enumerable.Range(0, lanes).Select(_ => new Lane(this)).ToArray();
         _lrValue = OrtValue.CreateTensorValueFromMemory(_lr, []);
-        if (_optimizer is null)
-            _shardedOptimizer = new ParameterShardedOptimizer(session, optimizer, _slices.Where(sl => sl.Name.EndsWith(".grad", StringComparison.Ordinal))
-                .ToDictionary(sl => sl.Name[..^".grad".Length], sl => sl.Offset), _lrValue, lanes, options);
+        var gradientOffsets = _slices.Where(sl => sl.Name.EndsWith(".grad", StringComparison.Ordinal))
+            .ToDictionary(sl => sl.Name[..^".grad".Length], sl => sl.Offset);
+        if (fused is not null) _hostOptimizer = new HostOptimizer(fused, session, gradientOffsets, lanes);
+        else if (_optimizer is null) _shardedOptimizer = new ParameterShardedOptimizer(session, optimizer, gradientOffsets, _lrValue, lanes, options);
         _bucket = [];
 
         var gradOut = _gradients.OutputMetadata[_manifest.Output];
@@ -139,6 +148,8 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var b in _optimizerBindings) b?.Dispose();
         _bucket = GC.AllocateArray<float>(_resultLength + rows * _outputSize, pinned: true);
         _bucketViews = _slices.Select(sl => View(_bucket, sl.Offset, sl.Shape)).ToArray();
+        // Direct pieces are bound to the arrays just replaced.
+        if (_direct) _lanes[0].DropPieces();
         if (_optimizer is not null) for (int k = 0; k < 2; k++) _optimizerBindings[k] = OptimizerBinding(k, _optimizer);
         _shardedOptimizer?.Bind(_bucket);
     }
@@ -190,7 +201,7 @@ internal sealed class DataParallelStep : IDisposable
         SideBySide.Run(_lanes.Length, l => RunLane(l, count, parity));
         // In one process with the update cut over the lanes, each lane adds up the gradients of its own ranges just
         // before its update (ParameterShardedOptimizer); otherwise all of them are added here, before the allreduce.
-        bool lanesAddGradients = _shardedOptimizer is not null && _comm.Size == 1;
+        bool lanesAddGradients = (_shardedOptimizer is not null || _hostOptimizer is not null) && _comm.Size == 1;
         int summedHere = lanesAddGradients ? _gradientLength : 0;
         for (int l = 1; l < _lanes.Length; l++)
             TensorPrimitives.Add(sum[summedHere.._resultLength], _lanes[l].Sum.AsSpan(summedHere), sum[summedHere.._resultLength]);
@@ -202,7 +213,9 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var (state, offset, length) in _buffers)
             _bucket.AsSpan(offset, length).CopyTo(next[state].GetTensorMutableDataAsSpan<float>());
         _lr[0] = (float)lr;
-        if (_shardedOptimizer is not null) _shardedOptimizer.Run(parity, lanesAddGradients ? AddLaneGradients : null);
+        var addLaneGradients = lanesAddGradients && _lanes.Length > 1 ? AddLaneGradients : (Action<int, int>?)null;
+        if (_hostOptimizer is not null) _hostOptimizer.Run(parity, (float)lr, _bucket, addLaneGradients);
+        else if (_shardedOptimizer is not null) _shardedOptimizer.Run(parity, addLaneGradients);
         else _optimizer!.RunWithBinding(_run, _optimizerBindings[parity]);
         _session.Advance();
         ComputeTime += compute + sw.Elapsed;
@@ -230,6 +243,12 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var (start, n) in LanePieces(count, l))
         {
             var piece = lane.PieceOf(n);
+            if (piece.Direct)
+            {
+                _gradients.RunWithBinding(lane.Run, piece.Bindings[parity]);
+                first = false;
+                continue;
+            }
             _features.AsSpan(start * _featureSize, n * _featureSize).CopyTo(piece.Features);
             Array.Copy(_targets, start * _targetSize, piece.Targets, 0, n * _targetSize);
             lane.RowOffset[0] = start;
@@ -284,6 +303,12 @@ internal sealed class DataParallelStep : IDisposable
             RowOffsetValue = OrtValue.CreateTensorValueFromMemory(RowOffset, []);
         }
 
+        public void DropPieces()
+        {
+            foreach (var p in _pieces.Values) p.Dispose();
+            _pieces.Clear();
+        }
+
         public Piece PieceOf(int rows)
         {
             if (_pieces.TryGetValue(rows, out var p)) return p;
@@ -312,15 +337,23 @@ internal sealed class DataParallelStep : IDisposable
         public readonly Array Targets;
         public readonly OrtValue FeatureValue, TargetValue, Output;
         public readonly OrtIoBinding[] Bindings = new OrtIoBinding[2];
+        /// <summary>Bound to the step's input arrays and the bucket (see <see cref="DataParallelStep._direct"/>).</summary>
+        public readonly bool Direct;
 
         public Piece(DataParallelStep d, Lane lane, int rows)
         {
-            Features = new float[rows * d._featureSize];
-            FeatureValue = OrtValue.CreateTensorValueFromMemory(Features, [rows, .. d._featureShape]);
-            long[] tshape = [rows, .. d._targetShape];
-            Targets = d._int64Targets ? new long[rows * d._targetSize] : new float[rows * d._targetSize];
-            TargetValue = d._int64Targets ? OrtValue.CreateTensorValueFromMemory((long[])Targets, tshape) : OrtValue.CreateTensorValueFromMemory((float[])Targets, tshape);
-            Output = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, [rows, .. d._outputShape]);
+            Direct = d._direct;
+            long[] fshape = [rows, .. d._featureShape], tshape = [rows, .. d._targetShape], oshape = [rows, .. d._outputShape];
+            Features = Direct ? d._features : new float[rows * d._featureSize];
+            Targets = Direct ? d._targets : d._int64Targets ? new long[rows * d._targetSize] : new float[rows * d._targetSize];
+            var memory = OrtMemoryInfo.DefaultInstance;
+            FeatureValue = OrtValue.CreateTensorValueFromMemory(memory, Features.AsMemory(0, rows * d._featureSize), fshape);
+            TargetValue = d._int64Targets
+                ? OrtValue.CreateTensorValueFromMemory(memory, ((long[])Targets).AsMemory(0, rows * d._targetSize), tshape)
+                : OrtValue.CreateTensorValueFromMemory(memory, ((float[])Targets).AsMemory(0, rows * d._targetSize), tshape);
+            Output = Direct
+                ? OrtValue.CreateTensorValueFromMemory(memory, d._bucket.AsMemory(d._resultLength, rows * d._outputSize), oshape)
+                : OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, oshape);
             var inputs = d._gradients.InputNames.ToHashSet();
             for (int k = 0; k < 2; k++)
             {
@@ -332,7 +365,7 @@ internal sealed class DataParallelStep : IDisposable
                 for (int i = 0; i < d._manifest.State.Length; i++)
                     if (inputs.Contains(d._manifest.State[i].Name)) b.BindInput(d._manifest.State[i].Name, d._session.StateSet(k)[i]);
                 for (int j = 0; j < d._slices.Count; j++)
-                    if (d._gradients.OutputNames.Contains(d._slices[j].Name)) b.BindOutput(d._slices[j].Name, lane.Views[j]);
+                    if (d._gradients.OutputNames.Contains(d._slices[j].Name)) b.BindOutput(d._slices[j].Name, Direct ? d._bucketViews[j] : lane.Views[j]);
                 b.BindOutput(d._manifest.Output, Output);
                 Bindings[k] = b;
             }

@@ -13,6 +13,7 @@ using OnnxKit.Training.Optimizers;
 using OnnxKit.Training.Reports;
 using OnnxKit.Training.Schedules;
 using OnnxKit.Training.Session;
+using OnnxKit.Training.Session.Lowering.HostUpdate;
 
 namespace OnnxKit.Training.Fit;
 
@@ -425,7 +426,10 @@ public sealed partial class Learner : IDisposable
         if (lanes > 1 && Optimizer.HostInputs.Count > 0)
             throw new ArgumentException($"optimizer '{Optimizer.Name}' draws per-step inputs on the host (DP-SGD's noise), so its step cannot be split over threads; " +
                 $"train it with BatchThreads 1 (got {lanes})");
-        if (Communicator.Size == 1 && options.AccumulateSteps == 1 && lanes == 1) return null;
+        // One process, whole batches, one lane: the split step pays only where the update runs on the host.
+        if (Communicator.Size == 1 && options.AccumulateSteps == 1 && lanes == 1
+            && !(_signature is null && !_sessionOptions.StateOnDevice && _sessionOptions.HostOptimizerUpdate && FusedUpdate.TryCreate(Optimizer, out _) is not null))
+            return null;
         var graph = ShardGradients.Build(Model, _inputType!, Loss, Session!.Manifest);
         _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions, lanes);
         _parallel.BroadcastState();
