@@ -198,7 +198,7 @@ internal static class TrainCommand
         progress.Message($"training {r.Model} on {r.Dataset}: {train.Count} samples, {classes} classes, {r.Epochs} epochs, batch {r.BatchSize}, {optimizer.Name} lr {r.Lr}, output {r.OutDir}");
 
         using var learner = new Learner(network, optimizer, OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
-            new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device, BatchThreads = r.Distributed!.BatchThreads }) { Communicator = world };
+            new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device, BatchThreads = r.Distributed!.BatchThreads, HostOptimizerUpdate = r.Distributed!.HostUpdate }) { Communicator = world };
         foreach (var kv in metadata) learner.Metadata[kv.Key] = kv.Value;
         string checkpoint = Path.Combine(r.OutDir, "last.safetensors");
         var nanGuard = new TerminateOnNaN();
@@ -242,7 +242,7 @@ internal static class TrainCommand
             ["model"] = r.Model, ["dataset"] = r.Dataset, ["optimizer"] = optimizer.Name, ["lr"] = r.Lr, ["batch_size"] = r.BatchSize,
             ["samples_per_second"] = history.Epochs.Count == 0 ? 0 : history.Epochs.Average(e => e.SamplesPerSecond),
             ["train_seconds"] = trainSeconds, ["parameters"] = network.TrainableParameterCount,
-            ["world_size"] = world.Size, ["accumulate_steps"] = r.Distributed!.AccumulateSteps, ["batch_threads"] = r.Distributed!.BatchThreads,
+            ["world_size"] = world.Size, ["accumulate_steps"] = r.Distributed!.AccumulateSteps, ["batch_threads"] = r.Distributed!.BatchThreads, ["host_update"] = r.Distributed!.HostUpdate,
         };
         if (learner.SplitStepTimes is { Compute.Ticks: > 0 } split)
         {
