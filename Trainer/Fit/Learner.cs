@@ -170,7 +170,9 @@ public sealed partial class Learner : IDisposable
             () => Metrics.ToDictionary(m => m.Name, m => m.Result()));
         return Run(options, train.Count, validation is null ? null : bs => Evaluate(validation, bs), feed,
             (bs, seed) => new DataLoader(train, bs, options.Shuffle, seed, options.DropLast, prefetch: false, options.Augmentations, sampler: options.Sampler),
-            (loader, parallel) => loader.NextEpochInto(parallel is null ? Session!.InputBuffers : parallel.InputBuffers),
+            // The split step has two input slots: where a core is free the next batch is written while the step runs.
+            (loader, parallel) => parallel is { PrefetchInputs: true } ? loader.NextEpochIntoAlternating(parallel.InputArrays)
+                : loader.NextEpochInto(parallel is null ? Session!.InputBuffers : parallel.InputBuffers),
             () => SplitStep(options));
     }
 
@@ -244,7 +246,7 @@ public sealed partial class Learner : IDisposable
                 // Schedules take the 1-based number of the step about to run (StepCount counts the steps already done).
                 double lr = (schedule?.LearningRate(session.StepCount + 1, epoch - 1) ?? Optimizer.LearningRate) * ctx.LearningRateOverride;
                 ctx.LearningRate = lr;
-                float loss = parallel?.Step(count, lr) ?? session.Step(count, lr);
+                float loss = parallel?.Step(count, lr, parallel.PrefetchInputs ? batch.Slot : null) ?? session.Step(count, lr);
                 lossSum += loss * count; seen += count;
                 _epochLossSum = lossSum; _epochSeen = seen;
                 feed.Update(batch, parallel);
