@@ -101,7 +101,7 @@ internal sealed class DataParallelStep : IDisposable
         // else it runs alone on all the threads.
         using (var so = (options with { IntraOpThreads = Math.Max(1, options.IntraOpThreads / lanes) }).ToSessionOptions()) _gradients = new InferenceSession(gradBytes, so);
         // On the CPU the element-wise update runs on the host where it can (TrainingSessionOptions.HostOptimizerUpdate).
-        var fused = options.HostOptimizerUpdate && session.StateOnHost ? FusedUpdate.TryCreate(optimizer, out _) : null;
+        var fused = options.RunsUpdateOnHost && session.StateOnHost && options.IntraOpThreads / lanes == 1 ? FusedUpdate.TryCreate(optimizer, out _) : null;
         if (fused is null && (lanes == 1 || !ParameterShardedOptimizer.Applies(optimizer)))
             using (var so = options.ToSessionOptions()) _optimizer = new InferenceSession(optBytes, so);
 

@@ -430,7 +430,7 @@ public sealed partial class Learner : IDisposable
                 $"train it with BatchThreads 1 (got {lanes})");
         // One process, whole batches, one lane: the split step pays only where the update runs on the host.
         if (Communicator.Size == 1 && options.AccumulateSteps == 1 && lanes == 1
-            && !(_signature is null && !_sessionOptions.StateOnDevice && _sessionOptions.HostOptimizerUpdate && FusedUpdate.TryCreate(Optimizer, out _) is not null))
+            && !(_signature is null && _sessionOptions.RunsUpdateOnHost && FusedUpdate.TryCreate(Optimizer, out _) is not null))
             return null;
         var graph = ShardGradients.Build(Model, _inputType!, Loss, Session!.Manifest);
         _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions, lanes);
