@@ -4,7 +4,7 @@ using OnnxKit.Training.Distributed;
 namespace OnnxKit.Cli.Commands;
 
 /// <summary>What <c>train --distributed … --accumulate-steps …</c> asked for.</summary>
-internal sealed record DistributedRequest(string Mode, int AccumulateSteps, int? ThreadsPerRank, int BatchThreads = 1);
+internal sealed record DistributedRequest(string Mode, int AccumulateSteps, int? ThreadsPerRank, int BatchThreads = 1, bool HostUpdate = true);
 
 /// <summary>The <c>--distributed</c> and <c>--accumulate-steps</c> options of <c>train</c>, and how a job's ranks fail together.</summary>
 internal sealed class DistributedOptions
@@ -27,14 +27,27 @@ internal sealed class DistributedOptions
         DefaultValueFactory = _ => 1,
     };
 
+    private readonly Option<string> _hostUpdate = new("--host-update")
+    {
+        Description = "on: on the CPU, the optimizer's element-wise update runs on the host in one vectorised pass (the same float32 " +
+                      "arithmetic as its ONNX graph; saved artifacts unchanged); off: as ONNX Runtime nodes inside the train step",
+        DefaultValueFactory = _ => "on",
+    };
+
     public void AddTo(Command command)
     {
-        command.Options.Add(_mode); command.Options.Add(_accumulate); command.Options.Add(_batchThreads);
+        command.Options.Add(_mode); command.Options.Add(_accumulate); command.Options.Add(_batchThreads); command.Options.Add(_hostUpdate);
     }
 
     /// <summary>The request; <paramref name="threads"/> counts only when given (ranks on one host share its cores by default).</summary>
     public DistributedRequest Read(ParseResult pr, Option<int> threads) =>
-        new(pr.GetValue(_mode)!, pr.GetValue(_accumulate), pr.GetResult(threads) is { Implicit: false } ? pr.GetValue(threads) : null, pr.GetValue(_batchThreads));
+        new(pr.GetValue(_mode)!, pr.GetValue(_accumulate), pr.GetResult(threads) is { Implicit: false } ? pr.GetValue(threads) : null, pr.GetValue(_batchThreads),
+            pr.GetValue(_hostUpdate)!.ToLowerInvariant() switch
+            {
+                "on" => true,
+                "off" => false,
+                var other => throw new CliException($"--host-update must be 'on' or 'off', got '{other}'"),
+            });
 
     /// <summary>Joins the job the request names (one line, exit 2, when MPI is asked for but not installed).</summary>
     public static ICommunicator Join(DistributedRequest r)

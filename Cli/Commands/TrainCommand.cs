@@ -61,7 +61,8 @@ internal static class TrainCommand
             var recipe = Recipe.For(arch);
             string dir = pr.GetValue(outDir) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
             return Run(new TrainRequest(arch, pr.GetValue(dataset)!, pr.GetValue(epochs) ?? recipe.Epochs, pr.GetValue(batch) ?? recipe.BatchSize,
-                pr.GetValue(optimizer)!, pr.GetValue(lr) ?? recipe.Lr, pr.GetValue(schedule) ?? recipe.Schedule, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit), pr.GetValue(threads),
+                pr.GetValue(optimizer)!, pr.GetValue(lr) ?? recipe.Lr, pr.GetValue(schedule) ?? recipe.Schedule, pr.GetValue(device)!, dir, pr.GetValue(seed), pr.GetValue(valSplit),
+                pr.GetResult(threads) is { Implicit: false } ? pr.GetValue(threads) : recipe.Threads ?? pr.GetValue(threads),
                 pr.GetValue(resume), pr.GetValue(checkpointEvery), pr.GetValue(plain), pr.GetValue(normalize)!, pr.GetValue(numClasses), pr.GetValue(stopOnDivergence), privacy.Read(pr), pr.GetValue(augment),
                 distributed.Read(pr, threads))
                 { ArchParams = ArchitectureParameters.Parse(pr.GetValue(archParams)), WeightDecay = pr.GetValue(weightDecay) });
@@ -73,13 +74,15 @@ internal static class TrainCommand
     /// Defaults per architecture when the command line leaves them out. The MLP follows the seed's Keras example
     /// (Adam 1e-3, batch 128, 5 epochs). The CNN gets 3 epochs of one-cycle Adam (peak 3e-3) at batch 64: with the
     /// seed's constant 1e-3 at batch 128 it ends near 0.887 test accuracy after 3 epochs, with this recipe ≥ 0.90
-    /// (bench/RESULTS.md). The LSTM takes the CNN's recipe.
+    /// (bench/RESULTS.md). The LSTM takes the CNN's recipe. The MLP's steps are too small for a second ONNX Runtime thread
+    /// to pay: it runs on one, with the optimizer update on the host and the next batch written on another core
+    /// (<see cref="OnnxKit.Training.Session.TrainingSessionOptions.HostOptimizerUpdate"/>), unless <c>--threads</c> says otherwise.
     /// </summary>
-    internal sealed record Recipe(int Epochs, int BatchSize, double Lr, string Schedule)
+    internal sealed record Recipe(int Epochs, int BatchSize, double Lr, string Schedule, int? Threads = null)
     {
         public static Recipe For(string architecture) => architecture.ToLowerInvariant() switch
         {
-            "mlp" => new(5, 128, 1e-3, "constant"),
+            "mlp" => new(5, 128, 1e-3, "constant", Threads: 1),
             "cnn" => new(3, 64, 3e-3, "onecycle"),
             "lstm" => new(3, 64, 3e-3, "onecycle"),
             _ => new(3, 128, 1e-3, "constant"),
@@ -198,7 +201,7 @@ internal static class TrainCommand
         progress.Message($"training {r.Model} on {r.Dataset}: {train.Count} samples, {classes} classes, {r.Epochs} epochs, batch {r.BatchSize}, {optimizer.Name} lr {r.Lr}, output {r.OutDir}");
 
         using var learner = new Learner(network, optimizer, OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
-            new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device, BatchThreads = r.Distributed!.BatchThreads }) { Communicator = world };
+            new TrainingSessionOptions { IntraOpThreads = r.Threads, Device = r.Device, BatchThreads = r.Distributed!.BatchThreads, HostOptimizerUpdate = r.Distributed!.HostUpdate }) { Communicator = world };
         foreach (var kv in metadata) learner.Metadata[kv.Key] = kv.Value;
         string checkpoint = Path.Combine(r.OutDir, "last.safetensors");
         var nanGuard = new TerminateOnNaN();
@@ -242,7 +245,7 @@ internal static class TrainCommand
             ["model"] = r.Model, ["dataset"] = r.Dataset, ["optimizer"] = optimizer.Name, ["lr"] = r.Lr, ["batch_size"] = r.BatchSize,
             ["samples_per_second"] = history.Epochs.Count == 0 ? 0 : history.Epochs.Average(e => e.SamplesPerSecond),
             ["train_seconds"] = trainSeconds, ["parameters"] = network.TrainableParameterCount,
-            ["world_size"] = world.Size, ["accumulate_steps"] = r.Distributed!.AccumulateSteps, ["batch_threads"] = r.Distributed!.BatchThreads,
+            ["world_size"] = world.Size, ["accumulate_steps"] = r.Distributed!.AccumulateSteps, ["batch_threads"] = r.Distributed!.BatchThreads, ["host_update"] = r.Distributed!.HostUpdate,
         };
         if (learner.SplitStepTimes is { Compute.Ticks: > 0 } split)
         {

@@ -7,6 +7,7 @@ using OnnxKit.Training.Optimizers;
 using TrainingSession = OnnxKit.Training.Session.TrainingSession;
 using OnnxKit.Training.Session;
 using OnnxKit.Training.Session.Lowering;
+using OnnxKit.Training.Session.Lowering.HostUpdate;
 
 namespace OnnxKit.Training.Distributed;
 
@@ -38,7 +39,8 @@ internal sealed class DataParallelStep : IDisposable
     private readonly ICommunicator _comm;
     private readonly InferenceSession _gradients;
     private readonly InferenceSession? _optimizer;                    // the whole update on one session's threads, or
-    private readonly ParameterShardedOptimizer? _shardedOptimizer;    // the update cut by elements over the lanes
+    private readonly ParameterShardedOptimizer? _shardedOptimizer;    // the update cut by elements over the lanes, or
+    private readonly HostOptimizer? _hostOptimizer;                   // the update run on the host (CPU lowering)
     private readonly Manifest _manifest;
     private readonly int _featureSize, _targetSize, _outputSize;
     private readonly long[] _featureShape, _targetShape, _outputShape;
@@ -47,6 +49,9 @@ internal sealed class DataParallelStep : IDisposable
     private readonly int _resultLength;
     private readonly int _gradientLength;     // the bucket's leading gradients (the rest: buffers, loss)
     private readonly Lane[] _lanes;           // per thread: its gradient runs' results and bindings
+    // One lane, one rank, one micro-batch: the only piece is the whole step, so its run reads the step's input arrays and
+    // writes the bucket directly (no copies, no weighting pass).
+    private readonly bool _direct;
     private float[] _bucket;                  // the weighted sum over pieces and ranks (the optimizer reads here)
     private readonly List<(string Name, int Offset, long[] Shape)> _slices = [];
     private readonly (int State, int Offset, int Length)[] _buffers;
@@ -57,14 +62,19 @@ internal sealed class DataParallelStep : IDisposable
     private readonly float[] _lr = new float[1];
     private readonly OrtValue _lrValue;
     private readonly RunOptions _run = new();
-    private float[] _features = [];
-    private Array _targets;
-    private int _count;
+    // Two sets of the step's input arrays: the loader writes the next batch into one while the step reads the other.
+    private readonly InputSet[] _inputs = new InputSet[2];
+    private int _count, _slot, _bucketRows = -1;
 
     /// <summary>Rows per micro-batch over all ranks (the command line's global <c>--batch-size</c>).</summary>
     public int MicroBatch { get; }
     /// <summary>Micro-batches summed into one step.</summary>
     public int AccumulateSteps { get; }
+    /// <summary>
+    /// True when the loader should write the next batch while a step runs (<see cref="InputArrays"/>): one process whose
+    /// ONNX Runtime threads leave a core free for it; where they take every core the writing would only compete with them.
+    /// </summary>
+    public bool PrefetchInputs { get; }
     /// <summary>Threads of this process that compute the gradients of a rank's rows side by side.</summary>
     public int Lanes => _lanes.Length;
     /// <summary>Time spent in the allreduce since the start (for the scaling model in bench/RESULTS.md).</summary>
@@ -90,7 +100,9 @@ internal sealed class DataParallelStep : IDisposable
         // Each lane's gradient run gets its share of the threads. The update is cut over the lanes where it is element-wise,
         // else it runs alone on all the threads.
         using (var so = (options with { IntraOpThreads = Math.Max(1, options.IntraOpThreads / lanes) }).ToSessionOptions()) _gradients = new InferenceSession(gradBytes, so);
-        if (lanes == 1 || !ParameterShardedOptimizer.Applies(optimizer))
+        // On the CPU the element-wise update runs on the host where it can (TrainingSessionOptions.HostOptimizerUpdate).
+        var fused = options.RunsUpdateOnHost && session.StateOnHost && options.IntraOpThreads / lanes == 1 ? FusedUpdate.TryCreate(optimizer, out _) : null;
+        if (fused is null && (lanes == 1 || !ParameterShardedOptimizer.Applies(optimizer)))
             using (var so = options.ToSessionOptions()) _optimizer = new InferenceSession(optBytes, so);
 
         int offset = 0;
@@ -105,11 +117,14 @@ internal sealed class DataParallelStep : IDisposable
         _buffers = buffers.ToArray();
         _slices.Add((_manifest.Loss, offset, [])); offset += 1;
         _resultLength = offset;
+        _direct = lanes == 1 && comm.Size == 1 && accumulateSteps == 1;
+        PrefetchInputs = comm.Size == 1 && options.IntraOpThreads < Environment.ProcessorCount;
         _lanes = Enumerable.Range(0, lanes).Select(_ => new Lane(this)).ToArray();
         _lrValue = OrtValue.CreateTensorValueFromMemory(_lr, []);
-        if (_optimizer is null)
-            _shardedOptimizer = new ParameterShardedOptimizer(session, optimizer, _slices.Where(sl => sl.Name.EndsWith(".grad", StringComparison.Ordinal))
-                .ToDictionary(sl => sl.Name[..^".grad".Length], sl => sl.Offset), _lrValue, lanes, options);
+        var gradientOffsets = _slices.Where(sl => sl.Name.EndsWith(".grad", StringComparison.Ordinal))
+            .ToDictionary(sl => sl.Name[..^".grad".Length], sl => sl.Offset);
+        if (fused is not null) _hostOptimizer = new HostOptimizer(fused, session, gradientOffsets, lanes);
+        else if (_optimizer is null) _shardedOptimizer = new ParameterShardedOptimizer(session, optimizer, gradientOffsets, _lrValue, lanes, options);
         _bucket = [];
 
         var gradOut = _gradients.OutputMetadata[_manifest.Output];
@@ -119,7 +134,7 @@ internal sealed class DataParallelStep : IDisposable
         _featureShape = _gradients.InputMetadata[TrainingArtifacts.InputName].Dimensions.Skip(1).Select(d => (long)d).ToArray();
         _targetShape = _gradients.InputMetadata[TrainingArtifacts.TargetName].Dimensions.Skip(1).Select(d => (long)d).ToArray();
         _int64Targets = session.TargetType == ElementType.Int64;
-        _targets = _int64Targets ? Array.Empty<long>() : Array.Empty<float>();
+        for (int k = 0; k < 2; k++) _inputs[k] = new InputSet(_int64Targets);
         _stepRowsValue = OrtValue.CreateTensorValueFromMemory(_stepRows, []);
         Reserve(microBatch * accumulateSteps);
     }
@@ -129,16 +144,17 @@ internal sealed class DataParallelStep : IDisposable
     private static OrtValue View(float[] pinned, int offset, long[] shape) =>
         OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pinned.AsMemory(offset, Elements(shape)), shape);
 
-    // Host arrays for a step of up to `rows` rows, and the bucket with room for their outputs.
+    // The bucket with room for the outputs of a step of up to `rows` rows.
     private void Reserve(int rows)
     {
-        if (_features.Length >= rows * _featureSize) return;
-        _features = new float[rows * _featureSize];
-        _targets = _int64Targets ? new long[rows * _targetSize] : new float[rows * _targetSize];
+        if (_bucketRows >= rows) return;
+        _bucketRows = rows;
         foreach (var v in _bucketViews) v.Dispose();
         foreach (var b in _optimizerBindings) b?.Dispose();
         _bucket = GC.AllocateArray<float>(_resultLength + rows * _outputSize, pinned: true);
         _bucketViews = _slices.Select(sl => View(_bucket, sl.Offset, sl.Shape)).ToArray();
+        // Direct pieces are bound to the arrays just replaced.
+        if (_direct) _lanes[0].DropPieces();
         if (_optimizer is not null) for (int k = 0; k < 2; k++) _optimizerBindings[k] = OptimizerBinding(k, _optimizer);
         _shardedOptimizer?.Bind(_bucket);
     }
@@ -163,18 +179,40 @@ internal sealed class DataParallelStep : IDisposable
     /// <summary>The arrays a step of <paramref name="count"/> rows (the whole step's batch, every rank) is written into.</summary>
     public (float[] Features, Array Targets) InputBuffers(int count)
     {
+        var arrays = InputArrays(count, 0);
+        Use(count, 0);
+        return arrays;
+    }
+
+    /// <summary>
+    /// The arrays of input slot <paramref name="slot"/> (0 or 1) with room for <paramref name="count"/> rows, for a loader
+    /// that writes the next step's batch while this step runs on the other slot (safe to call from its thread).
+    /// </summary>
+    public (float[] Features, Array Targets) InputArrays(int count, int slot)
+    {
+        var set = _inputs[slot];
+        if (set.Features.Length < count * _featureSize) set.Grow(count, _featureSize, _targetSize);
+        return (set.Features, set.Targets);
+    }
+
+    // The next step reads `count` rows of input slot `slot`.
+    private void Use(int count, int slot)
+    {
         Reserve(count);
-        _count = count;
-        return (_features, _targets);
+        _count = count; _slot = slot;
     }
 
     /// <summary>The model output of every row of the last step ([count, …] flattened), the same on every rank.</summary>
     public ReadOnlySpan<float> Outputs => _bucket.AsSpan(_resultLength, _count * _outputSize);
 
-    /// <summary>One optimisation step on the <paramref name="count"/> rows written into <see cref="InputBuffers"/>; returns the loss over all of them.</summary>
-    public float Step(int count, double lr)
+    /// <summary>
+    /// One optimisation step on the <paramref name="count"/> rows written into <see cref="InputBuffers"/>, or, given
+    /// <paramref name="slot"/>, into that slot's <see cref="InputArrays"/>; returns the loss over all of them.
+    /// </summary>
+    public float Step(int count, double lr, int? slot = null)
     {
-        if (count != _count) throw new ArgumentException($"the step's batch was written for {_count} rows, not {count}: call InputBuffers({count}) first");
+        if (slot is { } written) Use(count, written);
+        else if (count != _count) throw new ArgumentException($"the step's batch was written for {_count} rows, not {count}: call InputBuffers({count}) first");
         for (int l = 0; l < _lanes.Length; l++)
             foreach (var piece in LanePieces(count, l))
                 if (piece.Count < _manifest.MinTrainingBatch)
@@ -190,7 +228,7 @@ internal sealed class DataParallelStep : IDisposable
         SideBySide.Run(_lanes.Length, l => RunLane(l, count, parity));
         // In one process with the update cut over the lanes, each lane adds up the gradients of its own ranges just
         // before its update (ParameterShardedOptimizer); otherwise all of them are added here, before the allreduce.
-        bool lanesAddGradients = _shardedOptimizer is not null && _comm.Size == 1;
+        bool lanesAddGradients = (_shardedOptimizer is not null || _hostOptimizer is not null) && _comm.Size == 1;
         int summedHere = lanesAddGradients ? _gradientLength : 0;
         for (int l = 1; l < _lanes.Length; l++)
             TensorPrimitives.Add(sum[summedHere.._resultLength], _lanes[l].Sum.AsSpan(summedHere), sum[summedHere.._resultLength]);
@@ -202,7 +240,9 @@ internal sealed class DataParallelStep : IDisposable
         foreach (var (state, offset, length) in _buffers)
             _bucket.AsSpan(offset, length).CopyTo(next[state].GetTensorMutableDataAsSpan<float>());
         _lr[0] = (float)lr;
-        if (_shardedOptimizer is not null) _shardedOptimizer.Run(parity, lanesAddGradients ? AddLaneGradients : null);
+        var addLaneGradients = lanesAddGradients && _lanes.Length > 1 ? AddLaneGradients : (Action<int, int>?)null;
+        if (_hostOptimizer is not null) _hostOptimizer.Run(parity, (float)lr, _bucket, addLaneGradients);
+        else if (_shardedOptimizer is not null) _shardedOptimizer.Run(parity, addLaneGradients);
         else _optimizer!.RunWithBinding(_run, _optimizerBindings[parity]);
         _session.Advance();
         ComputeTime += compute + sw.Elapsed;
@@ -229,9 +269,16 @@ internal sealed class DataParallelStep : IDisposable
         bool first = true;
         foreach (var (start, n) in LanePieces(count, l))
         {
-            var piece = lane.PieceOf(n);
-            _features.AsSpan(start * _featureSize, n * _featureSize).CopyTo(piece.Features);
-            Array.Copy(_targets, start * _targetSize, piece.Targets, 0, n * _targetSize);
+            var input = _inputs[_slot];
+            var piece = lane.PieceOf(n, _slot, input.Generation);
+            if (piece.Direct)
+            {
+                _gradients.RunWithBinding(lane.Run, piece.Bindings[parity]);
+                first = false;
+                continue;
+            }
+            input.Features.AsSpan(start * _featureSize, n * _featureSize).CopyTo(piece.Features);
+            Array.Copy(input.Targets, start * _targetSize, piece.Targets, 0, n * _targetSize);
             lane.RowOffset[0] = start;
             _gradients.RunWithBinding(lane.Run, piece.Bindings[parity]);
             float w = n / (float)count;
@@ -284,17 +331,30 @@ internal sealed class DataParallelStep : IDisposable
             RowOffsetValue = OrtValue.CreateTensorValueFromMemory(RowOffset, []);
         }
 
-        public Piece PieceOf(int rows)
+        public void DropPieces()
         {
-            if (_pieces.TryGetValue(rows, out var p)) return p;
-            // A step has at most two piece sizes (full shards and the last, shorter ones); an epoch's last step adds a few.
-            if (_pieces.Count >= 4)
+            foreach (var p in _pieces.Values) p.Dispose();
+            _pieces.Clear();
+        }
+
+        // A piece of `rows` rows reading input slot `slot` (a direct piece is bound to that slot's arrays of `generation`).
+        public Piece PieceOf(int rows, int slot, int generation)
+        {
+            int key = 2 * rows + (_step._direct ? slot : 0);
+            if (_pieces.TryGetValue(key, out var p))
+            {
+                if (!p.Direct || p.Generation == generation) return p;
+                p.Dispose();
+                _pieces.Remove(key);
+            }
+            // A step has at most two piece sizes (full shards and the last, shorter ones) per slot; an epoch's last step adds a few.
+            if (_pieces.Count >= 8)
             {
                 var evict = _pieces.Keys.Min();
                 _pieces[evict].Dispose();
                 _pieces.Remove(evict);
             }
-            return _pieces[rows] = new Piece(_step, this, rows);
+            return _pieces[key] = new Piece(_step, this, rows, slot);
         }
 
         public void Dispose()
@@ -312,15 +372,27 @@ internal sealed class DataParallelStep : IDisposable
         public readonly Array Targets;
         public readonly OrtValue FeatureValue, TargetValue, Output;
         public readonly OrtIoBinding[] Bindings = new OrtIoBinding[2];
+        /// <summary>Bound to an input slot's arrays and the bucket (see <see cref="DataParallelStep._direct"/>).</summary>
+        public readonly bool Direct;
+        /// <summary>The generation of the slot's arrays a direct piece is bound to.</summary>
+        public readonly int Generation;
 
-        public Piece(DataParallelStep d, Lane lane, int rows)
+        public Piece(DataParallelStep d, Lane lane, int rows, int slot)
         {
-            Features = new float[rows * d._featureSize];
-            FeatureValue = OrtValue.CreateTensorValueFromMemory(Features, [rows, .. d._featureShape]);
-            long[] tshape = [rows, .. d._targetShape];
-            Targets = d._int64Targets ? new long[rows * d._targetSize] : new float[rows * d._targetSize];
-            TargetValue = d._int64Targets ? OrtValue.CreateTensorValueFromMemory((long[])Targets, tshape) : OrtValue.CreateTensorValueFromMemory((float[])Targets, tshape);
-            Output = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, [rows, .. d._outputShape]);
+            Direct = d._direct;
+            long[] fshape = [rows, .. d._featureShape], tshape = [rows, .. d._targetShape], oshape = [rows, .. d._outputShape];
+            var input = d._inputs[slot];
+            Generation = input.Generation;
+            Features = Direct ? input.Features : new float[rows * d._featureSize];
+            Targets = Direct ? input.Targets : d._int64Targets ? new long[rows * d._targetSize] : new float[rows * d._targetSize];
+            var memory = OrtMemoryInfo.DefaultInstance;
+            FeatureValue = OrtValue.CreateTensorValueFromMemory(memory, Features.AsMemory(0, rows * d._featureSize), fshape);
+            TargetValue = d._int64Targets
+                ? OrtValue.CreateTensorValueFromMemory(memory, ((long[])Targets).AsMemory(0, rows * d._targetSize), tshape)
+                : OrtValue.CreateTensorValueFromMemory(memory, ((float[])Targets).AsMemory(0, rows * d._targetSize), tshape);
+            Output = Direct
+                ? OrtValue.CreateTensorValueFromMemory(memory, d._bucket.AsMemory(d._resultLength, rows * d._outputSize), oshape)
+                : OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float, oshape);
             var inputs = d._gradients.InputNames.ToHashSet();
             for (int k = 0; k < 2; k++)
             {
@@ -332,7 +404,7 @@ internal sealed class DataParallelStep : IDisposable
                 for (int i = 0; i < d._manifest.State.Length; i++)
                     if (inputs.Contains(d._manifest.State[i].Name)) b.BindInput(d._manifest.State[i].Name, d._session.StateSet(k)[i]);
                 for (int j = 0; j < d._slices.Count; j++)
-                    if (d._gradients.OutputNames.Contains(d._slices[j].Name)) b.BindOutput(d._slices[j].Name, lane.Views[j]);
+                    if (d._gradients.OutputNames.Contains(d._slices[j].Name)) b.BindOutput(d._slices[j].Name, Direct ? d._bucketViews[j] : lane.Views[j]);
                 b.BindOutput(d._manifest.Output, Output);
                 Bindings[k] = b;
             }
@@ -342,6 +414,21 @@ internal sealed class DataParallelStep : IDisposable
         {
             foreach (var b in Bindings) b.Dispose();
             FeatureValue.Dispose(); TargetValue.Dispose(); Output.Dispose();
+        }
+    }
+
+    /// <summary>One slot's input arrays; they are replaced (a new generation) when a larger batch arrives.</summary>
+    private sealed class InputSet(bool int64Targets)
+    {
+        public float[] Features = [];
+        public Array Targets = int64Targets ? Array.Empty<long>() : Array.Empty<float>();
+        public volatile int Generation;
+
+        public void Grow(int rows, int featureSize, int targetSize)
+        {
+            Features = new float[rows * featureSize];
+            Targets = int64Targets ? new long[rows * targetSize] : new float[rows * targetSize];
+            Generation++;
         }
     }
 }

@@ -13,6 +13,7 @@ using OnnxKit.Training.Optimizers;
 using OnnxKit.Training.Reports;
 using OnnxKit.Training.Schedules;
 using OnnxKit.Training.Session;
+using OnnxKit.Training.Session.Lowering.HostUpdate;
 
 namespace OnnxKit.Training.Fit;
 
@@ -169,7 +170,9 @@ public sealed partial class Learner : IDisposable
             () => Metrics.ToDictionary(m => m.Name, m => m.Result()));
         return Run(options, train.Count, validation is null ? null : bs => Evaluate(validation, bs), feed,
             (bs, seed) => new DataLoader(train, bs, options.Shuffle, seed, options.DropLast, prefetch: false, options.Augmentations, sampler: options.Sampler),
-            (loader, parallel) => loader.NextEpochInto(parallel is null ? Session!.InputBuffers : parallel.InputBuffers),
+            // The split step has two input slots: where a core is free the next batch is written while the step runs.
+            (loader, parallel) => parallel is { PrefetchInputs: true } ? loader.NextEpochIntoAlternating(parallel.InputArrays)
+                : loader.NextEpochInto(parallel is null ? Session!.InputBuffers : parallel.InputBuffers),
             () => SplitStep(options));
     }
 
@@ -243,7 +246,7 @@ public sealed partial class Learner : IDisposable
                 // Schedules take the 1-based number of the step about to run (StepCount counts the steps already done).
                 double lr = (schedule?.LearningRate(session.StepCount + 1, epoch - 1) ?? Optimizer.LearningRate) * ctx.LearningRateOverride;
                 ctx.LearningRate = lr;
-                float loss = parallel?.Step(count, lr) ?? session.Step(count, lr);
+                float loss = parallel?.Step(count, lr, parallel.PrefetchInputs ? batch.Slot : null) ?? session.Step(count, lr);
                 lossSum += loss * count; seen += count;
                 _epochLossSum = lossSum; _epochSeen = seen;
                 feed.Update(batch, parallel);
@@ -425,7 +428,10 @@ public sealed partial class Learner : IDisposable
         if (lanes > 1 && Optimizer.HostInputs.Count > 0)
             throw new ArgumentException($"optimizer '{Optimizer.Name}' draws per-step inputs on the host (DP-SGD's noise), so its step cannot be split over threads; " +
                 $"train it with BatchThreads 1 (got {lanes})");
-        if (Communicator.Size == 1 && options.AccumulateSteps == 1 && lanes == 1) return null;
+        // One process, whole batches, one lane: the split step pays only where the update runs on the host.
+        if (Communicator.Size == 1 && options.AccumulateSteps == 1 && lanes == 1
+            && !(_signature is null && _sessionOptions.RunsUpdateOnHost && FusedUpdate.TryCreate(Optimizer, out _) is not null))
+            return null;
         var graph = ShardGradients.Build(Model, _inputType!, Loss, Session!.Manifest);
         _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions, lanes);
         _parallel.BroadcastState();

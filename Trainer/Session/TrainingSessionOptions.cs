@@ -37,6 +37,22 @@ public sealed record TrainingSessionOptions
     /// with <see cref="TrainingSession.Step(int, double)"/> directly are not split.
     /// </summary>
     public int BatchThreads { get; init; } = 1;
+    /// <summary>
+    /// On the CPU, <see cref="Fit.Learner.Fit(Data.TensorDataset, Fit.FitOptions)"/> runs the optimizer's element-wise
+    /// update on the host instead of as ONNX Runtime nodes: the step's gradients come from the gradient graph, then the
+    /// update — read from the optimizer's own ONNX graph and computed with the same float32 operations — runs in
+    /// cache-sized chunks that read each parameter, gradient and slot once, on <see cref="IntraOpThreads"/> threads.
+    /// Saved artifacts are unchanged (standard ONNX). Applies where the gradient graph runs on one ONNX Runtime thread per
+    /// part of the batch (<see cref="IntraOpThreads"/> equal to <see cref="BatchThreads"/>; with more threads per part the
+    /// fused train step was measured faster), to optimizers whose update is element-wise, without gradient-norm clipping
+    /// or host inputs, on models of one input; otherwise, and when off, the fused train step (or the update as ONNX
+    /// Runtime nodes) runs. With one thread in all and a core to spare, Fit also writes the next batch while a step runs.
+    /// Default on.
+    /// </summary>
+    public bool HostOptimizerUpdate { get; init; } = true;
+
+    /// <summary>True when <see cref="HostOptimizerUpdate"/> applies to these settings (CPU, host state, one ORT thread per batch part).</summary>
+    internal bool RunsUpdateOnHost => HostOptimizerUpdate && !StateOnDevice && IntraOpThreads == BatchThreads;
     /// <summary>Write an ORT profile (per-node times) with this file prefix; null: no profiling.</summary>
     public string? ProfilePrefix { get; init; }
 

@@ -17,11 +17,13 @@ namespace OnnxKit.Tests.Distributed;
 [TestClass]
 public sealed class BatchThreadsTests
 {
-    private static Dictionary<string, float[]> Train(Optimizer optimizer, int batchThreads, int batch, out TimeSpan splitCompute, out Dictionary<string, float[]> initial)
+    // hostUpdate false: the update runs as ONNX Runtime nodes (the fused step at one thread, the update cut by element
+    // ranges over several); true: on the host where the optimizer allows it.
+    private static Dictionary<string, float[]> Train(Optimizer optimizer, int batchThreads, int batch, out TimeSpan splitCompute, out Dictionary<string, float[]> initial, bool hostUpdate = false)
     {
         var model = new Sequential(new Dense(1400, Activation.Relu), new Dropout(0.25), new Dense(DistributedWorker.Classes)) { Seed = 5 };
         using var learner = new Learner(model, optimizer, LossCatalog.SparseCategoricalCrossEntropy(fromLogits: true), [],
-            new TrainingSessionOptions { IntraOpThreads = batchThreads, BatchThreads = batchThreads });
+            new TrainingSessionOptions { IntraOpThreads = batchThreads, BatchThreads = batchThreads, HostOptimizerUpdate = hostUpdate });
         var data = DistributedWorker.Data();
         learner.Build(data.SampleShape);
         initial = Floats(learner);
@@ -33,10 +35,10 @@ public sealed class BatchThreadsTests
     private static Dictionary<string, float[]> Floats(Learner learner) =>
         learner.Session!.State().Where(kv => kv.Value.Type == IR.ElementType.Float32).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloats());
 
-    private static void AssertSameTrajectory(Func<Optimizer> optimizer, int batchThreads, int batch)
+    private static void AssertSameTrajectory(Func<Optimizer> optimizer, int batchThreads, int batch, bool hostUpdate = false)
     {
         var fused = Train(optimizer(), 1, batch, out var fusedSplitTime, out var initial);
-        var split = Train(optimizer(), batchThreads, batch, out var splitTime, out _);
+        var split = Train(optimizer(), batchThreads, batch, out var splitTime, out _, hostUpdate);
         Assert.AreEqual(TimeSpan.Zero, fusedSplitTime, "one thread runs the fused train step");
         Assert.IsTrue(splitTime > TimeSpan.Zero, $"{batchThreads} threads run the split step");
         CollectionAssert.AreEquivalent(fused.Keys.ToList(), split.Keys.ToList());
@@ -62,6 +64,10 @@ public sealed class BatchThreadsTests
         AssertSameTrajectory(() => OptimizerCatalog.Adam(1e-3), 3, 30);
 
     [TestMethod]
+    public void ThreeThreadsWithTheHostUpdateFollowTheFusedStep() =>
+        AssertSameTrajectory(() => OptimizerCatalog.Adam(1e-3), 3, 30, hostUpdate: true);
+
+    [TestMethod]
     public void TwoThreadsFollowTheFusedStepWithGradientNormClipping() =>
         AssertSameTrajectory(() => new Adam(1e-2) { ClipGradNorm = 0.5 }, 2, 32);
 
@@ -74,10 +80,16 @@ public sealed class BatchThreadsTests
     [TestMethod]
     public void TheUpdateCutByElementRangesEqualsTheWholeUpdateBitForBit()
     {
-        // Same gradients, same element-wise arithmetic: cutting the update over 3 threads changes no bit.
+        // Same gradients, same element-wise arithmetic: cutting the update over 3 threads changes no bit, whether ONNX
+        // Runtime runs the ranges or the host does.
         var cut = Train(new Adam(1e-2), 3, 30, out _, out _);
+        var host = Train(new Adam(1e-2), 3, 30, out _, out _, hostUpdate: true);
         var whole = Train(new WholeUpdateAdam(), 3, 30, out _, out _);
-        foreach (var (name, v) in whole) CollectionAssert.AreEqual(v, cut[name], $"'{name}' cut over 3 threads against the whole update");
+        foreach (var (name, v) in whole)
+        {
+            CollectionAssert.AreEqual(v, cut[name], $"'{name}' cut over 3 threads against the whole update");
+            CollectionAssert.AreEqual(v, host[name], $"'{name}' on the host over 3 threads against the whole update");
+        }
     }
 
     [TestMethod]

@@ -45,6 +45,7 @@ public sealed class DistributedCliTests
     [DataRow(new[] { "--accumulate-steps", "0" }, "--accumulate-steps must be at least 1, got 0")]
     [DataRow(new[] { "--distributed", "nccl" }, "--distributed must be 'auto', 'mpi' or 'none', got 'nccl'")]
     [DataRow(new[] { "--batch-threads", "0" }, "--batch-threads must be at least 1 (1: no split), got 0")]
+    [DataRow(new[] { "--host-update", "maybe" }, "--host-update must be 'on' or 'off', got 'maybe'")]
     public void BadDistributedOptionsAreOneLineErrors(string[] args, string expected)
     {
         var (code, stdout, stderr) = OnnxkitCli.Run([.. Train(Path.Combine(Path.GetTempPath(), "onnxkit-cli-bad-dp")), .. args], 120);

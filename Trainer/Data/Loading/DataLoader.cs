@@ -126,6 +126,52 @@ public sealed class DataLoader
     }
 
     /// <summary>
+    /// The rest of the current epoch like <see cref="NextEpochInto(Func{int, ValueTuple{float[], Array}})"/>, with the
+    /// next batch written on a background task while the caller uses the current one: <paramref name="buffers"/>(count,
+    /// slot) returns the arrays of slot 0 or 1 (it is called from that task), consecutive batches alternate slots
+    /// (<see cref="FilledBatch.Slot"/>), and the arrays of the batch the caller holds are not touched until it asks for
+    /// the next one. The batches and their contents are those of the non-prefetching form.
+    /// </summary>
+    /// <exception cref="ArgumentException">The targets array is of the other kind than this data's.</exception>
+    public IEnumerable<FilledBatch> NextEpochIntoAlternating(Func<int, int, (float[] Features, Array Targets)> buffers)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        return Epoch((epoch, batches, from) => IntoAhead(epoch, batches, from, buffers), b => b.Index);
+    }
+
+    private IEnumerable<FilledBatch> IntoAhead(int epoch, IReadOnlyList<int[]> batches, int from, Func<int, int, (float[] Features, Array Targets)> buffers)
+    {
+        FilledBatch FillSlot(int k, int slot)
+        {
+            var rows = batches[k];
+            if (rows.Length == 0) return new FilledBatch(epoch, k, 0, [], Array.Empty<float>()) { Slot = slot };
+            var (features, targets) = buffers(rows.Length, slot);
+            string? mismatch = TargetKindMismatch(Dataset, targets, _oneHot is not null);
+            if (mismatch is not null) throw new ArgumentException(mismatch);
+            FillRows(epoch, k, rows, features, targets as long[], targets as float[]);
+            return new FilledBatch(epoch, k, rows.Length, features, targets) { Slot = slot };
+        }
+        if (from >= BatchesPerEpoch) yield break;
+        // The first batch is written here; each later one on a task started when the one before it is handed out.
+        Task<FilledBatch> next = Task.FromResult(FillSlot(from, 0));
+        try
+        {
+            for (int k = from; k < BatchesPerEpoch; k++)
+            {
+                var current = next.GetAwaiter().GetResult();
+                int following = k + 1, slot = 1 - current.Slot;
+                next = following < BatchesPerEpoch ? Task.Run(() => FillSlot(following, slot)) : Task.FromResult(default(FilledBatch));
+                yield return current;
+            }
+        }
+        finally
+        {
+            // A caller that stops early (early stopping, an exception) leaves no task writing its arrays.
+            try { next.Wait(); } catch (AggregateException) { /* its batch is not handed out */ }
+        }
+    }
+
+    /// <summary>
     /// The rest of the current epoch of a <see cref="NamedDataset"/>, each batch's rows of the arrays <paramref name="names"/> written
     /// straight into the arrays that <paramref name="buffers"/>(batch count) returns, in that order (of the arrays' element types).
     /// </summary>
@@ -305,4 +351,8 @@ public sealed class DataLoader
 /// <param name="Count">Samples written (the first <paramref name="Count"/> of the arrays; 0 for an empty batch).</param>
 /// <param name="Features">The caller's feature array.</param>
 /// <param name="Targets">The caller's target array (<c>long[]</c> labels or <c>float[]</c> targets).</param>
-public readonly record struct FilledBatch(int Epoch, int Index, int Count, float[] Features, Array Targets);
+public readonly record struct FilledBatch(int Epoch, int Index, int Count, float[] Features, Array Targets)
+{
+    /// <summary>The buffer slot (0 or 1) the batch was written to by <see cref="DataLoader.NextEpochIntoAlternating"/>; 0 otherwise.</summary>
+    public int Slot { get; init; }
+}

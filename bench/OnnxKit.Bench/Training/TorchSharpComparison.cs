@@ -13,7 +13,7 @@ namespace OnnxKit.Bench.Training;
 public sealed class TorchSharpComparison : IBenchmark
 {
     public string Name => "train-torchsharp";
-    public string Description => "training s/epoch and peak RSS, OnnxKit vs TorchSharp, alternating processes: --models … --rounds 3 --steps N --warmup N --threads 2 --omp-wait passive|active|default --spinning on|off --batch-threads N --runner DOTNET --peer DLL";
+    public string Description => "training s/epoch and peak RSS, OnnxKit vs TorchSharp, alternating processes: --models … --rounds 3 --steps N --warmup N --threads 2 --omp-wait passive|active|default --spinning on|off --batch-threads N --host-update on|off --ours-threads N --runner DOTNET --peer DLL";
 
     public int Run(string[] argv)
     {
@@ -25,6 +25,9 @@ public sealed class TorchSharpComparison : IBenchmark
         bool spinning = a.OnOff("spinning", true);
         // OnnxKit's TrainingSessionOptions.BatchThreads (its default unless given).
         int batchThreads = a.Int("batch-threads", new OnnxKit.Training.Session.TrainingSessionOptions().BatchThreads);
+        bool hostUpdate = a.OnOff("host-update", new OnnxKit.Training.Session.TrainingSessionOptions().HostOptimizerUpdate);
+        // ORT threads of the OnnxKit process (default --threads): the process is given --threads cores either way.
+        int ourThreads = a.Int("ours-threads", threads);
         // libtorch needs a newer libstdc++ than some distributions ship; --runner names a dotnet host that can load it.
         string runner = a.Str("runner", Environment.GetEnvironmentVariable("ONNXKIT_TORCHSHARP_DOTNET") ?? "dotnet");
         string peer = a.Str("peer", Path.Combine(Env.RepoRoot, "bench", "torchsharp-peer", "bin", "Release", "net10.0", "TorchSharpPeer.dll"));
@@ -38,7 +41,7 @@ public sealed class TorchSharpComparison : IBenchmark
         if (ompWait is not ("passive" or "active" or "default")) throw new ArgumentException($"--omp-wait must be passive, active or default, got '{ompWait}'");
         if (ompWait != "default") Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", ompWait.ToUpperInvariant());
 
-        Console.WriteLine($"training speed: Fashion-MNIST, batch 128, Adam 1e-3, {threads} threads; OnnxKit (ORT spinning {(spinning ? "on" : "off")}, batch threads {batchThreads}) vs TorchSharp (OMP_WAIT_POLICY {ompWait}), " +
+        Console.WriteLine($"training speed: Fashion-MNIST, batch 128, Adam 1e-3, {threads} threads; OnnxKit (ORT threads {ourThreads}, spinning {(spinning ? "on" : "off")}, batch threads {batchThreads}, host update {(hostUpdate ? "on" : "off")}) vs TorchSharp (OMP_WAIT_POLICY {ompWait}), " +
                           $"{rounds} alternating rounds of one process per side; s/epoch = s/step of one window × {Workloads.StepsPerEpoch}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs, {TrainBenchmark.Cpu()}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load {Load()}");
         var (self, prefix) = Env.Self();
@@ -47,15 +50,15 @@ public sealed class TorchSharpComparison : IBenchmark
         {
             int n = steps ?? Workloads.DefaultSteps(model);
             int warmup = warmupOption ?? Workloads.DefaultWarmup(model);
-            string[] common = ["--steps", $"{n}", "--runs", "1", "--warmup", $"{warmup}", "--threads", $"{threads}"];
-            string[] ourOptions = ["--spinning", spinning ? "on" : "off", "--batch-threads", $"{batchThreads}"];
+            string[] common = ["--steps", $"{n}", "--runs", "1", "--warmup", $"{warmup}"];
+            string[] ourOptions = ["--spinning", spinning ? "on" : "off", "--batch-threads", $"{batchThreads}", "--host-update", hostUpdate ? "on" : "off"];
             var ours = new List<JsonObject?>();
             var theirs = new List<JsonObject?>();
             var loads = new List<string>();
             for (int r = 0; r < rounds; r++)
             {
-                JsonObject? Ours() => Env.RunJson(self, [.. prefix, "train-one", "--model", model, .. common, .. ourOptions], 3600);
-                JsonObject? Theirs() => Env.RunJson(runner, [peer, "--model", model, "--data", Env.FashionMnist, .. common], 3600);
+                JsonObject? Ours() => Env.RunJson(self, [.. prefix, "train-one", "--model", model, .. common, .. ourOptions, "--threads", $"{ourThreads}"], 3600);
+                JsonObject? Theirs() => Env.RunJson(runner, [peer, "--model", model, "--data", Env.FashionMnist, .. common, "--threads", $"{threads}"], 3600);
                 loads.Add(Load());
                 if (r % 2 == 0) { ours.Add(Ours()); theirs.Add(Theirs()); }
                 else { theirs.Add(Theirs()); ours.Add(Ours()); }

@@ -19,7 +19,7 @@ namespace OnnxKit.Bench.Training;
 public sealed class TrainOne : IBenchmark
 {
     public string Name => "train-one";
-    public string Description => "one OnnxKit training workload in this process, JSON out (--model, --steps, --runs, --warmup, --threads, --profile DIR, --opt-level all|extended|basic|none, --blocked-conv on|off, --spinning on|off, --spin-us N, --batch-threads N, --accuracy)";
+    public string Description => "one OnnxKit training workload in this process, JSON out (--model, --steps, --runs, --warmup, --threads, --profile DIR, --opt-level all|extended|basic|none, --blocked-conv on|off, --spinning on|off, --spin-us N, --batch-threads N, --host-update on|off, --accuracy)";
 
     public int Run(string[] argv)
     {
@@ -40,6 +40,7 @@ public sealed class TrainOne : IBenchmark
         bool blocked = a.OnOff("blocked-conv", true), spinning = a.OnOff("spinning", true);
         int? spinMicroseconds = a.IntOrNull("spin-us");
         int batchThreads = a.Int("batch-threads", new TrainingSessionOptions().BatchThreads);
+        bool hostUpdate = a.OnOff("host-update", new TrainingSessionOptions().HostOptimizerUpdate);
         a.CheckAllRead();
 
         var data = Datasets.FashionMnist(Env.FashionMnist, download: false);
@@ -47,7 +48,7 @@ public sealed class TrainOne : IBenchmark
         var network = ModelZoo.Create(model, data.Train.SampleShape, data.Train.NumClasses, seed: 0);
         string? prefix = profile is null ? null : Path.Combine(Directory.CreateDirectory(profile).FullName, $"{model}_train");
         var learner = new Learner(network, new Adam(1e-3), OnnxKit.Losses.SparseCategoricalCrossEntropy(fromLogits: true), [Metrics.Accuracy],
-            new TrainingSessionOptions { IntraOpThreads = threads, ProfilePrefix = prefix, OptimizationLevel = level, BlockedConvolutions = blocked, AllowSpinning = spinning, SpinMicroseconds = spinMicroseconds, BatchThreads = batchThreads });
+            new TrainingSessionOptions { IntraOpThreads = threads, ProfilePrefix = prefix, OptimizationLevel = level, BlockedConvolutions = blocked, AllowSpinning = spinning, SpinMicroseconds = spinMicroseconds, BatchThreads = batchThreads, HostOptimizerUpdate = hostUpdate });
         learner.Build(data.Train.SampleShape);
         double buildSeconds = build.Elapsed.TotalSeconds;
 
