@@ -165,6 +165,58 @@ public sealed class DataLoaderTests
         Assert.AreEqual("boom at 4", e.Message);
     }
 
+    // Each batch of NextEpochInto / NextEpochIntoAlternating, copied out of the caller's arrays while it is held.
+    private static List<(int Epoch, int Index, int Slot, float[] Features, long[] Labels)> Filled(IEnumerable<FilledBatch> batches) =>
+        batches.Select(b => (b.Epoch, b.Index, b.Slot, b.Features[..(b.Count * 4)], ((long[])b.Targets)[..b.Count])).ToList();
+
+    [TestMethod]
+    public void AlternatingSlotsGiveTheBatchesOfDirectWritingWhileTheNextIsWritten()
+    {
+        ISampleTransform[] augment = [Transforms.RandomCrop(1), Transforms.GaussianNoise(0.05)];
+        var direct = new DataLoader(Data(23), 4, seed: 9, transforms: augment);
+        var ahead = new DataLoader(Data(23), 4, seed: 9, transforms: augment);
+        var arrays = new (float[] F, long[] T)[2];
+        for (int k = 0; k < 2; k++) arrays[k] = (new float[16], new long[4]);
+        var one = (F: new float[16], T: new long[4]);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            var expected = Filled(direct.NextEpochInto(count => (one.F, one.T)));
+            var actual = new List<(int Epoch, int Index, int Slot, float[] Features, long[] Labels)>();
+            foreach (var b in ahead.NextEpochIntoAlternating((count, slot) => (arrays[slot].F, arrays[slot].T)))
+            {
+                // The held batch's arrays are the slot's, and the other slot (being written) is not this one.
+                Assert.AreSame(arrays[b.Slot].F, b.Features);
+                actual.AddRange(Filled([b]));
+            }
+            Assert.AreEqual(expected.Count, actual.Count);
+            for (int i = 0; i < expected.Count; i++)
+            {
+                Assert.AreEqual((expected[i].Epoch, expected[i].Index), (actual[i].Epoch, actual[i].Index));
+                Assert.AreEqual(i % 2, actual[i].Slot, "consecutive batches alternate slots");
+                CollectionAssert.AreEqual(expected[i].Features, actual[i].Features, $"epoch {epoch} batch {i}");
+                CollectionAssert.AreEqual(expected[i].Labels, actual[i].Labels);
+            }
+        }
+    }
+
+    [TestMethod]
+    public void AlternatingSlotsStoppedEarlyResumeAtTheNextBatchAndSurfaceTransformErrors()
+    {
+        var arrays = new (float[] F, long[] T)[] { (new float[8], new long[2]), (new float[8], new long[2]) };
+        var loader = new DataLoader(Data(10), 2, shuffle: false);
+        // Stop after two batches (the third is being written): the loader's position is two, and the next call goes on from there.
+        var first = loader.NextEpochIntoAlternating((n, slot) => (arrays[slot].F, arrays[slot].T)).Take(2).Select(b => b.Index).ToList();
+        CollectionAssert.AreEqual(new[] { 0, 1 }, first);
+        Assert.AreEqual(new LoaderState(0, 2), loader.State);
+        var rest = Filled(loader.NextEpochIntoAlternating((n, slot) => (arrays[slot].F, arrays[slot].T)));
+        CollectionAssert.AreEqual(new[] { 2, 3, 4 }, rest.Select(b => b.Index).ToArray());
+        CollectionAssert.AreEqual(new[] { 4f, 4.25f, 4.5f, 4.75f, 5f, 5.25f, 5.5f, 5.75f }, rest[0].Features);
+
+        var failing = new DataLoader(Data(10), 2, shuffle: false, transforms: [new Failing()]);
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => failing.NextEpochIntoAlternating((n, slot) => (arrays[slot].F, arrays[slot].T)).ToList());
+        Assert.AreEqual("boom at 4", e.Message);
+    }
+
     [TestMethod]
     public void MisfittingTransformIsRejectedAtConstruction()
     {

@@ -76,41 +76,25 @@ internal sealed class StepScalarProgram
                 "Identity" => a.L,
                 _ => throw new InvalidOperationException($"int64 {op} is not a step-scalar operation"),
             });
-        if (type == ElementType.Float32)
-        {
-            float x = (float)a.D, y = (float)b.D;
-            return (op switch
-            {
-                "Add" => x + y,
-                "Sub" => x - y,
-                "Mul" => x * y,
-                "Div" => x / y,
-                "Pow" => MathF.Pow(x, y),
-                "Sqrt" => MathF.Sqrt(x),
-                "Neg" => -x,
-                "Abs" => MathF.Abs(x),
-                "Min" => MathF.Min(x, y),
-                "Max" => MathF.Max(x, y),
-                "Identity" => x,
-                _ => throw new InvalidOperationException($"float32 {op} is not a step-scalar operation"),
-            }, 0);
-        }
-        return (op switch
-        {
-            "Add" => a.D + b.D,
-            "Sub" => a.D - b.D,
-            "Mul" => a.D * b.D,
-            "Div" => a.D / b.D,
-            "Pow" => Math.Pow(a.D, b.D),
-            "Sqrt" => Math.Sqrt(a.D),
-            "Neg" => -a.D,
-            "Abs" => Math.Abs(a.D),
-            "Min" => Math.Min(a.D, b.D),
-            "Max" => Math.Max(a.D, b.D),
-            "Identity" => a.D,
-            _ => throw new InvalidOperationException($"float64 {op} is not a step-scalar operation"),
-        }, 0);
+        // float32 results are rounded after every operation, as ONNX Runtime's float32 kernels do.
+        return (type == ElementType.Float32 ? Floating(op, (float)a.D, (float)b.D) : Floating(op, a.D, b.D), 0);
     }
+
+    private static double Floating<T>(string op, T x, T y) where T : System.Numerics.IFloatingPointIeee754<T> => double.CreateChecked(op switch
+    {
+        "Add" => x + y,
+        "Sub" => x - y,
+        "Mul" => x * y,
+        "Div" => x / y,
+        "Pow" => T.Pow(x, y),
+        "Sqrt" => T.Sqrt(x),
+        "Neg" => -x,
+        "Abs" => T.Abs(x),
+        "Min" => T.Min(x, y),
+        "Max" => T.Max(x, y),
+        "Identity" => x,
+        _ => throw new InvalidOperationException($"{typeof(T).Name} {op} is not a step-scalar operation"),
+    });
 
     /// <summary>The operators <see cref="Run"/> evaluates (Cast among them).</summary>
     internal static readonly HashSet<string> Operators = ["Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Neg", "Abs", "Min", "Max", "Identity", "Cast"];
