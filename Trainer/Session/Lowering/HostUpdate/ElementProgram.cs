@@ -103,38 +103,17 @@ internal sealed class ElementProgram
         var b = ins.Inputs.Length > 1 ? ins.Inputs[1] : default;
         var va = a.IsScalar ? default : Read(a.Index, inputs, outputs, at, n, scratch);
         var vb = ins.Inputs.Length < 2 || b.IsScalar ? default : Read(b.Index, inputs, outputs, at, n, scratch);
+        if (Binary.TryGetValue(ins.Op, out var op))
+        {
+            // A commutative operator takes a scalar first operand in its (vector, scalar) form.
+            if (!a.IsScalar && !b.IsScalar) op.VectorVector(va, vb, dest);
+            else if (b.IsScalar) op.VectorScalar(va, scalars[b.Index], dest);
+            else if (op.ScalarVector is { } sv) sv(scalars[a.Index], vb, dest);
+            else op.VectorScalar(vb, scalars[a.Index], dest);
+            return;
+        }
         switch (ins.Op)
         {
-            case "Add":
-                if (a.IsScalar) TensorPrimitives.Add(vb, scalars[a.Index], dest);
-                else if (b.IsScalar) TensorPrimitives.Add(va, scalars[b.Index], dest);
-                else TensorPrimitives.Add(va, vb, dest);
-                break;
-            case "Sub":
-                if (a.IsScalar) TensorPrimitives.Subtract(scalars[a.Index], vb, dest);
-                else if (b.IsScalar) TensorPrimitives.Subtract(va, scalars[b.Index], dest);
-                else TensorPrimitives.Subtract(va, vb, dest);
-                break;
-            case "Mul":
-                if (a.IsScalar) TensorPrimitives.Multiply(vb, scalars[a.Index], dest);
-                else if (b.IsScalar) TensorPrimitives.Multiply(va, scalars[b.Index], dest);
-                else TensorPrimitives.Multiply(va, vb, dest);
-                break;
-            case "Div":
-                if (a.IsScalar) TensorPrimitives.Divide(scalars[a.Index], vb, dest);
-                else if (b.IsScalar) TensorPrimitives.Divide(va, scalars[b.Index], dest);
-                else TensorPrimitives.Divide(va, vb, dest);
-                break;
-            case "Max":
-                if (a.IsScalar) TensorPrimitives.Max(vb, scalars[a.Index], dest);
-                else if (b.IsScalar) TensorPrimitives.Max(va, scalars[b.Index], dest);
-                else TensorPrimitives.Max(va, vb, dest);
-                break;
-            case "Min":
-                if (a.IsScalar) TensorPrimitives.Min(vb, scalars[a.Index], dest);
-                else if (b.IsScalar) TensorPrimitives.Min(va, scalars[b.Index], dest);
-                else TensorPrimitives.Min(va, vb, dest);
-                break;
             case "Clip":
                 // Clip(x, min, max) with scalar bounds (the compiler admits no other form).
                 TensorPrimitives.Max(va, scalars[b.Index], dest);
@@ -150,6 +129,23 @@ internal sealed class ElementProgram
             default: throw new InvalidOperationException($"'{ins.Op}' is not an element-wise update operation");
         }
     }
+
+    private delegate void VectorVectorOp(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination);
+    private delegate void VectorScalarOp(ReadOnlySpan<float> x, float y, Span<float> destination);
+    private delegate void ScalarVectorOp(float x, ReadOnlySpan<float> y, Span<float> destination);
+
+    // The two-operand operators in their three operand forms; ScalarVector is null where the operator commutes.
+    private sealed record BinaryForms(VectorVectorOp VectorVector, VectorScalarOp VectorScalar, ScalarVectorOp? ScalarVector = null);
+
+    private static readonly Dictionary<string, BinaryForms> Binary = new()
+    {
+        ["Add"] = new(TensorPrimitives.Add, TensorPrimitives.Add),
+        ["Sub"] = new(TensorPrimitives.Subtract, TensorPrimitives.Subtract, TensorPrimitives.Subtract),
+        ["Mul"] = new(TensorPrimitives.Multiply, TensorPrimitives.Multiply),
+        ["Div"] = new(TensorPrimitives.Divide, TensorPrimitives.Divide, TensorPrimitives.Divide),
+        ["Max"] = new(TensorPrimitives.Max, TensorPrimitives.Max),
+        ["Min"] = new(TensorPrimitives.Min, TensorPrimitives.Min),
+    };
 
     /// <summary>The operators <see cref="Run"/> evaluates; Clip only with two scalar bounds, the rest with at most two operands.</summary>
     internal static readonly HashSet<string> Operators = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Clip", "Sqrt", "Neg", "Abs", "Identity", "Sign"];
