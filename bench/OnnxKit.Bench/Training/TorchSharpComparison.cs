@@ -26,8 +26,9 @@ public sealed class TorchSharpComparison : IBenchmark
         // OnnxKit's TrainingSessionOptions.BatchThreads (its default unless given).
         int batchThreads = a.Int("batch-threads", new OnnxKit.Training.Session.TrainingSessionOptions().BatchThreads);
         bool hostUpdate = a.OnOff("host-update", new OnnxKit.Training.Session.TrainingSessionOptions().HostOptimizerUpdate);
-        // ORT threads of the OnnxKit process (default --threads): the process is given --threads cores either way.
-        int ourThreads = a.Int("ours-threads", threads);
+        // ORT threads of the OnnxKit process (default: the CLI recipe's — one for the MLP — else --threads); the process
+        // is given --threads cores either way.
+        int? ourThreadsOption = a.IntOrNull("ours-threads");
         // libtorch needs a newer libstdc++ than some distributions ship; --runner names a dotnet host that can load it.
         string runner = a.Str("runner", Environment.GetEnvironmentVariable("ONNXKIT_TORCHSHARP_DOTNET") ?? "dotnet");
         string peer = a.Str("peer", Path.Combine(Env.RepoRoot, "bench", "torchsharp-peer", "bin", "Release", "net10.0", "TorchSharpPeer.dll"));
@@ -41,7 +42,7 @@ public sealed class TorchSharpComparison : IBenchmark
         if (ompWait is not ("passive" or "active" or "default")) throw new ArgumentException($"--omp-wait must be passive, active or default, got '{ompWait}'");
         if (ompWait != "default") Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", ompWait.ToUpperInvariant());
 
-        Console.WriteLine($"training speed: Fashion-MNIST, batch 128, Adam 1e-3, {threads} threads; OnnxKit (ORT threads {ourThreads}, spinning {(spinning ? "on" : "off")}, batch threads {batchThreads}, host update {(hostUpdate ? "on" : "off")}) vs TorchSharp (OMP_WAIT_POLICY {ompWait}), " +
+        Console.WriteLine($"training speed: Fashion-MNIST, batch 128, Adam 1e-3, {threads} threads; OnnxKit (ORT threads {ourThreadsOption?.ToString() ?? $"{threads}, the MLP 1 (its recipe)"}, spinning {(spinning ? "on" : "off")}, batch threads {batchThreads}, host update {(hostUpdate ? "on" : "off")}) vs TorchSharp (OMP_WAIT_POLICY {ompWait}), " +
                           $"{rounds} alternating rounds of one process per side; s/epoch = s/step of one window × {Workloads.StepsPerEpoch}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs, {TrainBenchmark.Cpu()}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; load {Load()}");
         var (self, prefix) = Env.Self();
@@ -51,6 +52,7 @@ public sealed class TorchSharpComparison : IBenchmark
             int n = steps ?? Workloads.DefaultSteps(model);
             int warmup = warmupOption ?? Workloads.DefaultWarmup(model);
             string[] common = ["--steps", $"{n}", "--runs", "1", "--warmup", $"{warmup}"];
+            int ourThreads = ourThreadsOption ?? (model == "mlp" ? 1 : threads);
             string[] ourOptions = ["--spinning", spinning ? "on" : "off", "--batch-threads", $"{batchThreads}", "--host-update", hostUpdate ? "on" : "off"];
             var ours = new List<JsonObject?>();
             var theirs = new List<JsonObject?>();
