@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Threading.Channels;
 using Grpc.Core;
 using OnnxKit.Inference;
 using OnnxKit.Server.Grpc.Protocol;
@@ -56,39 +57,71 @@ internal sealed class InferenceService(ServerContext s, GrpcGate gate, IHostAppl
     /// <summary>
     /// Triton's streaming inference: every request on the stream goes through what a unary <see cref="ModelInfer"/> call
     /// does (concurrency limit, timeout, batcher, metrics under the endpoint label <c>grpc_stream_infer</c>) and is
-    /// answered by one message carrying its <c>id</c>. Requests on one stream are run one at a time and answered in the
-    /// order they arrived (a client wanting several in flight opens several streams), so responses are never written
-    /// concurrently. A failed request is answered with its <c>error_message</c> (the unary call's status message) and
-    /// the stream goes on; the API key is checked once, when the stream opens. When the server stops, each open stream
-    /// ends (status OK) once its request in progress is answered, instead of holding the shutdown until its timeout.
+    /// answered by one message carrying its <c>id</c>. As in Triton, the requests of one stream run side by side as they
+    /// arrive (up to <see cref="StreamRequestsInFlight"/> at once, so the batcher can merge them) and are answered in the
+    /// order they arrived; one writer writes the answers, never two at once. A failed request is answered with its
+    /// <c>error_message</c> (the unary call's status message) and the stream goes on; the API key is checked once, when
+    /// the stream opens. When the server stops, each open stream stops reading and ends (status OK) once the requests
+    /// it has taken are answered, instead of holding the shutdown until its timeout.
     /// </summary>
     public override async Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requestStream, IServerStreamWriter<ModelStreamInferResponse> responseStream, ServerCallContext context)
     {
         var call = context.CancellationToken;
         var stopping = lifetime.ApplicationStopping;
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(call, stopping);
-        while (true)
+        // A failed writer (the client gone) stops the reader too, so that it never waits on a full queue.
+        using var pipeline = CancellationTokenSource.CreateLinkedTokenSource(call);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(pipeline.Token, stopping);
+        var answers = Channel.CreateBounded<Task<ModelStreamInferResponse>>(new BoundedChannelOptions(StreamRequestsInFlight) { SingleReader = true, SingleWriter = true });
+        var writer = WriteInOrderAsync(answers.Reader, responseStream, pipeline);
+        try
         {
-            try
+            while (true)
             {
-                if (!await requestStream.MoveNext(reading.Token)) return;
+                try
+                {
+                    if (!await requestStream.MoveNext(reading.Token)) break;
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested && !pipeline.IsCancellationRequested)
+                {
+                    break;
+                }
+                await answers.Writer.WriteAsync(AnswerAsync(requestStream.Current, call), pipeline.Token);
             }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested && !call.IsCancellationRequested)
-            {
-                return;
-            }
-            var request = requestStream.Current;
-            var answer = new ModelStreamInferResponse();
-            try
-            {
-                answer.InferResponse = await gate.AdmitAsync(static r => r.Self.InferAsync(r.request, "grpc_stream_infer", r.call), (Self: this, request, call));
-            }
-            catch (RpcException e) when (!call.IsCancellationRequested)
-            {
-                answer.ErrorMessage = e.Status.Detail;
-                answer.InferResponse = new ModelInferResponse { ModelName = request.ModelName, ModelVersion = request.ModelVersion, Id = request.Id };
-            }
-            await responseStream.WriteAsync(answer, call);
+        }
+        finally { answers.Writer.TryComplete(); }
+        await writer;
+    }
+
+    /// <summary>The most requests of one stream run at once; the stream reads no further until the oldest is answered.</summary>
+    public const int StreamRequestsInFlight = 64;
+
+    // One request of a stream: its answer, or its error in error_message.
+    private async Task<ModelStreamInferResponse> AnswerAsync(ModelInferRequest request, CancellationToken call)
+    {
+        var answer = new ModelStreamInferResponse();
+        try
+        {
+            answer.InferResponse = await gate.AdmitAsync(static r => r.Self.InferAsync(r.request, "grpc_stream_infer", r.call), (Self: this, request, call));
+        }
+        catch (RpcException e) when (!call.IsCancellationRequested)
+        {
+            answer.ErrorMessage = e.Status.Detail;
+            answer.InferResponse = new ModelInferResponse { ModelName = request.ModelName, ModelVersion = request.ModelVersion, Id = request.Id };
+        }
+        return answer;
+    }
+
+    private static async Task WriteInOrderAsync(ChannelReader<Task<ModelStreamInferResponse>> answers, IServerStreamWriter<ModelStreamInferResponse> stream, CancellationTokenSource pipeline)
+    {
+        try
+        {
+            await foreach (var answer in answers.ReadAllAsync(pipeline.Token))
+                await stream.WriteAsync(await answer, pipeline.Token);
+        }
+        catch
+        {
+            pipeline.Cancel();
+            throw;
         }
     }
 

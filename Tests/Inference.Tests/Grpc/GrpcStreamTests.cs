@@ -25,6 +25,9 @@ public sealed class GrpcStreamTests
         var gemm = TestModels.Gemm();
         repo.AddVersion("gemm", 1, gemm);
         repo.WriteConfig("gemm", "{\"max_batch_size\": 8}"); // stream requests go through the batcher as unary ones do
+        // A batch waits 300 ms for company: requests run one at a time would each run alone.
+        repo.AddVersion("gemmw", 1, gemm);
+        repo.WriteConfig("gemmw", "{\"max_batch_size\": 8, \"batch_window_ms\": 300}");
         S = await ServerFixture.StartAsync(repo, o => o.ApiKey = Key);
         G = new GrpcClient(S, Key);
         P = Predictor.FromBytes(gemm);
@@ -91,6 +94,38 @@ public sealed class GrpcStreamTests
             }
         }
         Assert.AreEqual(18, S.Host.Metrics.RequestCount("gemm", 200) - ok0, "each streamed request is counted as a unary call is");
+    }
+
+    // Batches the server has run for a model so far (the batch-size histogram's count).
+    private static long Batches(string model)
+    {
+        string series = $"onnxkit_batch_size_count{{model=\"{model}\"}} ";
+        var line = S.Host.Metrics.Render().Split('\n').FirstOrDefault(l => l.StartsWith(series, StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line[series.Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [TestMethod]
+    public async Task RequestsOfOneStreamRunSideBySideAndTheBatcherMergesThem()
+    {
+        long batches0 = Batches("gemmw");
+        // Eight one-row requests written at once on one stream, to a model whose batches wait 300 ms for company.
+        var requests = Enumerable.Range(0, 8).Select(i =>
+        {
+            var r = Request(40 + i, 1, raw: i % 2 == 0, $"w{i}");
+            r.ModelName = "gemmw";
+            return r;
+        }).ToArray();
+        var answers = await StreamAsync(G, requests);
+
+        CollectionAssert.AreEqual(requests.Select(r => r.Id).ToArray(), answers.Select(a => a.InferResponse.Id).ToArray(), "answered in the order of the requests");
+        for (int i = 0; i < requests.Length; i++)
+        {
+            Assert.AreEqual("", answers[i].ErrorMessage, requests[i].Id);
+            CollectionAssert.AreEqual(TestModels.Expected(Rows(40 + i, 1)), Output(answers[i].InferResponse), $"{requests[i].Id}: its own row's outputs");
+        }
+        // Run one at a time, each request would have waited its window alone: eight batches of one row.
+        long batches = Batches("gemmw") - batches0;
+        Assert.IsTrue(batches is >= 1 and < 8, $"the stream's eight requests ran in {batches} batches; side by side they share batches");
     }
 
     [TestMethod]
