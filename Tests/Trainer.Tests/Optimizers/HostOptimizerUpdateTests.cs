@@ -144,12 +144,15 @@ public sealed class HostOptimizerUpdateTests
         learner.Session!.State().Where(kv => kv.Value.Type == IR.ElementType.Float32).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloats());
 
     [TestMethod]
-    public void FitWithTheHostUpdateFollowsTheFusedTrainStep()
+    [DataRow("adam")]
+    [DataRow("sgd")]
+    public void FitWithTheHostUpdateFollowsTheFusedTrainStep(string optimizer)
     {
-        // 320 samples in batches of 30 (the last one 20), Dropout: 22 Adam steps on one thread. (Over several threads the
+        // 320 samples in batches of 30 (the last one 20), Dropout: 22 steps on one thread. (Over several threads the
         // host update is checked bit for bit against ONNX Runtime's in BatchThreadsTests.)
-        var (fused, fusedSplit, initial) = Fit(new Adam(1e-2), hostUpdate: false, threads: 1);
-        var (host, hostSplit, _) = Fit(new Adam(1e-2), hostUpdate: true, threads: 1);
+        Optimizer Make() => optimizer == "adam" ? new Adam(1e-2) : new Sgd(0.2);
+        var (fused, fusedSplit, initial) = Fit(Make(), hostUpdate: false, threads: 1);
+        var (host, hostSplit, _) = Fit(Make(), hostUpdate: true, threads: 1);
         Assert.AreEqual(TimeSpan.Zero, fusedSplit, "without the host update Fit runs the fused train step");
         Assert.IsTrue(hostSplit > TimeSpan.Zero, "with it Fit runs the gradient graph and the host update");
         CollectionAssert.AreEquivalent(fused.Keys.ToList(), host.Keys.ToList());
