@@ -83,7 +83,7 @@ internal sealed class DataParallelStep : IDisposable
     public TimeSpan ComputeTime { get; private set; }
 
     public DataParallelStep(TrainingSession session, OnnxModel shardGradients, Optimizer optimizer, ICommunicator comm,
-        int microBatch, int accumulateSteps, TrainingSessionOptions options, int lanes = 1)
+        int microBatch, int accumulateSteps, TrainingSessionOptions options, int lanes = 1, FusedUpdate? hostUpdate = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
         if (!session.StateOnHost) throw new NotSupportedException("data-parallel training and gradient accumulation run on the CPU (device 'cpu') in this version");
@@ -100,9 +100,8 @@ internal sealed class DataParallelStep : IDisposable
         // Each lane's gradient run gets its share of the threads. The update is cut over the lanes where it is element-wise,
         // else it runs alone on all the threads.
         using (var so = (options with { IntraOpThreads = Math.Max(1, options.IntraOpThreads / lanes) }).ToSessionOptions()) _gradients = new InferenceSession(gradBytes, so);
-        // On the CPU the element-wise update runs on the host where it can (TrainingSessionOptions.HostOptimizerUpdate).
-        var fused = options.RunsUpdateOnHost && session.StateOnHost && options.IntraOpThreads / lanes == 1 ? FusedUpdate.TryCreate(optimizer, out _) : null;
-        if (fused is null && (lanes == 1 || !ParameterShardedOptimizer.Applies(optimizer)))
+        // With hostUpdate (TrainingSessionOptions.HostOptimizerUpdate) the update runs on the host, else as ONNX Runtime nodes.
+        if (hostUpdate is null && (lanes == 1 || !ParameterShardedOptimizer.Applies(optimizer)))
             using (var so = options.ToSessionOptions()) _optimizer = new InferenceSession(optBytes, so);
 
         int offset = 0;
@@ -123,7 +122,7 @@ internal sealed class DataParallelStep : IDisposable
         _lrValue = OrtValue.CreateTensorValueFromMemory(_lr, []);
         var gradientOffsets = _slices.Where(sl => sl.Name.EndsWith(".grad", StringComparison.Ordinal))
             .ToDictionary(sl => sl.Name[..^".grad".Length], sl => sl.Offset);
-        if (fused is not null) _hostOptimizer = new HostOptimizer(fused, session, gradientOffsets, lanes);
+        if (hostUpdate is not null) _hostOptimizer = new HostOptimizer(hostUpdate, session, gradientOffsets, lanes);
         else if (_optimizer is null) _shardedOptimizer = new ParameterShardedOptimizer(session, optimizer, gradientOffsets, _lrValue, lanes, options);
         _bucket = [];
 

@@ -428,12 +428,12 @@ public sealed partial class Learner : IDisposable
         if (lanes > 1 && Optimizer.HostInputs.Count > 0)
             throw new ArgumentException($"optimizer '{Optimizer.Name}' draws per-step inputs on the host (DP-SGD's noise), so its step cannot be split over threads; " +
                 $"train it with BatchThreads 1 (got {lanes})");
+        // The optimizer's update on the host where the settings and the optimizer allow it (compiled once, here).
+        var hostUpdate = _signature is null && _sessionOptions.RunsUpdateOnHost ? FusedUpdate.TryCreate(Optimizer, out _) : null;
         // One process, whole batches, one lane: the split step pays only where the update runs on the host.
-        if (Communicator.Size == 1 && options.AccumulateSteps == 1 && lanes == 1
-            && !(_signature is null && _sessionOptions.RunsUpdateOnHost && FusedUpdate.TryCreate(Optimizer, out _) is not null))
-            return null;
+        if (Communicator.Size == 1 && options.AccumulateSteps == 1 && lanes == 1 && hostUpdate is null) return null;
         var graph = ShardGradients.Build(Model, _inputType!, Loss, Session!.Manifest);
-        _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions, lanes);
+        _parallel = new DataParallelStep(Session, graph, Optimizer, Communicator, options.BatchSize, options.AccumulateSteps, _sessionOptions, lanes, hostUpdate);
         _parallel.BroadcastState();
         return _parallel;
     }

@@ -40,8 +40,9 @@ public sealed record TrainingSessionOptions
     /// <summary>
     /// On the CPU, <see cref="Fit.Learner.Fit(Data.TensorDataset, Fit.FitOptions)"/> runs the optimizer's element-wise
     /// update on the host instead of as ONNX Runtime nodes: the step's gradients come from the gradient graph, then the
-    /// update — read from the optimizer's own ONNX graph and computed with the same float32 operations — runs in
-    /// cache-sized chunks that read each parameter, gradient and slot once, on <see cref="IntraOpThreads"/> threads.
+    /// update — read from the optimizer's own ONNX graph and computed with the same float32 operations — runs as one
+    /// vectorised pass that reads each parameter, gradient and slot once, its elements shared over the
+    /// <see cref="BatchThreads"/> threads.
     /// Saved artifacts are unchanged (standard ONNX). Applies where the gradient graph runs on one ONNX Runtime thread per
     /// part of the batch (<see cref="IntraOpThreads"/> equal to <see cref="BatchThreads"/>; with more threads per part the
     /// fused train step was measured faster), to optimizers whose update is element-wise, without gradient-norm clipping

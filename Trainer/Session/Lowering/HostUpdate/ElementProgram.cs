@@ -122,7 +122,6 @@ internal sealed class ElementProgram
             case "Sqrt": TensorPrimitives.Sqrt(va, dest); break;
             case "Neg": TensorPrimitives.Negate(va, dest); break;
             case "Abs": TensorPrimitives.Abs(va, dest); break;
-            case "Identity": va.CopyTo(dest); break;
             case "Sign":
                 for (int i = 0; i < va.Length; i++) dest[i] = va[i] > 0 ? 1f : va[i] < 0 ? -1f : va[i];
                 break;
@@ -148,5 +147,5 @@ internal sealed class ElementProgram
     };
 
     /// <summary>The operators <see cref="Run"/> evaluates; Clip only with two scalar bounds, the rest with at most two operands.</summary>
-    internal static readonly HashSet<string> Operators = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Clip", "Sqrt", "Neg", "Abs", "Identity", "Sign"];
+    internal static readonly HashSet<string> Operators = ["Add", "Sub", "Mul", "Div", "Max", "Min", "Clip", "Sqrt", "Neg", "Abs", "Sign"];
 }

@@ -176,6 +176,8 @@ internal sealed class FusedUpdate
                 op = hasMin && hasMax ? "Clip" : hasMin ? "Max" : hasMax ? "Min" : "Identity";
                 if (node.Inputs.Skip(1).Any(i => i.Length > 0 && !_scalarSlot.ContainsKey(i))) return "Clip bounds are tensors";
             }
+            // A copy computes nothing: the output names its operand's register (a tensor: the node reads one).
+            if (op == "Identity") { _register[output] = _register[present[0]]; return null; }
             if (!ElementProgram.Operators.Contains(op) || (op != "Clip" && present.Count > 2)) return "not a supported element-wise operation";
             var operands = new List<ElementProgram.Operand>();
             foreach (var i in present)
@@ -184,9 +186,7 @@ internal sealed class FusedUpdate
                 else if (_scalarTypes[_scalarSlot[i]] != ElementType.Float32) return $"operand '{i}' is {_scalarTypes[_scalarSlot[i]]}, not float32";
                 else operands.Add(new(true, ElementScalar(_scalarSlot[i])));
             }
-            if (operands[0].IsScalar && op is "Sqrt" or "Neg" or "Abs" or "Identity" or "Sign" or "Clip") return "a scalar first operand";
-            // A copy computes nothing: the output names the operand's register.
-            if (op == "Identity") { _register[output] = operands[0].Index; return null; }
+            if (operands[0].IsScalar && op is "Sqrt" or "Neg" or "Abs" or "Sign" or "Clip") return "a scalar first operand";
             int register = _inputs + _temporaries++;
             _register[output] = register;
             _elementCode.Add(new(op, [.. operands], register));
