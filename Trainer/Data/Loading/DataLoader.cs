@@ -141,16 +141,7 @@ public sealed class DataLoader
 
     private IEnumerable<FilledBatch> IntoAhead(int epoch, IReadOnlyList<int[]> batches, int from, Func<int, int, (float[] Features, Array Targets)> buffers)
     {
-        FilledBatch FillSlot(int k, int slot)
-        {
-            var rows = batches[k];
-            if (rows.Length == 0) return new FilledBatch(epoch, k, 0, [], Array.Empty<float>()) { Slot = slot };
-            var (features, targets) = buffers(rows.Length, slot);
-            string? mismatch = TargetKindMismatch(Dataset, targets, _oneHot is not null);
-            if (mismatch is not null) throw new ArgumentException(mismatch);
-            FillRows(epoch, k, rows, features, targets as long[], targets as float[]);
-            return new FilledBatch(epoch, k, rows.Length, features, targets) { Slot = slot };
-        }
+        FilledBatch FillSlot(int k, int slot) => FillInto(epoch, k, batches[k], count => buffers(count, slot)) with { Slot = slot };
         if (from >= BatchesPerEpoch) yield break;
         // The first batch is written here; each later one on a task started when the one before it is handed out.
         Task<FilledBatch> next = Task.FromResult(FillSlot(from, 0));
@@ -250,16 +241,18 @@ public sealed class DataLoader
 
     private IEnumerable<FilledBatch> Into(int epoch, IReadOnlyList<int[]> batches, int from, Func<int, (float[] Features, Array Targets)> buffers)
     {
-        for (int k = from; k < BatchesPerEpoch; k++)
-        {
-            var rows = batches[k];
-            if (rows.Length == 0) { yield return new FilledBatch(epoch, k, 0, [], Array.Empty<float>()); continue; }
-            var (features, targets) = buffers(rows.Length);
-            string? mismatch = TargetKindMismatch(Dataset, targets, _oneHot is not null);
-            if (mismatch is not null) throw new ArgumentException(mismatch);
-            FillRows(epoch, k, rows, features, targets as long[], targets as float[]);
-            yield return new FilledBatch(epoch, k, rows.Length, features, targets);
-        }
+        for (int k = from; k < BatchesPerEpoch; k++) yield return FillInto(epoch, k, batches[k], buffers);
+    }
+
+    // Batch k of the epoch (its dataset rows `rows`) written into the arrays `buffers`(count) returns; an empty batch asks for none.
+    private FilledBatch FillInto(int epoch, int k, int[] rows, Func<int, (float[] Features, Array Targets)> buffers)
+    {
+        if (rows.Length == 0) return new FilledBatch(epoch, k, 0, [], Array.Empty<float>());
+        var (features, targets) = buffers(rows.Length);
+        string? mismatch = TargetKindMismatch(Dataset, targets, _oneHot is not null);
+        if (mismatch is not null) throw new ArgumentException(mismatch);
+        FillRows(epoch, k, rows, features, targets as long[], targets as float[]);
+        return new FilledBatch(epoch, k, rows.Length, features, targets);
     }
 
     /// <summary>Why <paramref name="targets"/> cannot hold the targets of <paramref name="data"/> (null when it can).</summary>
