@@ -26,14 +26,11 @@ public sealed class BatchThreadsTests
             new TrainingSessionOptions { IntraOpThreads = batchThreads, BatchThreads = batchThreads, HostOptimizerUpdate = hostUpdate });
         var data = DistributedWorker.Data();
         learner.Build(data.SampleShape);
-        initial = Floats(learner);
+        initial = Trajectories.FloatState(learner);
         learner.Fit(data, new FitOptions { Epochs = 2, BatchSize = batch, Seed = 1 });
         splitCompute = learner.SplitStepTimes.Compute;
-        return Floats(learner);
+        return Trajectories.FloatState(learner);
     }
-
-    private static Dictionary<string, float[]> Floats(Learner learner) =>
-        learner.Session!.State().Where(kv => kv.Value.Type == IR.ElementType.Float32).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloats());
 
     private static void AssertSameTrajectory(Func<Optimizer> optimizer, int batchThreads, int batch, bool hostUpdate = false)
     {
@@ -41,16 +38,7 @@ public sealed class BatchThreadsTests
         var split = Train(optimizer(), batchThreads, batch, out var splitTime, out _, hostUpdate);
         Assert.AreEqual(TimeSpan.Zero, fusedSplitTime, "one thread runs the fused train step");
         Assert.IsTrue(splitTime > TimeSpan.Zero, $"{batchThreads} threads run the split step");
-        CollectionAssert.AreEquivalent(fused.Keys.ToList(), split.Keys.ToList());
-        foreach (var (name, e) in fused)
-        {
-            var a = split[name];
-            double scale = e.Max(v => Math.Abs((double)v)), diff = e.Zip(a, (x, y) => Math.Abs((double)x - y)).Max();
-            Assert.IsTrue(diff <= 1e-5 * scale, $"'{name}' after {batchThreads} threads differs by {diff:G3} (largest magnitude {scale:G3})");
-        }
-        // The parameters moved: equal trajectories of a model that did not train would prove nothing.
-        double moved = fused["2.weight"].Zip(initial["2.weight"], (x, y) => Math.Abs((double)x - y)).Max();
-        Assert.IsTrue(moved > 1e-2, $"the last layer's weight moved by only {moved:G3}");
+        Trajectories.AssertFollows(fused, split, initial, 1e-5, $"after {batchThreads} threads");
     }
 
     [TestMethod]

@@ -25,7 +25,7 @@ public sealed class DataParallelTests
     {
         using var learner = DistributedWorker.CreateLearner(new SingleProcess());
         learner.Fit(DistributedWorker.Data(), DistributedWorker.Options(batch, accumulate, epochs, resume));
-        return learner.Session!.State().Where(kv => kv.Value.Type == IR.ElementType.Float32).ToDictionary(kv => kv.Key, kv => kv.Value.ToFloats());
+        return Trajectories.FloatState(learner);
     }
 
     private static Dictionary<string, float[]> Read(string path) =>
